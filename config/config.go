@@ -1,0 +1,211 @@
+package config
+
+import "time"
+
+// Config is the typed view of the app-config keys this server uses. Load fills it
+// (defaults applied, durations clamped, everything validated); Root gives raw access
+// for sections decoded elsewhere (providers, resolvers), whose problems are reported
+// through the same Reader so that one pass lists every problem.
+type Config struct {
+	// Root reads the merged tree; Sub("auth").Sub("providers") etc.
+	Root *Reader
+	// Files are the config files loaded, in order of increasing precedence.
+	Files []string
+	// DevelopmentMode is NODE_ENV=development (guest provider allowed, error stacks shown).
+	DevelopmentMode bool
+
+	App       AppConfig
+	Backend   BackendConfig
+	Auth      AuthConfig
+	Catalog   CatalogConfig
+	Discovery DiscoveryConfig
+	// Demo is this server's own key `authbackend.demoPage`; nothing in Backstage reads it.
+	Demo DemoConfig
+}
+
+// AppConfig is `app`.
+type AppConfig struct {
+	// BaseURL is app.baseUrl (required); its origin is the default allowed origin.
+	BaseURL string
+}
+
+// BackendConfig is `backend`.
+type BackendConfig struct {
+	BaseURL string       // backend.baseUrl (required)
+	Listen  ListenConfig // backend.listen: {host, port} or "host:port" / ":port"
+	// HTTPS is true when backend.https is set (we do not terminate TLS; it only changes
+	// the derived internal URL scheme, as in Backstage).
+	HTTPS      bool
+	TrustProxy bool
+	CORS       *CORSConfig // nil when backend.cors is absent: no CORS headers at all
+	// CSP is backend.csp: directive -> values; a nil slice (YAML false) removes the directive.
+	CSP      map[string][]string
+	Referrer string // backend.referrer policy; default "no-referrer"
+	Database DatabaseConfig
+	Auth     BackendAuthConfig
+}
+
+// ListenConfig is backend.listen.
+type ListenConfig struct {
+	Host string // "" means all interfaces
+	Port int    // default 7007
+}
+
+// CORSConfig is backend.cors, applied like the `cors` middleware Backstage uses.
+type CORSConfig struct {
+	// Origins are exact origins or minimatch-style globs (case-insensitive); "*" allows any.
+	Origins []string
+	Methods []string // default GET,HEAD,PUT,PATCH,POST,DELETE
+	// AllowedHeaders nil means reflect Access-Control-Request-Headers.
+	AllowedHeaders       []string
+	ExposedHeaders       []string
+	Credentials          bool
+	MaxAge               *int // seconds; nil omits the header
+	OptionsSuccessStatus int  // default 204
+}
+
+// DatabaseConfig is backend.database, with backend.database.plugin.auth merged over it.
+type DatabaseConfig struct {
+	// Client is "better-sqlite3", "sqlite3" or "pg".
+	Client     string
+	Connection DatabaseConnection
+	// Prefix is the database name prefix in pluginDivisionMode "database" (default "backstage_plugin_").
+	Prefix string
+	// PluginDivisionMode is "database" (default) or "schema" (pg only).
+	PluginDivisionMode string
+	SchemaPrefix       string // default ""; schema name is SchemaPrefix+"auth"
+	EnsureExists       bool   // default true: create the database/schema when missing
+	SkipMigrations     bool
+}
+
+// DatabaseConnection is backend.database.connection in any of its shapes.
+type DatabaseConnection struct {
+	// ConnectionString is set when `connection` is a string for pg (a postgres:// URL
+	// or key=value DSN).
+	ConnectionString string
+	Host             string
+	Port             int
+	User             string
+	Password         string
+	Database         string // explicit database; overrides the per-plugin name
+	// SSL is connection.ssl (bool or object) reduced to a libpq sslmode; "" leaves the default.
+	SSLMode string
+	// Directory is the SQLite directory (auth.sqlite is created inside it).
+	Directory string
+	// Filename is the SQLite file, or ":memory:".
+	Filename string
+}
+
+// BackendAuthConfig is backend.auth.
+type BackendAuthConfig struct {
+	ExternalAccess []ExternalAccess
+}
+
+// ExternalAccess is one backend.auth.externalAccess entry.
+type ExternalAccess struct {
+	Type    string // "static" or "legacy" (others are accepted and ignored)
+	Token   string // static: options.token
+	Subject string // static: options.subject
+	Secret  string // legacy: options.secret (base64)
+}
+
+// AuthConfig is `auth`.
+type AuthConfig struct {
+	SessionSecret string // auth.session.secret; "" means generate a random one (with a warning)
+	// BackstageTokenExpiration is clamped to [10m, 24h]; default 1h.
+	BackstageTokenExpiration time.Duration
+	// IdentityTokenAlgorithm; only ES256 is supported (anything else is a problem).
+	IdentityTokenAlgorithm string
+	// OmitIdentityTokenOwnershipClaim defaults to true.
+	OmitIdentityTokenOwnershipClaim bool
+	KeyStore                        KeyStoreConfig
+	// ExtraAllowedOrigins is auth.experimentalExtraAllowedOrigins (minimatch globs).
+	ExtraAllowedOrigins []string
+	// Providers are the per-provider sections auth.providers.<id> (guest excluded),
+	// each with its environments; provider packages decode them.
+	Providers map[string]*Reader
+	// Guest is auth.providers.guest, nil when absent.
+	Guest *GuestConfig
+	// Catalog selects the catalog for sign-in: authbackend.catalog... see CatalogConfig.
+}
+
+// KeyStoreConfig is auth.keyStore.
+type KeyStoreConfig struct {
+	Provider string // "database" (default), "memory", "static"
+	Static   []StaticKey
+}
+
+// StaticKey is one auth.keyStore.static.keys[] entry.
+type StaticKey struct {
+	PublicKeyFile  string // SPKI PEM
+	PrivateKeyFile string // PKCS#8 PEM
+	KeyID          string
+	Algorithm      string // default ES256
+}
+
+// GuestConfig is auth.providers.guest (flat, not per environment).
+type GuestConfig struct {
+	UserEntityRef                      string   // default user:development/guest
+	OwnershipEntityRefs                []string // nil means [userEntityRef]
+	DangerouslyAllowOutsideDevelopment bool
+}
+
+// CatalogConfig is what this server needs of `catalog` plus its own selection key.
+type CatalogConfig struct {
+	// Mode is the explicit choice from `authbackend.catalog.mode`: "local", "remote",
+	// "none", or "" (auto: a discovery.endpoints entry for the catalog plugin means
+	// remote; else file locations mean local; else none).
+	Mode      string
+	Locations []CatalogLocation
+	Rules     []CatalogRule
+	// RemoteToken is `authbackend.catalog.token`: a static external-access token to use
+	// instead of plugin tokens when calling a remote catalog.
+	RemoteToken string
+	// RemoteCacheTTL is `authbackend.catalog.cacheTtl` (default 10s).
+	RemoteCacheTTL time.Duration
+	// RemoteTimeout is `authbackend.catalog.timeout` (default 5s).
+	RemoteTimeout time.Duration
+}
+
+// CatalogLocation is one catalog.locations entry. Target is resolved against the
+// working directory for type "file", as Backstage does.
+type CatalogLocation struct {
+	Type   string
+	Target string
+	Rules  []CatalogRule // per-location rules
+}
+
+// CatalogRule is one catalog.rules entry: which entity kinds may come from locations.
+type CatalogRule struct {
+	Allow     []string // entity kinds
+	Locations []CatalogRuleLocation
+}
+
+// CatalogRuleLocation restricts a rule to locations (type, exact target or pattern).
+type CatalogRuleLocation struct {
+	Type    string
+	Target  string
+	Pattern string
+}
+
+// DiscoveryConfig is discovery.endpoints.
+type DiscoveryConfig struct {
+	Endpoints []DiscoveryEndpoint
+}
+
+// DiscoveryEndpoint maps plugins to internal/external base URLs; {{pluginId}} and
+// {{ pluginId }} in targets are replaced by the plugin id.
+type DiscoveryEndpoint struct {
+	Plugins  []string
+	Internal string
+	External string
+}
+
+// DemoConfig is authbackend.demoPage.
+type DemoConfig struct {
+	Enabled bool
+	// Provider is the provider id the demo button signs in with (default spectrocloud).
+	Provider string
+	// Env is the provider environment (default development).
+	Env string
+}

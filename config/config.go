@@ -33,8 +33,9 @@ type AppConfig struct {
 type BackendConfig struct {
 	BaseURL string       // backend.baseUrl (required)
 	Listen  ListenConfig // backend.listen: {host, port} or "host:port" / ":port"
-	// HTTPS is true when backend.https is set (we do not terminate TLS; it only changes
-	// the derived internal URL scheme, as in Backstage).
+	// HTTPS is true when backend.https is set to anything but false (we do not terminate
+	// TLS; it only changes the derived internal URL scheme, as in Backstage, which
+	// however also treats `https: false` as set).
 	HTTPS      bool
 	TrustProxy bool
 	CORS       *CORSConfig // nil when backend.cors is absent: no CORS headers at all
@@ -53,7 +54,8 @@ type ListenConfig struct {
 
 // CORSConfig is backend.cors, applied like the `cors` middleware Backstage uses.
 type CORSConfig struct {
-	// Origins are exact origins or minimatch-style globs (case-insensitive); "*" allows any.
+	// Origins are exact origins or minimatch-style globs (case-insensitive); "*" allows
+	// any, and is what an absent backend.cors.origin gives (the cors default).
 	Origins []string
 	Methods []string // default GET,HEAD,PUT,PATCH,POST,DELETE
 	// AllowedHeaders nil means reflect Access-Control-Request-Headers.
@@ -65,6 +67,9 @@ type CORSConfig struct {
 }
 
 // DatabaseConfig is backend.database, with backend.database.plugin.auth merged over it.
+// When backend.database is absent entirely, this server uses better-sqlite3 with
+// Connection.Directory = <WorkDir>/data (see DefaultDatabaseDir), not Backstage's
+// in-memory default, so signing keys survive a restart.
 type DatabaseConfig struct {
 	// Client is "better-sqlite3", "sqlite3" or "pg".
 	Client     string

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -44,28 +45,63 @@ func ParseDuration(v any) (time.Duration, error) {
 		if err != nil || n < 0 {
 			return 0, fmt.Errorf("invalid duration %q", t)
 		}
-		unit := msUnit(strings.ToLower(m[2]))
-		return time.Duration(math.Round(n * float64(unit))), nil
+		d, ok := scale(n, msUnit(strings.ToLower(m[2])))
+		if !ok {
+			return 0, fmt.Errorf("invalid duration %q: too long", t)
+		}
+		return d, nil
 	case map[string]any:
 		if len(t) == 0 {
 			return 0, fmt.Errorf("invalid duration: object needs at least one of years, months, weeks, days, hours, minutes, seconds, milliseconds")
 		}
 		var total time.Duration
-		for k, raw := range t {
+		seen := 0
+		for _, k := range sortedKeys(t) {
+			raw := t[k]
 			unit, ok := durationObjectUnits[k]
 			if !ok {
 				return 0, fmt.Errorf("invalid duration: unknown unit %q", k)
+			}
+			if raw == nil { // an explicit null is absent, as everywhere in config
+				continue
 			}
 			n, ok := toFloat(raw)
 			if !ok || n < 0 {
 				return 0, fmt.Errorf("invalid duration: %s must be a non-negative number", k)
 			}
-			total += time.Duration(math.Round(n * float64(unit)))
+			d, ok := scale(n, unit)
+			if !ok || total > math.MaxInt64-d {
+				return 0, fmt.Errorf("invalid duration: too long")
+			}
+			total += d
+			seen++
+		}
+		if seen == 0 {
+			return 0, fmt.Errorf("invalid duration: object needs at least one of years, months, weeks, days, hours, minutes, seconds, milliseconds")
 		}
 		return total, nil
 	default:
-		return 0, fmt.Errorf("invalid duration %s: use a string such as \"1h\" or \"PT1H\", or an object such as {hours: 1}", describe(v))
+		return 0, fmt.Errorf("invalid duration: got %s; use a string such as \"1h\" or \"PT1H\", or an object such as {hours: 1}", describe(v))
 	}
+}
+
+// scale multiplies n by unit, reporting false when the result does not fit a Duration
+// (a float-to-int conversion out of range is undefined in Go, so check first).
+func scale(n float64, unit time.Duration) (time.Duration, bool) {
+	f := math.Round(n * float64(unit))
+	if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f >= math.MaxInt64 {
+		return 0, false
+	}
+	return time.Duration(f), true
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func msUnit(u string) time.Duration {
@@ -99,7 +135,11 @@ func parseISODuration(s string) (time.Duration, error) {
 			continue
 		}
 		n, _ := strconv.ParseFloat(m[i+1], 64)
-		total += time.Duration(math.Round(n * float64(u)))
+		d, ok := scale(n, u)
+		if !ok || total > math.MaxInt64-d {
+			return 0, fmt.Errorf("invalid duration %q: too long", s)
+		}
+		total += d
 	}
 	return total, nil
 }

@@ -48,6 +48,9 @@ type problemSink struct {
 }
 
 func (s *problemSink) add(p Problem) {
+	if s == nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.problems = append(s.problems, p)
@@ -73,6 +76,10 @@ func NewReader(tree map[string]any, origins map[string]string) *Reader {
 	return &Reader{node: tree, origins: origins, sink: &problemSink{}}
 }
 
+// addProblem records a fully formed problem (used by Load for problems that do not
+// belong to a decoded value, such as YAML syntax errors).
+func (r *Reader) addProblem(p Problem) { r.sink.add(p) }
+
 // FromMap is NewReader without origins, for tests and defaults.
 func FromMap(tree map[string]any) *Reader { return NewReader(tree, nil) }
 
@@ -82,6 +89,9 @@ func (r *Reader) Path() string { return r.path }
 // Problems returns every problem recorded through this Reader or any Reader derived
 // from the same root.
 func (r *Reader) Problems() Problems {
+	if r.sink == nil {
+		return nil
+	}
 	r.sink.mu.Lock()
 	defer r.sink.mu.Unlock()
 	return append(Problems(nil), r.sink.problems...)
@@ -268,11 +278,16 @@ func (r *Reader) Int(key string, def int) int {
 	case int:
 		return t
 	case int64:
-		return int(t)
+		if int64(int(t)) == t {
+			return int(t)
+		}
 	case uint64:
-		return int(t)
+		if t <= math.MaxInt {
+			return int(t)
+		}
 	case float64:
-		if t == math.Trunc(t) {
+		// The bounds keep the conversion defined; 2^63 itself is out of range.
+		if t == math.Trunc(t) && t >= math.MinInt64 && t < math.MaxInt64 {
 			return int(t)
 		}
 	case string:

@@ -1,0 +1,40 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzLoadYAML loads arbitrary bytes as app-config.yaml: Load must never panic, and
+// must return either a Config or Problems.
+func FuzzLoadYAML(f *testing.F) {
+	f.Add([]byte(minimal))
+	f.Add([]byte("a: {$include: app-config.yaml}\n"))
+	f.Add([]byte("a: ${X:-y} $${z}\nb: [1, {c: null}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "app-config.yaml"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c, err := Load(LoadOptions{
+			WorkDir:   dir,
+			LookupEnv: env{"X": "x", "EMPTY": ""}.lookup,
+			Environ:   []string{"APP_CONFIG_x_y=1"},
+		})
+		if c == nil {
+			t.Fatalf("nil Config (err %v)", err)
+		}
+		if err != nil {
+			var ps Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("error is not Problems: %v", err)
+			}
+		}
+		// The typed helpers must cope with whatever was loaded.
+		_ = c.AuthBaseURL()
+		_ = c.InternalBaseURL("auth")
+		_ = c.AppOrigin()
+	})
+}

@@ -1,0 +1,370 @@
+package mockpalette
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// User is one account the mock IdP can sign in.
+type User struct {
+	Subject string `yaml:"subject" json:"sub"`
+	Email   string `yaml:"email" json:"email"`
+	// EmailVerified is the email_verified claim; nil omits it.
+	EmailVerified *bool    `yaml:"emailVerified" json:"email_verified,omitempty"`
+	GivenName     string   `yaml:"givenName" json:"given_name,omitempty"`
+	FamilyName    string   `yaml:"familyName" json:"family_name,omitempty"`
+	Name          string   `yaml:"name" json:"name,omitempty"`
+	Picture       string   `yaml:"picture" json:"picture,omitempty"`
+	Groups        []string `yaml:"groups" json:"groups,omitempty"`
+}
+
+// DisplayName is Name, else "GivenName FamilyName".
+func (u User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return strings.TrimSpace(u.GivenName + " " + u.FamilyName)
+}
+
+// DefaultUsers are alice (groups team-a) and bob, as in the reference captures.
+func DefaultUsers() []User {
+	t := true
+	return []User{
+		{Subject: "u-alice-0001", Email: "alice@example.com", EmailVerified: &t, GivenName: "Alice", FamilyName: "Smith", Name: "Alice Smith", Groups: []string{"team-a"}},
+		{Subject: "u-bob", Email: "bob@example.com", EmailVerified: &t, GivenName: "Bob", FamilyName: "Jones", Name: "Bob Jones"},
+	}
+}
+
+// Options configure the mock IdP. Zero values take the defaults noted.
+type Options struct {
+	// Tenant is the tenant id in /v1/oidc/tenant/{tenant}/ (default "t1").
+	Tenant string
+	// ClientID and ClientSecret of the one registered client (default
+	// backstage-client / backstage-secret).
+	ClientID     string
+	ClientSecret string
+	// RedirectURIs, when set, is the allowlist for redirect_uri.
+	RedirectURIs []string
+	// Users (default DefaultUsers()). Without LoginForm the first one is signed in.
+	Users []User
+	// LoginForm serves an HTML form at /auth to pick a user.
+	LoginForm bool
+	// RefreshGrant enables the refresh_token grant (advertised in discovery, real
+	// single-use rotated refresh tokens, /revoke). Without it, like Palette, the token
+	// response's refresh_token is an HS256 session JWT and there is no refresh grant.
+	RefreshGrant bool
+	// BaseURL (e.g. http://127.0.0.1:7010) fixes the issuer's origin; "" derives it
+	// from each request's Host.
+	BaseURL string
+	// IDTokenTTL (default 1h) and CodeTTL (default 60s).
+	IDTokenTTL time.Duration
+	CodeTTL    time.Duration
+	// Now (default time.Now).
+	Now func() time.Time
+	// Logger (default discard).
+	Logger *slog.Logger
+}
+
+// Fault makes the mock misbehave. SetFault arms it for the next sign-in: an
+// authorize fault (AuthorizeError) is used by the next /auth request, everything else
+// by the next /token response; then it is cleared, unless Permanent, in which case it
+// stays until ClearFault.
+type Fault struct {
+	Permanent bool `json:"permanent,omitempty"`
+
+	// AuthorizeError makes /auth redirect back with error=<it> (e.g. access_denied).
+	AuthorizeError            string `json:"error,omitempty"`
+	AuthorizeErrorDescription string `json:"error_description,omitempty"`
+
+	// TokenStatus makes /token answer this HTTP status with an error body.
+	TokenStatus int `json:"token_status,omitempty"`
+	// TokenDelay delays the /token answer.
+	TokenDelay time.Duration `json:"token_delay,omitempty"`
+
+	// ID token faults.
+	BadSignature       bool    `json:"bad_sig,omitempty"`
+	AlgNone            bool    `json:"alg_none,omitempty"`
+	HS256WithPublicKey bool    `json:"alg_hs256,omitempty"`
+	Nonce              *string `json:"nonce,omitempty"` // replaces the nonce; "" omits it
+	Issuer             string  `json:"iss,omitempty"`
+	Audience           string  `json:"aud,omitempty"`
+	// IDTokenTTL, when non-zero, sets exp = iat + IDTokenTTL (negative: already expired).
+	IDTokenTTL time.Duration `json:"id_token_ttl,omitempty"`
+	// IssuedAtOffset shifts iat (positive: in the future).
+	IssuedAtOffset time.Duration `json:"iat_offset,omitempty"`
+	// NoSessionToken omits Palette's HS256 refresh_token (hs256_refresh=0).
+	NoSessionToken bool `json:"no_hs256_refresh,omitempty"`
+	// User signs in this user instead of the one chosen at /auth.
+	User *User `json:"user,omitempty"`
+	// EmailVerified, when non-nil, is put verbatim into email_verified (e.g. "false").
+	EmailVerified any `json:"email_verified,omitempty"`
+	// UserinfoSubject makes userinfo answer with another sub.
+	UserinfoSubject string `json:"userinfo_sub,omitempty"`
+}
+
+// Request is one recorded request (the mock's own /_mock/ endpoints are not recorded).
+type Request struct {
+	Method string      `json:"method"`
+	Path   string      `json:"path"`
+	Query  url.Values  `json:"query,omitempty"`
+	Form   url.Values  `json:"form,omitempty"`
+	Header http.Header `json:"headers"`
+	Time   time.Time   `json:"time"`
+}
+
+type codeGrant struct {
+	clientID, redirectURI, challenge, nonce, scope string
+	user                                           User
+	expires                                        time.Time
+}
+
+type accessGrant struct {
+	user    User
+	subject string
+	claims  map[string]any
+	expires time.Time
+}
+
+type refreshGrant struct {
+	user     User
+	clientID string
+	scope    string
+}
+
+// Server is a Palette-shaped OpenID Connect IdP for tests and demos.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu       sync.Mutex
+	key      *rsa.PrivateKey
+	kid      string
+	keySeq   int
+	hsKey    []byte
+	codes    map[string]*codeGrant
+	access   map[string]*accessGrant
+	refresh  map[string]*refreshGrant
+	fault    *Fault
+	down     bool
+	discIss  string
+	requests []Request
+	handler  http.Handler
+}
+
+// New returns a mock IdP.
+func New(opts Options) *Server {
+	if opts.Tenant == "" {
+		opts.Tenant = "t1"
+	}
+	if opts.ClientID == "" {
+		opts.ClientID = "backstage-client"
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = "backstage-secret"
+	}
+	if len(opts.Users) == 0 {
+		opts.Users = DefaultUsers()
+	}
+	if opts.IDTokenTTL == 0 {
+		opts.IDTokenTTL = time.Hour
+	}
+	if opts.CodeTTL == 0 {
+		opts.CodeTTL = time.Minute
+	}
+	opts.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	s := &Server{
+		opts:    opts,
+		log:     opts.Logger,
+		now:     opts.Now,
+		codes:   map[string]*codeGrant{},
+		access:  map[string]*accessGrant{},
+		refresh: map[string]*refreshGrant{},
+		hsKey:   randomBytes(32),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.RotateKeys()
+	s.handler = s.routes()
+	return s
+}
+
+// Handler serves the IdP.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// IssuerPath is /v1/oidc/tenant/{tenant}.
+func (s *Server) IssuerPath() string { return "/v1/oidc/tenant/" + s.opts.Tenant }
+
+// Options returns the effective options.
+func (s *Server) Options() Options { return s.opts }
+
+// Start serves the mock on 127.0.0.1:0 until the test ends and returns the issuer URL
+// (e.g. http://127.0.0.1:43121/v1/oidc/tenant/t1).
+func (s *Server) Start(t testing.TB) string {
+	t.Helper()
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts.URL + s.IssuerPath()
+}
+
+// keyCache shares generated RSA keys between the servers of one process (the n-th key
+// of every server is the same), because generating them dominates test time.
+var keyCache struct {
+	mu   sync.Mutex
+	keys []*rsa.PrivateKey
+}
+
+func cachedKey(i int) *rsa.PrivateKey {
+	keyCache.mu.Lock()
+	defer keyCache.mu.Unlock()
+	for len(keyCache.keys) <= i {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(fmt.Sprintf("mockpalette: generate RSA key: %v", err))
+		}
+		keyCache.keys = append(keyCache.keys, k)
+	}
+	return keyCache.keys[i]
+}
+
+// strangerKey signs BadSignature tokens; it is never in any JWKS.
+func strangerKey() *rsa.PrivateKey { return cachedKey(0) }
+
+// RotateKeys replaces the signing key: new kid, the old key leaves the JWKS.
+func (s *Server) RotateKeys() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keySeq++
+	s.key, s.kid = cachedKey(s.keySeq), fmt.Sprintf("mock-rsa-%d", s.keySeq)
+}
+
+// KeyID is the current signing key's kid.
+func (s *Server) KeyID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.kid
+}
+
+// SetFault arms f (see Fault for when it applies).
+func (s *Server) SetFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = &f
+}
+
+// ClearFault disarms any fault.
+func (s *Server) ClearFault() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fault = nil
+}
+
+// SetUnavailable makes every IdP endpoint (not /_mock/) answer 503.
+func (s *Server) SetUnavailable(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+// SetDiscoveryIssuer makes discovery announce another issuer ("" restores it).
+func (s *Server) SetDiscoveryIssuer(iss string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.discIss = iss
+}
+
+// RevokeUser ends every refresh and access token of the user with this subject
+// (refresh grant mode); it returns how many refresh tokens were revoked.
+func (s *Server) RevokeUser(subject string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, g := range s.refresh {
+		if g.user.Subject == subject {
+			delete(s.refresh, k)
+			n++
+		}
+	}
+	for k, g := range s.access {
+		if g.subject == subject {
+			delete(s.access, k)
+		}
+	}
+	return n
+}
+
+// Requests returns the recorded requests, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// RequestsTo returns the recorded requests whose path ends with suffix (e.g. "/token").
+func (s *Server) RequestsTo(suffix string) []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if strings.HasSuffix(r.Path, suffix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// takeFault returns the armed fault for a phase and clears it unless permanent.
+func (s *Server) takeFault(authorize bool) Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fault == nil {
+		return Fault{}
+	}
+	f := *s.fault
+	if authorize && f.AuthorizeError == "" {
+		return Fault{} // left for the token endpoint
+	}
+	if !f.Permanent {
+		s.fault = nil
+	}
+	return f
+}
+
+func (s *Server) user(sel string) (User, bool) {
+	for _, u := range s.opts.Users {
+		if u.Subject == sel || strings.EqualFold(u.Email, sel) {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("mockpalette: random: %v", err))
+	}
+	return b
+}
+
+func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }

@@ -1,0 +1,109 @@
+package mockpalette
+
+import (
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"time"
+)
+
+var b64 = base64.RawURLEncoding
+
+func segment(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b64.EncodeToString(b)
+}
+
+func signRS256(key *rsa.PrivateKey, kid string, claims map[string]any) string {
+	input := segment(map[string]any{"alg": "RS256", "kid": kid, "typ": "JWT"}) + "." + segment(claims)
+	sum := sha256.Sum256([]byte(input))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	if err != nil {
+		panic(err)
+	}
+	return input + "." + b64.EncodeToString(sig)
+}
+
+func signHS256(key []byte, header, claims map[string]any) string {
+	input := segment(header) + "." + segment(claims)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(input))
+	return input + "." + b64.EncodeToString(m.Sum(nil))
+}
+
+// idToken signs claims as the current key would, applying the fault's signing tricks.
+func (s *Server) idToken(claims map[string]any, f Fault) string {
+	s.mu.Lock()
+	key, kid := s.key, s.kid
+	s.mu.Unlock()
+	switch {
+	case f.AlgNone:
+		return segment(map[string]any{"alg": "none", "typ": "JWT"}) + "." + segment(claims) + "."
+	case f.HS256WithPublicKey:
+		// Algorithm confusion: HMAC keyed with the public key a verifier can fetch.
+		der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+		pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+		return signHS256(pemKey, map[string]any{"alg": "HS256", "kid": kid, "typ": "JWT"}, claims)
+	case f.BadSignature:
+		return signRS256(strangerKey(), kid, claims)
+	}
+	return signRS256(key, kid, claims)
+}
+
+// sessionToken is Palette's HS256 session JWT (returned as refresh_token).
+func (s *Server) sessionToken(u User, now time.Time) string {
+	return signHS256(s.hsKey, map[string]any{"alg": "HS256", "typ": "JWT"}, map[string]any{
+		"email": u.Email, "exp": now.Add(s.opts.IDTokenTTL).Unix(), "iat": now.Unix(),
+		"iss": "palette", "sub": u.Email, "tenant": s.opts.Tenant, "typ": "session",
+	})
+}
+
+func (s *Server) jwks() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pub := s.key.PublicKey
+	return map[string]any{"keys": []any{map[string]any{
+		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": s.kid,
+		"n": b64.EncodeToString(pub.N.Bytes()),
+		"e": b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+	}}}
+}
+
+// profileClaims are the user claims shared by the ID token and userinfo.
+func profileClaims(u User, f Fault) map[string]any {
+	c := map[string]any{"sub": u.Subject}
+	if u.Email != "" {
+		c["email"] = u.Email
+	}
+	if f.EmailVerified != nil {
+		c["email_verified"] = f.EmailVerified
+	} else if u.EmailVerified != nil {
+		c["email_verified"] = *u.EmailVerified
+	}
+	if n := u.DisplayName(); n != "" {
+		c["name"] = n
+	}
+	if u.GivenName != "" {
+		c["given_name"] = u.GivenName
+	}
+	if u.FamilyName != "" {
+		c["family_name"] = u.FamilyName
+	}
+	if u.Picture != "" {
+		c["picture"] = u.Picture
+	}
+	if len(u.Groups) > 0 {
+		c["groups"] = u.Groups
+	}
+	return c
+}

@@ -1,0 +1,127 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+
+	"golang.org/x/oauth2"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+)
+
+// Callback failures use Backstage's wording ("Authentication failed, ..." for IdP or
+// transport trouble, "Authentication rejected, ..." for refused tokens and user-facing
+// IdP errors) with the plain Error class, as openid-client's passport strategy reports
+// them. Messages name status codes and OAuth error codes but never echo an upstream
+// body, token or secret.
+
+func (p *Provider) failed(format string, args ...any) error {
+	return backstageerr.Plain("Authentication failed, "+format, args...)
+}
+
+func (p *Provider) rejected(msg string) error {
+	return backstageerr.Plain("Authentication rejected, %s", msg)
+}
+
+// upstreamErr reports a transport failure while doing what.
+func (p *Provider) upstreamErr(what string, err error) error {
+	if isTimeout(err) {
+		return p.failed("%s timed out after %s", what, p.cfg.Timeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return p.failed("%s was cancelled", what)
+	}
+	return p.failed("%s failed (the identity provider could not be reached)", what)
+}
+
+// tokenEndpointErr reports a token endpoint failure, naming the HTTP status and OAuth
+// error code only.
+func (p *Provider) tokenEndpointErr(what string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		code := oauthErrorCode(re.ErrorCode)
+		p.log.Warn("oidc token endpoint error", "op", what, "status", re.Response.StatusCode, "error", code)
+		detail := "HTTP " + strconv.Itoa(re.Response.StatusCode)
+		if code != "" {
+			detail += " " + code
+		}
+		return p.failed("%s with the identity provider failed (%s)", what, detail)
+	}
+	p.log.Warn("oidc token endpoint unreachable", "op", what, "err", err)
+	if isTimeout(err) {
+		return p.failed("%s with the identity provider timed out after %s", what, p.cfg.Timeout)
+	}
+	if strings.Contains(err.Error(), "cannot parse json") || strings.Contains(err.Error(), "server response missing access_token") {
+		return p.failed("%s with the identity provider failed (invalid token response)", what)
+	}
+	return p.failed("%s with the identity provider failed (the identity provider could not be reached)", what)
+}
+
+// idpCallbackError maps ?error=...&error_description=... on the callback. Like
+// openid-client, server_error and invalid_* are failures, anything else (access_denied,
+// login_required, ...) is a rejection.
+func idpCallbackError(code, description string) error {
+	c := oauthErrorCode(code)
+	if c == "" {
+		c = "unknown_error"
+	}
+	prefix := "Authentication rejected, "
+	if c == "server_error" || strings.HasPrefix(c, "invalid") || c == "temporarily_unavailable" {
+		prefix = "Authentication failed, "
+	}
+	msg := prefix + c
+	if d := printable(description, 200); d != "" {
+		msg += " (" + d + ")"
+	}
+	return backstageerr.Plain("%s", msg)
+}
+
+// oauthErrorCode returns code when it is a plausible RFC 6749 error code, else "".
+func oauthErrorCode(code string) string {
+	if code == "" || len(code) > 64 {
+		return ""
+	}
+	for _, r := range code {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return ""
+		}
+	}
+	return code
+}
+
+// printable keeps printable ASCII (collapsing whitespace) minus markup and quote
+// characters, and truncates to max bytes: an IdP's text must never reach the app as
+// markup, whatever the page that later shows the message does with it.
+func printable(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
+			space = b.Len() > 0
+			continue
+		}
+		if r < 0x21 || r > 0x7e || strings.ContainsRune("<>&\"'`", r) {
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+		if b.Len() >= max {
+			return b.String()[:max] + "..."
+		}
+	}
+	return b.String()
+}
+
+func isTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,419 @@
+package oidc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+)
+
+// RequiredScopes are always requested (Backstage's oidc module).
+var RequiredScopes = []string{"openid", "profile", "email"}
+
+// Deps are the provider's collaborators.
+type Deps struct {
+	// HTTPClient is used for every IdP call (nil: a new client). It is copied, and the
+	// copy's Timeout is lowered to Config.Timeout when unset or larger.
+	HTTPClient *http.Client
+	// Logger (nil: discard).
+	Logger *slog.Logger
+	// Now (nil: time.Now) drives ID token time checks and the discovery retry backoff.
+	Now func() time.Time
+}
+
+// Variant adjusts the generic provider for an IdP's quirks (used by vendor providers
+// built on this one, such as spectrocloud). The zero value is plain OpenID Connect.
+type Variant struct {
+	// RefreshGrantMustBeAdvertised uses the refresh_token grant only when discovery lists
+	// it in grant_types_supported (plain OIDC also uses it when the list is absent).
+	RefreshGrantMustBeAdvertised bool
+	// RefreshTokenIsSessionToken: when the refresh grant is not in use, the token
+	// response's refresh_token is not an OAuth refresh token but an IdP session token
+	// (Palette's HS256 JWT). It is kept in the session and reported as
+	// providerInfo.accessToken.
+	RefreshTokenIsSessionToken bool
+	// ExpiresFromIDToken reports providerInfo.expiresInSeconds from the ID token's exp
+	// (default: the access token's expiry when known).
+	ExpiresFromIDToken bool
+}
+
+// Provider is one environment of a generic OpenID Connect IdP.
+type Provider struct {
+	cfg     Config
+	variant Variant
+	client  *http.Client
+	log     *slog.Logger
+	now     func() time.Time
+	disc    discoveryState
+}
+
+var _ providers.Provider = (*Provider)(nil)
+
+// New returns a provider for cfg. It does not touch the network: discovery is loaded on
+// first use and retried after failures, so the server starts while the IdP is down.
+func New(cfg Config, deps Deps) (*Provider, error) {
+	return NewVariant(cfg, deps, Variant{})
+}
+
+// NewVariant is New with IdP quirks.
+func NewVariant(cfg Config, deps Deps, v Variant) (*Provider, error) {
+	switch {
+	case cfg.DiscoveryURL == "" || cfg.ExpectedIssuer == "":
+		return nil, errors.New("oidc: config has no discovery URL (use ParseConfig)")
+	case cfg.ClientID == "":
+		return nil, errors.New("oidc: config has no clientId")
+	case len(cfg.TokenSignedResponseAlgs) == 0:
+		return nil, errors.New("oidc: config has no ID token algorithms (use ParseConfig)")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
+		return nil, fmt.Errorf("oidc: clock skew %s out of range [0, %s]", cfg.ClockSkew, MaxClockSkew)
+	}
+	if cfg.TokenEndpointAuthMethod == "" {
+		cfg.TokenEndpointAuthMethod = AuthMethodClientSecretBasic
+	}
+	client := &http.Client{}
+	if deps.HTTPClient != nil {
+		c := *deps.HTTPClient
+		client = &c
+	}
+	if client.Timeout == 0 || client.Timeout > cfg.Timeout {
+		client.Timeout = cfg.Timeout
+	}
+	p := &Provider{cfg: cfg, variant: v, client: client, log: deps.Logger, now: deps.Now}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+// Config returns the provider's configuration.
+func (p *Provider) Config() Config { return p.cfg }
+
+// Scopes implements providers.Provider: openid profile email are required, scopes persist.
+func (p *Provider) Scopes() providers.ScopeSpec {
+	return providers.ScopeSpec{
+		Required:   append([]string(nil), RequiredScopes...),
+		Additional: append([]string(nil), p.cfg.AdditionalScopes...),
+		Persist:    true,
+	}
+}
+
+// Start implements providers.Provider.
+func (p *Provider) Start(ctx context.Context, req providers.StartRequest) (providers.StartResult, error) {
+	if req.Secrets.Nonce == "" {
+		return providers.StartResult{}, errors.New("oidc: start request has no nonce")
+	}
+	if req.CallbackURL == "" {
+		return providers.StartResult{}, errors.New("oidc: start request has no callback URL")
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		return providers.StartResult{}, err
+	}
+	u, err := url.Parse(d.meta.AuthorizationEndpoint)
+	if err != nil {
+		return providers.StartResult{}, p.failed("the identity provider's authorization_endpoint is not a URL")
+	}
+	q := u.Query()
+	// Extra parameters first, so the protocol parameters below always win.
+	for k, v := range p.cfg.StartURLSearchParams {
+		q.Set(k, v)
+	}
+	q.Set("response_type", "code")
+	q.Set("client_id", p.cfg.ClientID)
+	q.Set("redirect_uri", req.CallbackURL)
+	q.Set("scope", req.Scope)
+	q.Set("state", req.State)
+	q.Set("nonce", req.Secrets.Nonce)
+	if p.cfg.Prompt != "" {
+		q.Set("prompt", p.cfg.Prompt)
+	}
+	if d.pkce {
+		if len(req.Secrets.PKCEVerifier) < 43 {
+			return providers.StartResult{}, errors.New("oidc: start request has no usable PKCE verifier")
+		}
+		q.Set("code_challenge", oauth2.S256ChallengeFromVerifier(req.Secrets.PKCEVerifier))
+		q.Set("code_challenge_method", "S256")
+	}
+	u.RawQuery = q.Encode()
+	return providers.StartResult{URL: u.String()}, nil
+}
+
+// Authenticate implements providers.Provider: it exchanges the code (with the PKCE
+// verifier when the IdP supports S256), verifies the ID token including the nonce, and
+// merges userinfo claims.
+func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackRequest) (providers.Result, error) {
+	params := req.Params
+	if code := params.Get("error"); code != "" {
+		return providers.Result{}, idpCallbackError(code, params.Get("error_description"))
+	}
+	code := params.Get("code")
+	if code == "" {
+		return providers.Result{}, p.failed("the identity provider's callback has no authorization code")
+	}
+	if req.Secrets.Nonce == "" {
+		return providers.Result{}, errors.New("oidc: callback request has no nonce")
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	// RFC 9207: an iss parameter, when sent, must name our IdP (mix-up defence).
+	if iss := params.Get("iss"); iss != "" && iss != d.meta.Issuer {
+		return providers.Result{}, p.rejected("the callback came from another issuer")
+	}
+	var opts []oauth2.AuthCodeOption
+	if d.pkce {
+		if req.Secrets.PKCEVerifier == "" {
+			return providers.Result{}, errors.New("oidc: callback request has no PKCE verifier")
+		}
+		opts = append(opts, oauth2.VerifierOption(req.Secrets.PKCEVerifier))
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	tok, err := p.oauth2Config(d, req.CallbackURL).Exchange(p.clientCtx(ctx), code, opts...)
+	if err != nil {
+		return providers.Result{}, p.tokenEndpointErr("token exchange", err)
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		return providers.Result{}, p.failed("the identity provider returned no ID token")
+	}
+	vt, err := p.verifyIDToken(ctx, d, rawID, nonceCheck{want: req.Secrets.Nonce}, tok.AccessToken)
+	if err != nil {
+		return providers.Result{}, p.rejected(err.Error())
+	}
+	claims, err := p.withUserinfo(ctx, d, vt.claims, vt.subject, tok.AccessToken)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	s := sessionData{
+		V:           sessionVersion,
+		IDToken:     rawID,
+		AccessToken: tok.AccessToken,
+		Scope:       scopeOf(tok),
+	}
+	if !tok.Expiry.IsZero() {
+		s.Expiry = tok.Expiry.Unix()
+	}
+	useGrant := tok.RefreshToken != "" && d.refreshGrant(p.variant.RefreshGrantMustBeAdvertised)
+	switch {
+	case tok.RefreshToken == "":
+	case useGrant || !p.variant.RefreshTokenIsSessionToken:
+		s.RefreshToken = tok.RefreshToken
+	default:
+		s.SessionToken = tok.RefreshToken
+	}
+	res, err := p.result(s, claims, vt.expiry, !useGrant)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	return res, nil
+}
+
+// Refresh implements providers.Provider. With a refresh grant it redeems the refresh
+// token (rotation kept in Result.Session); otherwise, or when the IdP answers
+// unsupported_grant_type, it re-verifies the sealed ID token against the IdP's current
+// keys and its expiry.
+func (p *Provider) Refresh(ctx context.Context, req providers.RefreshRequest) (providers.Result, error) {
+	s, err := decodeSession(req.Session)
+	if err != nil {
+		p.log.Warn("oidc refresh: unreadable session", "err", err)
+		return providers.Result{}, backstageerr.Authentication("The session could not be read, please sign in again")
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	if s.RefreshToken != "" && d.refreshGrant(p.variant.RefreshGrantMustBeAdvertised) {
+		res, err := p.refreshWithGrant(ctx, d, s)
+		if !errors.Is(err, errUnsupportedGrant) {
+			return res, err
+		}
+		p.log.Info("oidc refresh: refresh grant unsupported, re-verifying the ID token")
+	}
+	return p.reverify(ctx, d, s)
+}
+
+var errUnsupportedGrant = errors.New("unsupported_grant_type")
+
+func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) (providers.Result, error) {
+	src := p.oauth2Config(d, "").TokenSource(p.clientCtx(ctx), &oauth2.Token{RefreshToken: s.RefreshToken})
+	tok, err := src.Token()
+	if err != nil {
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) {
+			switch re.ErrorCode {
+			case "invalid_grant":
+				return providers.Result{}, backstageerr.Authentication("The identity provider session has ended, please sign in again (invalid_grant)")
+			case "unsupported_grant_type":
+				return providers.Result{}, errUnsupportedGrant
+			}
+		}
+		return providers.Result{}, p.tokenEndpointErr("token refresh", err)
+	}
+	oldClaims := unverifiedClaims(s.IDToken)
+	oldSub, _ := oldClaims["sub"].(string)
+	ns := sessionData{
+		V:            sessionVersion,
+		RefreshToken: tok.RefreshToken, // oauth2 keeps the old one when none is returned
+		IDToken:      s.IDToken,
+		AccessToken:  tok.AccessToken,
+		Scope:        scopeOf(tok),
+	}
+	if ns.Scope == "" {
+		ns.Scope = s.Scope
+	}
+	if !tok.Expiry.IsZero() {
+		ns.Expiry = tok.Expiry.Unix()
+	}
+	claims, sub := oldClaims, oldSub
+	var idExp time.Time
+	if exp, ok := numericClaim(oldClaims, "exp"); ok {
+		idExp = time.Unix(exp, 0)
+	}
+	if rawID, _ := tok.Extra("id_token").(string); rawID != "" {
+		vt, err := p.verifyIDToken(ctx, d, rawID, nonceCheck{}, tok.AccessToken)
+		if err != nil {
+			return providers.Result{}, backstageerr.Authentication("The identity provider returned an invalid ID token on refresh: %s", err.Error())
+		}
+		if oldSub != "" && vt.subject != oldSub {
+			return providers.Result{}, backstageerr.Authentication("The identity provider returned an ID token for another subject on refresh")
+		}
+		ns.IDToken, claims, sub, idExp = rawID, vt.claims, vt.subject, vt.expiry
+	}
+	claims, err = p.withUserinfo(ctx, d, claims, sub, tok.AccessToken)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	return p.result(ns, claims, idExp, false)
+}
+
+func (p *Provider) reverify(ctx context.Context, d *idp, s sessionData) (providers.Result, error) {
+	if s.IDToken == "" {
+		return providers.Result{}, backstageerr.Authentication("The session holds no ID token, please sign in again")
+	}
+	vt, err := p.verifyIDToken(ctx, d, s.IDToken, nonceCheck{}, "")
+	if err != nil {
+		var te *idTokenError
+		if errors.As(err, &te) && te.expired {
+			return providers.Result{}, backstageerr.Authentication("Token has expired, please sign in again")
+		}
+		return providers.Result{}, backstageerr.Authentication("The session's ID token is no longer valid (%s), please sign in again", err.Error())
+	}
+	res, err := p.result(s, vt.claims, vt.expiry, true)
+	if err != nil {
+		return providers.Result{}, err
+	}
+	res.Session = nil // unchanged
+	return res, nil
+}
+
+// result builds the Result shared by sign-in and refresh.
+func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time, sessionEndsWithIDToken bool) (providers.Result, error) {
+	b, err := s.encode()
+	if err != nil {
+		return providers.Result{}, fmt.Errorf("oidc: encode session: %w", err)
+	}
+	now := p.now()
+	expiry := idExp
+	if !p.variant.ExpiresFromIDToken && !sessionEndsWithIDToken && s.Expiry != 0 {
+		expiry = time.Unix(s.Expiry, 0)
+	}
+	info := providers.ProviderInfo{IDToken: s.IDToken, AccessToken: firstNonEmpty(s.SessionToken, s.AccessToken, s.IDToken)}
+	if !expiry.IsZero() {
+		info.ExpiresInSeconds = max(int64(math.Round(expiry.Sub(now).Seconds())), 0)
+	}
+	res := providers.Result{
+		Profile:      ProfileFromClaims(claims),
+		ProviderInfo: info,
+		Claims:       claims,
+		Session:      b,
+	}
+	if sessionEndsWithIDToken {
+		res.SessionExpiresAt = idExp
+	}
+	return res, nil
+}
+
+// Logout implements providers.Provider: it revokes the refresh token at the IdP's
+// revocation_endpoint when there is one. Failures are logged, never returned: the user
+// is signed out of Backstage either way (Backstage answers 500 here).
+func (p *Provider) Logout(ctx context.Context, session []byte) (providers.LogoutResult, error) {
+	if len(session) == 0 {
+		return providers.LogoutResult{}, nil
+	}
+	s, err := decodeSession(session)
+	if err != nil || s.RefreshToken == "" {
+		return providers.LogoutResult{}, nil
+	}
+	d, err := p.discover(ctx)
+	if err != nil {
+		p.log.Warn("oidc logout: cannot revoke, discovery unavailable", "err", err)
+		return providers.LogoutResult{}, nil
+	}
+	if d.meta.RevocationEndpoint == "" {
+		return providers.LogoutResult{}, nil
+	}
+	if err := p.revoke(ctx, d, s.RefreshToken); err != nil {
+		p.log.Warn("oidc logout: refresh token revocation failed", "err", err)
+	}
+	return providers.LogoutResult{}, nil
+}
+
+func (p *Provider) oauth2Config(d *idp, redirectURL string) *oauth2.Config {
+	c := &oauth2.Config{
+		ClientID:     p.cfg.ClientID,
+		ClientSecret: p.cfg.ClientSecret,
+		RedirectURL:  redirectURL,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   d.meta.AuthorizationEndpoint,
+			TokenURL:  d.meta.TokenEndpoint,
+			AuthStyle: oauth2.AuthStyleInHeader,
+		},
+	}
+	switch p.cfg.TokenEndpointAuthMethod {
+	case AuthMethodClientSecretPost:
+		c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+	case AuthMethodNone:
+		// client_id in the body, no secret.
+		c.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+		c.ClientSecret = ""
+	}
+	return c
+}
+
+func (p *Provider) clientCtx(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
+}
+
+func scopeOf(tok *oauth2.Token) string {
+	s, _ := tok.Extra("scope").(string)
+	return s
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

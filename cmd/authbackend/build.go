@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
+	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
+)
+
+// Key propagation between replicas sharing a database: every replica reloads the key
+// list on a NOTIFY (PostgreSQL) and at least every keyPollInterval; a new key signs only
+// after keyPublishDelay, so every replica lists it before any token it signed exists.
+const (
+	keyPollInterval    = 2 * time.Second
+	keyPublishDelay    = 3 * time.Second
+	pluginKeyDuration  = time.Hour // Backstage's plugin key store: 1 h signing, listed 3 h
+	pluginListDuration = 3 * time.Hour
+)
+
+type app struct {
+	cfg     *config.Config
+	handler http.Handler
+	closers []func()
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+}
+
+// build loads and validates the configuration, then wires every component. Nothing
+// connects to the network before the whole configuration is known to be valid.
+func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app, error) {
+	cfg, err := config.Load(config.LoadOptions{ConfigPaths: configPaths})
+	if cfg == nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg}
+	if cfg.DevelopmentMode {
+		logger.Info("development mode (NODE_ENV=development)")
+	}
+
+	// The catalog's plugin-token source needs the database, which is opened only after
+	// validation; the remote catalog reads it through this indirection.
+	tokens := &lateTokenSource{}
+	catalog, startCatalog := buildCatalog(cfg, tokens, logger)
+	provs := buildProviders(cfg, catalog, logger)
+	if err := cfg.Err(); err != nil {
+		return nil, err
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	a.closers = append(a.closers, cancel)
+
+	db, err := dbstore.Open(ctx, databaseOptions(cfg, logger))
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	a.closers = append(a.closers, func() { _ = db.Close() })
+	logger.Info("database ready", "database", db.Describe())
+
+	shared := cfg.Backend.Database.Client == "pg"
+	keySetOpts := func(store jwks.KeyStore, keyDuration, listDuration time.Duration) jwks.KeySetOptions {
+		o := jwks.KeySetOptions{Store: store, KeyDuration: keyDuration, ListDuration: listDuration,
+			PollInterval: keyPollInterval, Logger: logger}
+		if shared {
+			o.PublishDelay = keyPublishDelay
+		}
+		return o
+	}
+
+	var userKeys jwks.KeySource
+	switch cfg.Auth.KeyStore.Provider {
+	case "static":
+		files := make([]jwks.StaticKeyFile, len(cfg.Auth.KeyStore.Static))
+		for i, k := range cfg.Auth.KeyStore.Static {
+			files[i] = jwks.StaticKeyFile{PublicKeyFile: k.PublicKeyFile, PrivateKeyFile: k.PrivateKeyFile, KeyID: k.KeyID, Algorithm: k.Algorithm}
+		}
+		static, err := jwks.NewStaticKeySet(files)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("auth.keyStore.static: %w", err)
+		}
+		userKeys = static
+	case "memory":
+		logger.Warn("auth.keyStore.provider is memory: tokens from other replicas will not verify here")
+		ks := jwks.NewKeySet(jwks.KeySetOptions{Store: jwks.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
+		_ = ks.Start(runCtx)
+		userKeys = ks
+	default:
+		ks := jwks.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
+		// Start creates the first key in the background; readiness does not wait for it.
+		_ = ks.Start(runCtx)
+		userKeys = ks
+	}
+	pluginKeys := jwks.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
+	_ = pluginKeys.Start(runCtx)
+	tokens.set(jwks.NewPluginTokenIssuer(pluginKeys, "auth", nil))
+
+	issuer := jwks.NewIssuer(jwks.IssuerOptions{
+		Issuer:             cfg.AuthBaseURL(),
+		Keys:               userKeys,
+		Expiration:         cfg.Auth.BackstageTokenExpiration,
+		OmitOwnershipClaim: cfg.Auth.OmitIdentityTokenOwnershipClaim,
+		UserInfo:           db.UserInfo(),
+		Logger:             logger,
+	})
+	if startCatalog != nil {
+		if err := startCatalog(runCtx); err != nil {
+			logger.Warn("catalog watch not started", "error", err)
+		}
+	}
+
+	srv, err := authbackend.New(authbackend.Options{
+		Logger:     logger,
+		Config:     cfg,
+		Issuer:     issuer,
+		Verifier:   jwks.NewVerifier(userKeys, nil),
+		UserInfo:   issuer,
+		UserKeys:   userKeys,
+		PluginKeys: pluginKeys,
+		Health:     db,
+		Providers:  provs,
+		Catalog:    catalog,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.handler = srv.Handler()
+	return a, nil
+}
+
+// buildCatalog picks the catalog sign-in resolvers search: an explicit
+// authbackend.catalog.mode; else a discovery.endpoints entry for the catalog plugin
+// means the remote Backstage catalog; else catalog.locations files mean the local one;
+// else none (resolvers then fail clearly, and the guest provider uses its config).
+func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *slog.Logger) (resolvers.Catalog, func(context.Context) error) {
+	mode := cfg.Catalog.Mode
+	if mode == "" {
+		switch {
+		case cfg.HasDiscoveryEndpoint("catalog"):
+			mode = "remote"
+		case len(cfg.Catalog.Locations) > 0:
+			mode = "local"
+		default:
+			mode = "none"
+		}
+	}
+	switch mode {
+	case "remote":
+		base := strings.TrimSuffix(cfg.InternalBaseURL("catalog"), "/")
+		rc, err := remotecatalog.New(remotecatalog.Options{
+			BaseURL: base, Tokens: tokens, StaticToken: cfg.Catalog.RemoteToken,
+			CacheTTL: cfg.Catalog.RemoteCacheTTL, Timeout: cfg.Catalog.RemoteTimeout, Logger: logger,
+		})
+		if err != nil {
+			cfg.Root.Sub("authbackend").Sub("catalog").Problemf("", "remote catalog at %s: %v", base, err)
+			return nil, nil
+		}
+		logger.Info("catalog: remote Backstage catalog", "url", base)
+		return rc, nil
+	case "local":
+		lc, err := localcatalog.New(localcatalog.Options{Locations: cfg.Catalog.Locations, Rules: cfg.Catalog.Rules, Logger: logger})
+		if err != nil {
+			cfg.Root.Sub("catalog").Problemf("locations", "%v", err)
+			return nil, nil
+		}
+		for _, p := range lc.Problems() {
+			logger.Warn("catalog entity skipped", "problem", p.String())
+		}
+		logger.Info("catalog: local files", "locations", len(cfg.Catalog.Locations))
+		return lc, lc.Start
+	default:
+		logger.Info("catalog: none configured; sign-in resolvers will not find users")
+		return nil, nil
+	}
+}
+
+// buildProviders builds every environment of every provider this server implements;
+// problems land in cfg.Root so that all of them are reported together.
+func buildProviders(cfg *config.Config, catalog resolvers.Catalog, logger *slog.Logger) map[string]map[string]authbackend.ProviderEnv {
+	out := map[string]map[string]authbackend.ProviderEnv{}
+	ids := make([]string, 0, len(cfg.Auth.Providers))
+	for id := range cfg.Auth.Providers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		section := cfg.Auth.Providers[id]
+		if id != "oidc" && id != "spectrocloud" {
+			logger.Warn("ignoring auth.providers."+id+": this server implements oidc, spectrocloud and guest", "provider", id)
+			continue
+		}
+		envs := map[string]authbackend.ProviderEnv{}
+		for _, env := range section.Keys() {
+			r := section.Sub(env)
+			deps := oidc.Deps{Logger: logger.With("provider", id, "env", env)}
+			var (
+				p   providers.Provider
+				oc  oidc.Config
+				err error
+			)
+			if id == "oidc" {
+				oc = oidc.ParseConfig(r)
+				if len(r.Problems()) == 0 {
+					p, err = oidc.New(oc, deps)
+				}
+			} else {
+				sc := spectrocloud.ParseConfig(r)
+				oc = sc.Config
+				if len(r.Problems()) == 0 {
+					p, err = spectrocloud.New(sc, deps)
+				}
+			}
+			if err != nil {
+				r.Problemf("", "%v", err)
+			}
+			res, _ := resolvers.FromConfig(r.Sub("signIn"), catalog, logger)
+			callback := oc.CallbackURL
+			if callback == "" {
+				callback = cfg.AuthBaseURL() + "/" + id + "/handler/frame"
+			}
+			if p != nil {
+				envs[env] = authbackend.ProviderEnv{Provider: p, CallbackURL: callback, SessionDuration: oc.SessionDuration, Resolver: res}
+			}
+		}
+		out[id] = envs
+	}
+	return out
+}
+
+// databaseOptions maps backend.database (with backend.database.plugin.auth over it) to
+// the store, as Backstage's DatabaseManager does for the auth plugin.
+func databaseOptions(cfg *config.Config, logger *slog.Logger) dbstore.Options {
+	d := cfg.Backend.Database
+	o := dbstore.Options{Client: d.Client, EnsureExists: d.EnsureExists, SkipMigrations: d.SkipMigrations, Logger: logger}
+	if d.Client != "pg" {
+		switch {
+		case d.Connection.Filename != "":
+			o.SQLitePath = d.Connection.Filename
+		case d.Connection.Directory != "":
+			o.SQLitePath = filepath.Join(d.Connection.Directory, "auth.sqlite")
+		default:
+			o.SQLitePath = filepath.Join(config.DefaultDatabaseDir, "auth.sqlite")
+		}
+		return o
+	}
+	o.PGConnString = pgConnString(d.Connection)
+	if d.PluginDivisionMode == "schema" {
+		o.PGDatabase = d.Connection.Database
+		o.PGSchema = d.SchemaPrefix + "auth"
+	} else if d.Connection.Database != "" {
+		o.PGDatabase = d.Connection.Database
+	} else {
+		o.PGDatabase = d.Prefix + "auth"
+	}
+	return o
+}
+
+func pgConnString(c config.DatabaseConnection) string {
+	if c.ConnectionString != "" {
+		return c.ConnectionString
+	}
+	u := url.URL{Scheme: "postgres", Host: c.Host, Path: "/postgres"}
+	if c.Host == "" {
+		u.Host = "localhost"
+	}
+	if c.Port != 0 {
+		u.Host += ":" + strconv.Itoa(c.Port)
+	}
+	if c.User != "" {
+		if c.Password != "" {
+			u.User = url.UserPassword(c.User, c.Password)
+		} else {
+			u.User = url.User(c.User)
+		}
+	}
+	q := url.Values{}
+	if c.SSLMode != "" {
+		q.Set("sslmode", c.SSLMode)
+	} else {
+		q.Set("sslmode", "prefer")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// lateTokenSource hands out plugin tokens once the plugin key set exists.
+type lateTokenSource struct{ src remotecatalog.TokenSource }
+
+func (l *lateTokenSource) set(src remotecatalog.TokenSource) { l.src = src }
+
+func (l *lateTokenSource) PluginToken(ctx context.Context, target string) (string, error) {
+	if l.src == nil {
+		return "", fmt.Errorf("plugin tokens are not available yet")
+	}
+	return l.src.PluginToken(ctx, target)
+}

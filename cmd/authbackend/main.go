@@ -1,0 +1,104 @@
+// Command authbackend is the auth server: Backstage's /api/auth routes, configured by
+// the same app-config.yaml files as the Node backend.
+//
+//	authbackend [--config FILE ...] [--log-level debug|info|warn|error]
+//
+// With no --config it reads app-config.yaml, app-config.<BACKSTAGE_ENV>.yaml,
+// app-config.local.yaml and app-config.<BACKSTAGE_ENV>.local.yaml from the working
+// directory, as Backstage does. NODE_ENV=development is Backstage's development mode.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func run(args []string, stderr io.Writer) int {
+	start := time.Now()
+	fs := flag.NewFlagSet("authbackend", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var configs stringList
+	fs.Var(&configs, "config", "config file (repeatable; later files override earlier ones)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(stderr, "invalid --log-level %q\n", *level)
+		return 2
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	app, err := build(ctx, configs, logger)
+	if err != nil {
+		var problems interface{ Error() string }
+		if errors.As(err, &problems) {
+			logger.Error("cannot start", "error", err.Error())
+		}
+		// Config problems are easiest to read as plain lines.
+		fmt.Fprintln(stderr, err.Error())
+		return 1
+	}
+	defer app.close()
+
+	addr := net.JoinHostPort(app.cfg.Backend.Listen.Host, strconv.Itoa(app.cfg.Backend.Listen.Port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		logger.Error("cannot listen", "addr", addr, "error", err)
+		fmt.Fprintf(stderr, "cannot listen on %s: %v\n", addr, err)
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           app.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "auth", app.cfg.AuthBaseURL(),
+		"startup", time.Since(start).Round(time.Microsecond).String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		logger.Error("server stopped", "error", err)
+		return 1
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Warn("graceful shutdown incomplete", "error", err)
+	}
+	return 0
+}

@@ -1,0 +1,162 @@
+package integration
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const xrw = "X-Requested-With"
+
+func startURL(s *server, extra string) string {
+	return s.auth("/spectrocloud/start?scope=openid%20profile%20email&origin=" + url.QueryEscape(s.AppURL) + extra + "&env=development")
+}
+
+func refreshURL(s *server) string {
+	return s.auth("/spectrocloud/refresh?optional&scope=openid%20profile%20email&env=development")
+}
+
+// signInPopup runs the popup flow to the frame page and returns the posted message.
+func signInPopup(t *testing.T, b *browser, s *server) map[string]any {
+	t.Helper()
+	resp, body := b.get(startURL(s, "&flow=popup"))
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/api/auth/spectrocloud/handler/frame" {
+		t.Fatalf("popup flow ended at %s with %d:\n%s", resp.Request.URL, resp.StatusCode, body)
+	}
+	return popupMessage(t, body)
+}
+
+func idTokenAlg(t *testing.T, tok string) string {
+	t.Helper()
+	part, _, _ := strings.Cut(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(part)
+	if err != nil {
+		t.Fatalf("idToken is not a JWT: %q", tok)
+	}
+	var h struct{ Alg string }
+	_ = json.Unmarshal(raw, &h)
+	return h.Alg
+}
+
+func checkIdentity(t *testing.T, s *server, resp any, wantOwnership []string) string {
+	t.Helper()
+	token, _ := dig(resp, "backstageIdentity", "token").(string)
+	if token == "" {
+		t.Fatalf("no backstageIdentity.token in %v", resp)
+	}
+	typ, claims := verifyToken(t, token, fetchJWKS(t, s.auth("/.well-known/jwks.json")))
+	if typ != "vnd.backstage.user" {
+		t.Fatalf("typ = %q", typ)
+	}
+	checkFreshToken(t, claims, s.URL+"/api/auth", "user:default/alice")
+	if claims.Ent != nil {
+		t.Errorf("ent must be omitted by default, got %v", claims.Ent)
+	}
+	if ref := dig(resp, "backstageIdentity", "identity", "userEntityRef"); ref != "user:default/alice" {
+		t.Errorf("userEntityRef = %v", ref)
+	}
+	var got []string
+	for _, r := range dig(resp, "backstageIdentity", "identity", "ownershipEntityRefs").([]any) {
+		got = append(got, r.(string))
+	}
+	if !slices.Equal(got, wantOwnership) {
+		t.Errorf("ownershipEntityRefs = %v, want %v", got, wantOwnership)
+	}
+	idt, _ := dig(resp, "providerInfo", "idToken").(string)
+	if alg := idTokenAlg(t, idt); alg != "RS256" {
+		t.Errorf("providerInfo.idToken must be the IdP's RS256 ID token, alg = %q", alg)
+	}
+	scope, _ := dig(resp, "providerInfo", "scope").(string)
+	for _, want := range []string{"openid", "profile", "email"} {
+		if !slices.Contains(strings.Fields(scope), want) {
+			t.Errorf("providerInfo.scope %q lacks %s", scope, want)
+		}
+	}
+	if dig(resp, "profile", "email") != "alice@example.com" || dig(resp, "profile", "displayName") != "Alice Smith" {
+		t.Errorf("profile = %v", dig(resp, "profile"))
+	}
+	return token
+}
+
+func TestSignInFlows(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"palette without refresh grant", nil},
+		{"with refresh grant", []string{"--refresh-grant"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mock := startMock(t, tc.args...)
+			s := startServer(t, serverConfig{Mock: mock})
+			own := []string{"user:default/alice", "group:default/team-a"}
+
+			t.Run("popup, refresh, logout", func(t *testing.T) {
+				b := newBrowser(t, s.AppURL)
+				msg := signInPopup(t, b, s)
+				if msg["type"] != "authorization_response" || msg["error"] != nil {
+					t.Fatalf("message = %v", msg)
+				}
+				token := checkIdentity(t, s, msg["response"], own)
+
+				// The uip claim rebuilds into a limited token that verifies and that
+				// userinfo accepts.
+				lim := limitedToken(t, token)
+				typ, lc := verifyToken(t, lim, fetchJWKS(t, s.auth("/.well-known/jwks.json")))
+				if typ != "vnd.backstage.limited-user" || lc.Sub != "user:default/alice" {
+					t.Fatalf("limited token typ %q claims %+v", typ, lc)
+				}
+				for _, tok := range []string{token, lim} {
+					resp, body := b.get(s.auth("/v1/userinfo"), "Authorization", "Bearer "+tok)
+					if resp.StatusCode != 200 {
+						t.Fatalf("userinfo: %d %s", resp.StatusCode, body)
+					}
+					ui := jsonBody(t, body)
+					if dig(ui, "claims", "sub") != "user:default/alice" || len(dig(ui, "claims", "ent").([]any)) != 2 {
+						t.Fatalf("userinfo = %s", body)
+					}
+				}
+				if _, ok := b.cookie(s.auth("/spectrocloud/refresh"), "spectrocloud-refresh-token"); !ok {
+					t.Fatal("no refresh cookie after sign-in")
+				}
+
+				resp, body := b.get(refreshURL(s), xrw, "XMLHttpRequest")
+				if resp.StatusCode != 200 {
+					t.Fatalf("refresh: %d %s", resp.StatusCode, body)
+				}
+				checkIdentity(t, s, jsonBody(t, body), own)
+				resp, body = b.do(http.MethodPost, refreshURL(s), xrw, "XMLHttpRequest")
+				if resp.StatusCode != 200 {
+					t.Fatalf("POST refresh: %d %s", resp.StatusCode, body)
+				}
+
+				resp, body = b.do(http.MethodPost, s.auth("/spectrocloud/logout?env=development"), xrw, "XMLHttpRequest")
+				if resp.StatusCode != 200 {
+					t.Fatalf("logout: %d %s", resp.StatusCode, body)
+				}
+				resp, body = b.get(refreshURL(s), xrw, "XMLHttpRequest")
+				if resp.StatusCode != 401 || !strings.Contains(string(body), "Refresh failed; caused by InputError: Missing session cookie") {
+					t.Fatalf("refresh after logout: %d %s", resp.StatusCode, body)
+				}
+			})
+
+			t.Run("redirect flow", func(t *testing.T) {
+				b := newBrowser(t, s.AppURL)
+				target := s.AppURL + "/catalog?from=login"
+				resp, body := b.get(startURL(s, "&redirectUrl="+url.QueryEscape(target)+"&flow=redirect"))
+				if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != target {
+					t.Fatalf("redirect flow: %d Location %q\n%s", resp.StatusCode, resp.Header.Get("Location"), body)
+				}
+				resp, body = b.get(refreshURL(s), xrw, "XMLHttpRequest")
+				if resp.StatusCode != 200 {
+					t.Fatalf("refresh after redirect flow: %d %s", resp.StatusCode, body)
+				}
+				checkIdentity(t, s, jsonBody(t, body), own)
+			})
+		})
+	}
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): formatting, vet, every Go test with the
+# race detector, a short run of each fuzz target, and the static-build check of the
+# Dockerfile's binary. PostgreSQL tests run when AUTHBACKEND_TEST_PG_DSN is set (they
+# skip with a reason otherwise, and fail when CI is set). With AUTHBACKEND_E2E=1 the
+# end-to-end tests against real Backstage npm packages, Chromium and nginx run too;
+# their dependencies are installed first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') $(git ls-files --others --exclude-standard '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "not gofmt-ed:"; echo "$unformatted"; exit 1; fi
+
+step "go vet"
+go vet ./...
+
+if [ "${AUTHBACKEND_E2E:-}" = "1" ]; then
+  step "end-to-end dependencies (npm packages, Chromium, nginx)"
+  bash integration/node/install.sh
+fi
+
+step "go test -race"
+go test -race -count=1 -timeout 30m ./...
+
+step "fuzz targets (${FUZZTIME:=10s} each)"
+fuzz() { # package target
+  go test -run='^$' -fuzz="^$2\$" -fuzztime="$FUZZTIME" "$1"
+}
+targets=$(for f in $(git ls-files '*_test.go'); do
+  grep -oE '^func Fuzz[A-Za-z0-9_]+' "$f" | sed "s|^func |./$(dirname "$f") |"
+done | sort -u)
+while read -r pkg target; do
+  [ -n "$pkg" ] && fuzz "$pkg" "$target"
+done <<< "$targets"
+
+step "static build (same flags as the Dockerfile)"
+mkdir -p bin
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/authbackend ./cmd/authbackend
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/mockpalette ./cmd/mockpalette
+if readelf -l bin/authbackend | grep -q 'INTERP'; then
+  echo "bin/authbackend is dynamically linked"; exit 1
+fi
+echo "bin/authbackend is static ($(du -h bin/authbackend | cut -f1))"
+echo
+echo "all tests passed"

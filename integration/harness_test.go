@@ -139,8 +139,8 @@ type mockIdP struct {
 	proc   *process
 }
 
-func (m *mockIdP) issuer() string        { return m.URL + "/v1/oidc/tenant/" + m.Tenant }
-func (m *mockIdP) authorizeURL() string  { return m.issuer() + "/auth" }
+func (m *mockIdP) issuer() string       { return m.URL + "/v1/oidc/tenant/" + m.Tenant }
+func (m *mockIdP) authorizeURL() string { return m.issuer() + "/auth" }
 func (m *mockIdP) next(t testing.TB, q string) {
 	t.Helper()
 	resp, err := http.Get(m.URL + "/_mock/next?" + q)

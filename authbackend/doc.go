@@ -1,0 +1,51 @@
+// Package authbackend is the HTTP surface of the auth backend: a gin engine that
+// answers like Backstage's @backstage/plugin-auth-backend mounted at /api/auth, plus
+// the framework's health routes. It owns routing, error responses, security headers,
+// CORS, the OAuth route handlers (state, cookies, origin checks) and sign-in
+// resolution; identity providers (package providers) only talk to their IdP, the
+// token issuer and key sets come from package jwks, resolvers from package resolvers.
+//
+// Subpackages: oauthstate (Backstage's hex-encoded state), origins (allowed-origin and
+// redirect checks, minimatch globs) and cookies (cookie jar and the sealer that
+// encrypts and authenticates the refresh cookie).
+//
+// # Request flow
+//
+// Every request passes, in order: request logging (Debug), panic recovery (500 error
+// JSON, never a stack), helmet's headers (computed once in New), CORS when
+// backend.cors is configured (preflights answered there), then the route. Requests no
+// route matches get Express's automatic OPTIONS answer for paths that exist, else the
+// auth router's catch-all 404 "Unknown auth provider '<segment>'" (or "No auth
+// provider registered for '<id>'" for a provider we have but that is not configured),
+// else an empty 404. All errors become HTTP in one place (writeError): Backstage's
+// error JSON with the status its class maps to; errors that are not Backstage errors
+// are logged under a logId and answered as "An internal error occurred logId=<id>".
+//
+// Sign-in (popup flow):
+//
+//  1. GET /<p>/start?scope&origin&flow=popup&env: the environment is selected, the
+//     origin (and, for the redirect flow, redirectUrl) checked against app.baseUrl
+//     and auth.experimentalExtraAllowedOrigins, a random nonce set in the <p>-nonce
+//     cookie and in the state, and the browser sent (302) to the provider's
+//     authorization URL. The OIDC nonce and PKCE verifier are derived from the state
+//     nonce with the server's secret (FlowSecrets), so nothing is stored server-side.
+//  2. GET|POST /<p>/handler/frame?code&state: the state is decoded, its origin and
+//     redirectUrl re-checked, the nonce cookie compared with the state's nonce in
+//     constant time, the code exchanged by the provider, the sign-in resolved and a
+//     Backstage token issued. The refresh cookie is set only when all of that
+//     succeeded: it is the provider's session, sealed (encrypted and authenticated,
+//     bound to provider and env) with auth.session.secret. The answer is a page that
+//     posts {type:"authorization_response", response|error} to the app origin, under
+//     a CSP allowing only that script; the redirect flow answers 302 instead.
+//  3. GET|POST /<p>/refresh (X-Requested-With: XMLHttpRequest): the sealed cookie is
+//     opened (anything that does not open is refused, never parsed), the provider
+//     refreshes, the resolver runs again and a fresh token is issued. Every failure is
+//     401 "Refresh failed; caused by ...".
+//  4. POST /<p>/logout: X-Requested-With and Origin checks, provider logout, cookies
+//     cleared.
+//
+// The guest provider (auth.providers.guest) only serves /guest/refresh. The
+// well-known routes serve the openid-configuration document and the user and plugin
+// key sets from memory; /v1/userinfo verifies a user token and returns its stored
+// claims. An optional demo page at "/" speaks the same popup protocol.
+package authbackend

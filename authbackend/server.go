@@ -1,0 +1,422 @@
+package authbackend
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/cookies"
+	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
+	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+)
+
+// Mount points, as in Backstage: the auth plugin lives under /api/auth and the
+// framework's health routes at the root.
+const (
+	authPrefix   = "/api/auth"
+	healthPrefix = "/.backstage/health/v1"
+)
+
+// Provider ids this server has modules for. Requests for one of them that is not
+// configured answer "No auth provider registered for '<id>'", as Backstage does for a
+// registered module without config; any other id is "Unknown auth provider".
+var knownProviderIDs = []string{"oidc", "spectrocloud", "guest"}
+
+// reservedSegments are first path segments under /api/auth that our own routes use;
+// a provider with such an id would shadow them.
+var reservedSegments = map[string]bool{".well-known": true, ".backstage": true, "v1": true}
+
+// Server is the auth backend's HTTP surface. Everything that does not depend on the
+// request is computed by New; the Server is immutable afterwards and safe for
+// concurrent use.
+type Server struct {
+	log  *slog.Logger
+	cfg  *config.Config
+	opts Options
+	now  func() time.Time
+	rand io.Reader
+
+	sealer  *cookies.Sealer
+	matcher *origins.Matcher
+
+	authBase   string // external base URL of the auth plugin (token iss)
+	appOrigin  string // origin of app.baseUrl
+	errorRedir url.URL
+
+	helmet  http.Header // headers every response carries
+	cors    *corsPolicy // nil: no CORS headers at all
+	allowed map[string]string
+	oauth   map[string]*oauthProvider
+	unconf  map[string]bool // known provider ids that are not configured
+
+	staticTokens [][sha256.Size]byte
+
+	oidcConfig []byte
+	demo       *demoPage
+
+	engine *gin.Engine
+}
+
+// New validates opts and builds the router.
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil {
+		return nil, errors.New("authbackend: Options.Config is required")
+	}
+	for _, dep := range []struct {
+		name    string
+		missing bool
+	}{
+		{"Issuer", opts.Issuer == nil},
+		{"Verifier", opts.Verifier == nil},
+		{"UserInfo", opts.UserInfo == nil},
+		{"UserKeys", opts.UserKeys == nil},
+		{"PluginKeys", opts.PluginKeys == nil},
+	} {
+		if dep.missing {
+			return nil, fmt.Errorf("authbackend: Options.%s is required", dep.name)
+		}
+	}
+	s := &Server{
+		log:  opts.Logger,
+		cfg:  opts.Config,
+		opts: opts,
+		now:  opts.Now,
+		rand: opts.Rand,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	cfg := s.cfg
+
+	secret := []byte(cfg.Auth.SessionSecret)
+	if len(secret) > 0 {
+		// A short secret still works (HKDF stretches it) but is guessable offline from
+		// any sealed cookie; Backstage accepts any length, so warn rather than refuse.
+		if err := cookies.CheckSecret(secret); err != nil {
+			s.log.Warn("auth.session.secret is weak: "+err.Error()+"; use at least 32 random bytes", "length", len(secret))
+		}
+	} else {
+		secret = make([]byte, 32)
+		if _, err := io.ReadFull(s.rand, secret); err != nil {
+			return nil, fmt.Errorf("authbackend: generate session secret: %w", err)
+		}
+		s.log.Warn("auth.session.secret is not set; using a random secret: sign-in sessions " +
+			"(refresh cookies) will not survive a restart and will not work across replicas. " +
+			"Set auth.session.secret to a long random value shared by every replica.")
+	}
+	s.sealer = cookies.NewSealer(secret, s.rand)
+
+	s.authBase = cfg.AuthBaseURL()
+	extra := append([]string(nil), cfg.Auth.ExtraAllowedOrigins...)
+	if cfg.Demo.Enabled {
+		// The demo page is served by this server and opens the popup from its own
+		// origin, so that origin must be allowed to receive the sign-in result.
+		if o, err := origins.ParseOrigin(cfg.Backend.BaseURL); err == nil {
+			extra = append(extra, escapeGlob(o))
+		}
+	}
+	m, err := origins.NewMatcher(cfg.App.BaseURL, extra)
+	if err != nil {
+		return nil, fmt.Errorf("authbackend: %w", err)
+	}
+	s.matcher = m
+	s.appOrigin = m.AppOrigin()
+	if err := s.initErrorRedirect(); err != nil {
+		return nil, err
+	}
+
+	s.helmet = buildHelmet(cfg.Backend.CSP, cfg.Backend.Referrer)
+	if s.cors, err = newCORSPolicy(cfg.Backend.CORS); err != nil {
+		return nil, fmt.Errorf("authbackend: backend.cors: %w", err)
+	}
+	for _, ea := range cfg.Backend.Auth.ExternalAccess {
+		if ea.Type == "static" && ea.Token != "" {
+			s.staticTokens = append(s.staticTokens, sha256.Sum256([]byte(ea.Token)))
+		}
+	}
+	if s.oidcConfig, err = buildOIDCConfig(s.authBase); err != nil {
+		return nil, err
+	}
+	if err := s.initProviders(); err != nil {
+		return nil, err
+	}
+	if cfg.Demo.Enabled {
+		if s.demo, err = newDemoPage(cfg.Demo); err != nil {
+			return nil, err
+		}
+		if _, ok := s.oauth[s.demo.provider]; !ok {
+			s.log.Warn("the demo page signs in with a provider that is not configured",
+				"provider", s.demo.provider)
+		}
+	}
+	s.engine = s.buildEngine()
+	return s, nil
+}
+
+// initProviders builds per-provider, per-environment handlers (cookie jars included).
+func (s *Server) initProviders() error {
+	s.oauth = make(map[string]*oauthProvider, len(s.opts.Providers))
+	ids := make([]string, 0, len(s.opts.Providers))
+	for id := range s.opts.Providers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		if id == "" || strings.ContainsAny(id, "/?#%") || reservedSegments[id] {
+			return fmt.Errorf("authbackend: invalid provider id %q", id)
+		}
+		if id == "guest" {
+			return errors.New("authbackend: provider id \"guest\" is reserved for auth.providers.guest")
+		}
+		p := &oauthProvider{id: id, envs: make(map[string]*oauthEnv, len(s.opts.Providers[id]))}
+		for env, pe := range s.opts.Providers[id] {
+			if pe.Provider == nil {
+				return fmt.Errorf("authbackend: auth.providers.%s.%s: no provider implementation", id, env)
+			}
+			callback := pe.CallbackURL
+			if callback == "" {
+				callback = s.authBase + "/" + id + "/handler/frame"
+			}
+			jar, err := cookies.NewJar(id, callback)
+			if err != nil {
+				return fmt.Errorf("authbackend: auth.providers.%s.%s.callbackUrl: %w", id, env, err)
+			}
+			maxAge := pe.SessionDuration
+			if maxAge <= 0 || maxAge > cookies.DefaultMaxAge {
+				maxAge = cookies.DefaultMaxAge
+			}
+			p.envs[env] = &oauthEnv{
+				providerID:  id,
+				env:         env,
+				provider:    pe.Provider,
+				callbackURL: callback,
+				jar:         jar,
+				maxAge:      maxAge,
+				resolver:    pe.Resolver,
+				scopes:      pe.Provider.Scopes(),
+				aad:         id + "|" + env + "|refresh",
+			}
+		}
+		s.oauth[id] = p
+	}
+	s.unconf = map[string]bool{}
+	for _, id := range knownProviderIDs {
+		_, configured := s.oauth[id]
+		if id == "guest" {
+			configured = s.cfg.Auth.Guest != nil
+		}
+		if !configured {
+			s.unconf[id] = true
+		}
+	}
+	return nil
+}
+
+// escapeGlob makes a literal origin safe to use as a minimatch pattern.
+func escapeGlob(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`\*?[]{}()!+@`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// initErrorRedirect precomputes app.baseUrl as `new URL(app.baseUrl)` serialises it;
+// redirect-flow errors go there with ?error=<message>.
+func (s *Server) initErrorRedirect() error {
+	u, err := url.Parse(s.cfg.App.BaseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return fmt.Errorf("authbackend: app.baseUrl %q is not an absolute URL", s.cfg.App.BaseURL)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
+	s.errorRedir = *u
+	return nil
+}
+
+// Handler returns the HTTP handler for the whole server (health, /api/auth and, when
+// enabled, the demo page).
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// serveHTTP strips one trailing slash before routing, because Express routes match
+// "/start/" like "/start" (non-strict routing) and gin would not.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r2 := new(http.Request)
+		*r2 = *r
+		u := *r.URL
+		u.Path = strings.TrimSuffix(p, "/")
+		u.RawPath = strings.TrimSuffix(u.RawPath, "/")
+		r2.URL = &u
+		r = r2
+	}
+	s.engine.ServeHTTP(w, r)
+}
+
+func (s *Server) buildEngine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.HandleMethodNotAllowed = false
+	e.Use(s.logRequests, s.recoverPanics, s.setSecurityHeaders)
+	if s.cors != nil {
+		e.Use(s.applyCORS)
+	}
+	s.allowed = map[string]string{}
+
+	s.get(e, healthPrefix+"/readiness", s.readiness)
+	s.get(e, healthPrefix+"/liveness", s.liveness)
+	if s.demo != nil {
+		s.get(e, "/", s.serveDemo)
+	}
+
+	s.get(e, authPrefix+"/.well-known/openid-configuration", s.openIDConfiguration)
+	s.get(e, authPrefix+"/.well-known/jwks.json", s.serveJWKS(s.opts.UserKeys))
+	s.get(e, authPrefix+"/.backstage/auth/v1/jwks.json", s.serveJWKS(s.opts.PluginKeys))
+	s.get(e, authPrefix+"/v1/userinfo", s.userInfo)
+
+	ids := make([]string, 0, len(s.oauth))
+	for id := range s.oauth {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	// Same registration order as Backstage's provider router, which also fixes the
+	// order of methods in automatic OPTIONS answers.
+	for _, id := range ids {
+		p := s.oauth[id]
+		base := authPrefix + "/" + id
+		s.get(e, base+"/start", s.oauthStart(p))
+		s.get(e, base+"/handler/frame", s.oauthFrame(p))
+		s.post(e, base+"/handler/frame", s.oauthFrame(p))
+		s.post(e, base+"/logout", s.oauthLogout(p))
+		s.get(e, base+"/refresh", s.oauthRefresh(p))
+		s.post(e, base+"/refresh", s.oauthRefresh(p))
+	}
+	if s.cfg.Auth.Guest != nil {
+		base := authPrefix + "/guest"
+		s.get(e, base+"/start", s.notImplemented)
+		s.get(e, base+"/handler/frame", s.notImplemented)
+		s.post(e, base+"/handler/frame", s.notImplemented)
+		s.get(e, base+"/refresh", s.guestRefresh)
+		s.post(e, base+"/refresh", s.guestRefresh)
+	}
+	e.NoRoute(s.noRoute)
+	return e
+}
+
+// get registers a GET route (and HEAD, which Express serves from GET handlers).
+func (s *Server) get(e *gin.Engine, path string, h gin.HandlerFunc) {
+	e.GET(path, h)
+	e.HEAD(path, h)
+	s.addAllowed(path, "GET", "HEAD")
+}
+
+func (s *Server) post(e *gin.Engine, path string, h gin.HandlerFunc) {
+	e.POST(path, h)
+	s.addAllowed(path, "POST")
+}
+
+func (s *Server) addAllowed(path string, methods ...string) {
+	have := s.allowed[path]
+	for _, m := range methods {
+		if !containsToken(have, m) {
+			if have != "" {
+				have += ","
+			}
+			have += m
+		}
+	}
+	s.allowed[path] = have
+}
+
+func containsToken(list, tok string) bool {
+	for _, t := range strings.Split(list, ",") {
+		if t == tok {
+			return true
+		}
+	}
+	return false
+}
+
+// noRoute answers everything no route matched, like Backstage's tail of middleware:
+// Express's automatic OPTIONS answer for existing paths, then the auth router's
+// catch-all "/:provider/" (404 error JSON), then the root 404 with an empty body.
+func (s *Server) noRoute(c *gin.Context) {
+	r := c.Request
+	if r.Method == http.MethodOptions {
+		if allow, ok := s.allowed[r.URL.Path]; ok {
+			h := c.Writer.Header()
+			h.Set("Allow", allow)
+			writeBody(c, http.StatusOK, "text/html; charset=utf-8", []byte(allow))
+			return
+		}
+	}
+	if seg, ok := firstAuthSegment(r.URL); ok {
+		if s.unconf[seg] {
+			s.writeError(c, backstageerr.NotFound("No auth provider registered for '%s'", seg))
+			return
+		}
+		s.writeError(c, backstageerr.NotFound("Unknown auth provider '%s'", seg))
+		return
+	}
+	c.Status(http.StatusNotFound)
+	c.Writer.WriteHeaderNow()
+}
+
+// firstAuthSegment returns the decoded first path segment under /api/auth/, if any.
+func firstAuthSegment(u *url.URL) (string, bool) {
+	p := u.EscapedPath()
+	if !strings.HasPrefix(p, authPrefix+"/") {
+		return "", false
+	}
+	rest := p[len(authPrefix)+1:]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		rest = rest[:i]
+	}
+	if rest == "" {
+		return "", false
+	}
+	seg, err := url.PathUnescape(rest)
+	if err != nil {
+		seg = rest
+	}
+	return seg, true
+}
+
+// writeBody writes a complete response with an explicit length.
+func writeBody(c *gin.Context, status int, contentType string, body []byte) {
+	h := c.Writer.Header()
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	c.Status(status)
+	c.Writer.WriteHeaderNow()
+	if c.Request.Method != http.MethodHead && len(body) > 0 {
+		_, _ = c.Writer.Write(body)
+	}
+}

@@ -1,0 +1,185 @@
+package authbackend
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+)
+
+// readinessTimeout bounds the dependency ping so that readiness answers promptly.
+const readinessTimeout = 2 * time.Second
+
+var statusOK = []byte(`{"status":"ok"}`)
+
+func (s *Server) liveness(c *gin.Context) {
+	writeBody(c, http.StatusOK, "application/json; charset=utf-8", statusOK)
+}
+
+// readiness pings the database (when configured). It never waits for a signing key:
+// keys are created lazily at the first sign-in.
+func (s *Server) readiness(c *gin.Context) {
+	if s.opts.Health != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), readinessTimeout)
+		err := s.opts.Health.Ping(ctx)
+		cancel()
+		if err != nil {
+			s.log.Warn("readiness check failed", "error", err)
+			s.writeError(c, backstageerr.ServiceUnavailable("Service is not ready: the database is not reachable"))
+			return
+		}
+	}
+	writeBody(c, http.StatusOK, "application/json; charset=utf-8", statusOK)
+}
+
+// oidcConfiguration is /.well-known/openid-configuration for a server with no static
+// clients, no CIMD and no refresh tokens, keys in Backstage's order. Like Backstage it
+// advertises the authorize and token endpoints even though they are not mounted.
+type oidcConfiguration struct {
+	Issuer                            string   `json:"issuer"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+}
+
+func buildOIDCConfig(authBase string) ([]byte, error) {
+	doc := oidcConfiguration{
+		Issuer:                            authBase,
+		TokenEndpoint:                     authBase + "/v1/token",
+		UserinfoEndpoint:                  authBase + "/v1/userinfo",
+		JWKSURI:                           authBase + "/.well-known/jwks.json",
+		ResponseTypesSupported:            []string{"code", "id_token"},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgValuesSupported:  []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"},
+		ScopesSupported:                   []string{"openid"},
+		TokenEndpointAuthMethodsSupported: []string{},
+		ClaimsSupported:                   []string{"sub", "ent"},
+		GrantTypesSupported:               []string{"authorization_code"},
+		AuthorizationEndpoint:             authBase + "/v1/authorize",
+		CodeChallengeMethodsSupported:     []string{"S256"},
+	}
+	out, err := marshalJS(doc)
+	if err != nil {
+		return nil, fmt.Errorf("authbackend: openid-configuration: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Server) openIDConfiguration(c *gin.Context) {
+	writeBody(c, http.StatusOK, "application/json; charset=utf-8", s.oidcConfig)
+}
+
+// serveJWKS serves a key set from memory.
+func (s *Server) serveJWKS(src JWKSSource) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		doc, err := src.JWKS(c.Request.Context())
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		// A short public cache: the set only changes at key rotation, and caches in
+		// front of us must neither hide a newly published key nor keep serving a
+		// removed one for long (verifiers refetch on an unknown kid, but a cached
+		// stale document would defeat that for the cache lifetime).
+		c.Writer.Header().Set("Cache-Control", "public, max-age=60")
+		writeBody(c, http.StatusOK, "application/json; charset=utf-8", doc)
+	}
+}
+
+// bearerRE is the Authorization header format Backstage accepts.
+var bearerRE = regexp.MustCompile(`(?i)^Bearer[ ]+(\S+)$`)
+
+// Token types Backstage puts in the JWT header.
+const (
+	typPluginToken = "vnd.backstage.plugin"
+)
+
+// userInfo is GET /v1/userinfo: the stored claims of the user a (full or limited)
+// user token belongs to.
+func (s *Server) userInfo(c *gin.Context) {
+	ctx := c.Request.Context()
+	m := bearerRE.FindStringSubmatch(c.Request.Header.Get("Authorization"))
+	if m == nil {
+		s.writeError(c, backstageerr.Authentication("No token provided"))
+		return
+	}
+	token := m[1]
+	if s.isStaticToken(token) || jwtHeaderType(token) == typPluginToken {
+		s.writeError(c, backstageerr.Input("Userinfo endpoint must be called with a token that represents a user principal"))
+		return
+	}
+	principal, err := s.opts.Verifier.VerifyUserToken(ctx, token, true)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	info, err := s.opts.UserInfo.UserInfo(ctx, principal.Sub)
+	if errors.Is(err, jwks.ErrNotFound) || (err == nil && len(info) == 0) {
+		writeBody(c, http.StatusNotFound, "text/html; charset=utf-8", []byte("User info not found"))
+		return
+	}
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Writer.Header().Set("Cache-Control", "no-store")
+	writeBody(c, http.StatusOK, "application/json; charset=utf-8", info)
+}
+
+// isStaticToken reports whether token is one of backend.auth.externalAccess's static
+// tokens (compared in constant time over their digests).
+func (s *Server) isStaticToken(token string) bool {
+	if len(s.staticTokens) == 0 {
+		return false
+	}
+	d := sha256.Sum256([]byte(token))
+	found := 0
+	for i := range s.staticTokens {
+		found |= subtle.ConstantTimeCompare(d[:], s.staticTokens[i][:])
+	}
+	return found == 1
+}
+
+// jwtHeaderType returns the typ of a JWT's (unverified) header, or "".
+func jwtHeaderType(token string) string {
+	head, _, ok := strings.Cut(token, ".")
+	if !ok || len(head) > 4096 {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Typ string `json:"typ"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return ""
+	}
+	return h.Typ
+}
+
+func (s *Server) notImplemented(c *gin.Context) {
+	s.writeError(c, backstageerr.NotImplemented("Not implemented"))
+}

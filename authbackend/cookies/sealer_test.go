@@ -35,9 +35,8 @@ func TestSealerRoundTrip(t *testing.T) {
 
 func TestSealerRejects(t *testing.T) {
 	s := NewSealer(testSecret, nil)
-	// Seal until the value uses a URL-only character, so its standard-alphabet spelling
-	// really differs (a random value has none about 1 time in 2^(len/6)... rarely, but
-	// often enough to make the "std alphabet" case flaky otherwise).
+	// Seal until the value uses a URL-only character: a value without '-' or '_' is
+	// spelled the same in both alphabets, and the "std alphabet" case would not differ.
 	sealed := s.Seal([]byte("secret refresh token"), testAAD)
 	for !strings.ContainsAny(sealed[1:], "-_") {
 		sealed = s.Seal([]byte("secret refresh token"), testAAD)

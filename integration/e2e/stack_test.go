@@ -199,7 +199,8 @@ func startNodeBackend(t *testing.T, h *harness, logDir, name, mode, cfg string, 
 	return startProc(t, logDir, procSpec{
 		name: name, path: "node", dir: h.nodeDir,
 		args: []string{filepath.Join(h.nodeDir, "backend.js"), "--config", cfg},
-		env:  append([]string{"E2E_BACKEND_MODE=" + mode}, env...),
+		// NODE_ENV=production gives JSON logs; callers may override it (later wins).
+		env: append([]string{"E2E_BACKEND_MODE=" + mode, "NODE_ENV=production"}, env...),
 	})
 }
 

@@ -40,11 +40,22 @@ try {
     }
   });
   page.on('request', r => {
-    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) out.redirectUrls.push({ step: current, url: r.url() });
+    let main = false;
+    try {
+      main = r.isNavigationRequest() && r.frame() === page.mainFrame();
+    } catch {}
+    if (main) out.redirectUrls.push({ step: current, url: r.url() });
   });
 
+  // Navigations of any page but the main one: the popup. A popup's first request is
+  // issued before its frame exists, so frame() may throw for it.
   context.on('request', r => {
-    if (r.isNavigationRequest() && r.frame().page() !== page) out.popupUrls.push(r.url());
+    if (!r.isNavigationRequest()) return;
+    let owner = null;
+    try {
+      owner = r.frame().page();
+    } catch {}
+    if (owner !== page) out.popupUrls.push(r.url());
   });
 
   const snapshot = () => page.evaluate(() => ({ ...window.__e2e, log: [...window.__e2e.log] }));
@@ -74,7 +85,8 @@ try {
   current = 'popup';
   const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#signin')]);
   out.steps.popup = await waitStatus('signed-in', 'error');
-  out.popupClosed = popup.isClosed();
+  // handler/frame closes the popup 100 ms after posting the response.
+  out.popupClosed = popup.isClosed() || (await popup.waitForEvent('close', { timeout: 5000 }).then(() => true, () => popup.isClosed()));
   await shot('signed-in');
 
   // 3. Same-origin backend route (through nginx): the catalog accepts the token.

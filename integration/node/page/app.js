@@ -40,6 +40,8 @@ async function main() {
   state.flow = redirect ? 'redirect' : 'popup';
   state.authBaseUrl = await discoveryApi.getBaseUrl('auth');
   $('flow').textContent = state.flow;
+  $('origin').textContent = window.location.origin;
+  $('authbase').textContent = state.authBaseUrl;
 
   const show = async opts => {
     const bi = await auth.getBackstageIdentity(opts);

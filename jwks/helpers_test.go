@@ -77,6 +77,7 @@ type notifyHub struct {
 	mu        sync.Mutex
 	listeners map[int]func()
 	next      int
+	listens   int // Listen calls, to catch a caller that re-listens
 	deliver   atomic.Bool
 	notifies  atomic.Int32
 }
@@ -117,11 +118,14 @@ func (s *notifyingStore) Listen(ctx context.Context, onChange func()) error {
 	id := s.hub.next
 	s.hub.next++
 	s.hub.listeners[id] = onChange
+	s.hub.listens++
 	s.hub.mu.Unlock()
-	<-ctx.Done()
-	s.hub.mu.Lock()
-	delete(s.hub.listeners, id)
-	s.hub.mu.Unlock()
+	go func() {
+		<-ctx.Done()
+		s.hub.mu.Lock()
+		delete(s.hub.listeners, id)
+		s.hub.mu.Unlock()
+	}()
 	return nil
 }
 

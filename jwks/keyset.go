@@ -105,8 +105,11 @@ var (
 // createTimeout bounds one key generation + store insert + notify.
 const createTimeout = 30 * time.Second
 
-// unknownKIDReloadInterval paces store reloads triggered by tokens with an unknown kid.
-const unknownKIDReloadInterval = time.Second
+// unknownKIDReloadInterval paces store reloads triggered by tokens with an unknown kid:
+// often enough that a key another process (a Node auth backend sharing the database,
+// which does not notify) just created is found on the first try, rarely enough that
+// tokens with made-up kids cost at most 5 store reads a second.
+const unknownKIDReloadInterval = 200 * time.Millisecond
 
 // NewKeySet returns a KeySet; nothing is read or created until Start or first use.
 func NewKeySet(opts KeySetOptions) *KeySet {
@@ -518,7 +521,7 @@ func (s *KeySet) prune(kids []string) {
 }
 
 // refreshUnknownKID reloads the store when a token names a kid that is not
-// listed, at most once per second, in case a replica's key was missed.
+// listed, at most once per unknownKIDReloadInterval, in case a replica's key was missed.
 func (s *KeySet) refreshUnknownKID(ctx context.Context) bool {
 	if time.Since(time.Unix(0, s.lastReload.Load())) < unknownKIDReloadInterval {
 		return false
@@ -530,7 +533,9 @@ func (s *KeySet) refreshUnknownKID(ctx context.Context) bool {
 	return true
 }
 
-// listen runs the store's ChangeNotifier, restarting it with backoff on errors.
+// listen starts the store's ChangeNotifier, retrying with backoff until it starts.
+// Once started it keeps itself connected (ChangeNotifier's contract), so a nil return
+// ends this loop: calling Listen again would open another listener.
 func (s *KeySet) listen(ctx context.Context) {
 	backoff := time.Second
 	for ctx.Err() == nil {
@@ -540,10 +545,10 @@ func (s *KeySet) listen(ctx context.Context) {
 			default:
 			}
 		})
-		if ctx.Err() != nil {
+		if err == nil || ctx.Err() != nil {
 			return
 		}
-		s.log.Warn("signing key change listener stopped; restarting", "error", err, "in", backoff)
+		s.log.Warn("cannot listen for signing key changes; retrying", "error", err, "in", backoff)
 		if sleepCtx(ctx, backoff) != nil {
 			return
 		}

@@ -328,6 +328,15 @@ func TestMultiReplica(t *testing.T) {
 			if got := hub.notifies.Load(); got < 2 {
 				t.Errorf("%d notifications, want one per inserted key", got)
 			}
+			// Listen keeps itself connected: each replica calls it once, never again
+			// (a caller that re-listened did so after its 1 s retry backoff).
+			time.Sleep(1500 * time.Millisecond)
+			hub.mu.Lock()
+			listens := hub.listens
+			hub.mu.Unlock()
+			if listens != 2 {
+				t.Errorf("Listen called %d times by 2 replicas, want 2", listens)
+			}
 		})
 	}
 }
@@ -356,7 +365,7 @@ func TestVerifierReloadsOnUnknownKID(t *testing.T) {
 		_, _ = v.VerifyUserToken(ctxT(t), tokenWithKID(t, "unknown-kid"), false)
 	}
 	if n := store.lists.Load() - lists; n > 1 {
-		t.Errorf("%d reloads for 20 unknown-kid tokens within a second", n)
+		t.Errorf("%d reloads for 20 back-to-back unknown-kid tokens", n)
 	}
 }
 

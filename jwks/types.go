@@ -36,8 +36,10 @@ type KeyStore interface {
 }
 
 // ChangeNotifier is implemented by key stores shared between processes. Notify tells
-// every other process that the key set changed; Listen calls onChange (from a
-// background goroutine) whenever some process notified, until ctx ends.
+// every other process that the key set changed. Listen returns once it is listening
+// (or with an error when it cannot start); from then on it calls onChange from a
+// background goroutine whenever some process notified, and after every reconnection,
+// until ctx ends. Reconnecting is the implementation's job.
 type ChangeNotifier interface {
 	Notify(ctx context.Context) error
 	Listen(ctx context.Context, onChange func()) error

@@ -558,6 +558,25 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 	})
 
+	t.Run("refresh re-verification cache still enforces expiry", func(t *testing.T) {
+		f, clock := newEnv(t, Options{}, Knobs{})
+		f.IdP.SetFault(Fault{IDTokenTTL: 2 * time.Minute})
+		res, _, err := f.SignIn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ { // the second refresh is served from the cache
+			if _, err := f.Provider.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session}); err != nil {
+				t.Fatalf("refresh %d: %v", i, err)
+			}
+		}
+		clock.Advance(4 * time.Minute) // past exp+skew, within the key-set cache age
+		_, err = f.Provider.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session})
+		if err == nil || !strings.Contains(err.Error(), "Token has expired") {
+			t.Fatalf("refresh of an expired ID token from the cache: %v", err)
+		}
+	})
+
 	t.Run("refresh after the IdP rotated the key away", func(t *testing.T) {
 		f, clock := newEnv(t, Options{}, Knobs{})
 		res, _, err := f.SignIn()

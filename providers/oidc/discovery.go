@@ -177,16 +177,28 @@ type refreshingKeySet struct {
 	mu   sync.Mutex
 	set  *gooidc.RemoteKeySet
 	born time.Time
+	gen  *keyGeneration // replaced with set
 }
 
 func newRefreshingKeySet(ctx context.Context, url string, now func() time.Time) *refreshingKeySet {
 	return &refreshingKeySet{ctx: ctx, url: url, now: now}
 }
 
+// generation returns the current key-set generation, or nil when the set is due for a
+// refetch (so no cached verification is trusted past jwksMaxAge).
+func (k *refreshingKeySet) generation() *keyGeneration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.set == nil || k.now().Sub(k.born) > jwksMaxAge || k.now().Before(k.born) {
+		return nil
+	}
+	return k.gen
+}
+
 func (k *refreshingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
 	k.mu.Lock()
 	if k.set == nil || k.now().Sub(k.born) > jwksMaxAge || k.now().Before(k.born) {
-		k.set, k.born = gooidc.NewRemoteKeySet(k.ctx, k.url), k.now()
+		k.set, k.born, k.gen = gooidc.NewRemoteKeySet(k.ctx, k.url), k.now(), &keyGeneration{}
 	}
 	set := k.set
 	k.mu.Unlock()

@@ -54,6 +54,8 @@ type Provider struct {
 	log     *slog.Logger
 	now     func() time.Time
 	disc    discoveryState
+	// reverified remembers sealed ID tokens re-verified on refresh (see reverifyCache).
+	reverified *reverifyCache
 }
 
 var _ providers.Provider = (*Provider)(nil)
@@ -91,7 +93,7 @@ func NewVariant(cfg Config, deps Deps, v Variant) (*Provider, error) {
 	if client.Timeout == 0 || client.Timeout > cfg.Timeout {
 		client.Timeout = cfg.Timeout
 	}
-	p := &Provider{cfg: cfg, variant: v, client: client, log: deps.Logger, now: deps.Now}
+	p := &Provider{cfg: cfg, variant: v, client: client, log: deps.Logger, now: deps.Now, reverified: newReverifyCache()}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -310,7 +312,26 @@ func (p *Provider) reverify(ctx context.Context, d *idp, s sessionData) (provide
 	if s.IDToken == "" {
 		return providers.Result{}, backstageerr.Authentication("The session holds no ID token, please sign in again")
 	}
+	gen := d.keys.generation()
+	if gen != nil {
+		if hit, ok := p.reverified.get(s.IDToken, gen); ok {
+			if !p.now().Before(hit.expiry.Add(p.cfg.ClockSkew)) {
+				return providers.Result{}, backstageerr.Authentication("Token has expired, please sign in again")
+			}
+			res, err := p.result(s, hit.claims, hit.expiry, true)
+			if err != nil {
+				return providers.Result{}, err
+			}
+			res.Session = nil // unchanged
+			return res, nil
+		}
+	}
 	vt, err := p.verifyIDToken(ctx, d, s.IDToken, nonceCheck{}, "")
+	// Credit the verification only to the key set that did it: if the set was replaced
+	// meanwhile, the next refresh verifies again.
+	if err == nil && gen != nil && d.keys.generation() == gen {
+		p.reverified.put(s.IDToken, reverified{generation: gen, claims: vt.claims, expiry: vt.expiry})
+	}
 	if err != nil {
 		var te *idTokenError
 		if errors.As(err, &te) && te.expired {

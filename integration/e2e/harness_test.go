@@ -57,6 +57,15 @@ var (
 	harnessErr  error
 )
 
+// TestMain removes the run's temporary binaries and page bundle.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedH != nil {
+		os.RemoveAll(filepath.Dir(sharedH.binDir))
+	}
+	os.Exit(code)
+}
+
 // requireE2E skips unless AUTHBACKEND_E2E=1 and returns the shared harness; with the
 // variable set, anything missing is a failure.
 func requireE2E(t *testing.T) *harness {

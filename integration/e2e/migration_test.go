@@ -124,9 +124,15 @@ func TestSharedPostgresWithNodeAuthBackend(t *testing.T) {
 
 	nodeToken := guestToken(t, node)
 
+	// Node reads signing_keys on every JWKS request; our server caches the key list and
+	// reloads it on its own replicas' NOTIFY and every keyPollInterval (2 s), so a key
+	// written by Node may take that long to appear. Backstage verifiers re-fetch a JWKS
+	// on an unknown kid, so a short lag is harmless; a key that never appears is not.
+	const keyLag = 5 * time.Second
+
 	t.Run("tokens verify at the other's JWKS", func(t *testing.T) {
 		verifyAt(t, "our token at Node's JWKS", ourToken, node)
-		verifyAt(t, "Node's token at our JWKS", nodeToken, ours)
+		eventually(t, keyLag, func() error { return verifyAtErr(nodeToken, ours) })
 	})
 
 	t.Run("user_info is shared", func(t *testing.T) {
@@ -134,10 +140,13 @@ func TestSharedPostgresWithNodeAuthBackend(t *testing.T) {
 			{"our token at Node's userinfo", ourToken, node},
 			{"Node's token at our userinfo", nodeToken, ours},
 		} {
-			r := doHTTP(t, nil, http.MethodGet, c.at+"/api/auth/v1/userinfo", bearer(c.token), nil)
-			if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"user:development/guest"`) {
-				t.Errorf("%s: %d %s", c.what, r.Status, truncate(r.Body, 300))
-			}
+			eventually(t, keyLag, func() error {
+				r := doHTTP(t, nil, http.MethodGet, c.at+"/api/auth/v1/userinfo", bearer(c.token), nil)
+				if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"user:development/guest"`) {
+					return fmt.Errorf("%s: %d %s", c.what, r.Status, truncate(r.Body, 300))
+				}
+				return nil
+			})
 		}
 	})
 }
@@ -179,40 +188,71 @@ func guestToken(t *testing.T, base string) string {
 // verifiers do: key by kid, ES256, typ vnd.backstage.user, sub present, exp in the future.
 func verifyAt(t *testing.T, what, token, base string) {
 	t.Helper()
-	r := doHTTP(t, nil, http.MethodGet, base+"/api/auth/.well-known/jwks.json", nil, nil)
-	if r.Status != http.StatusOK {
-		t.Fatalf("%s: JWKS %d %s", what, r.Status, truncate(r.Body, 300))
+	if err := verifyAtErr(token, base); err != nil {
+		t.Errorf("%s: %v", what, err)
 	}
+}
+
+func verifyAtErr(token, base string) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(base + "/api/auth/.well-known/jwks.json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(r.Body, &set); err != nil {
-		t.Fatalf("%s: JWKS: %v", what, err)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("JWKS at %s: %s", base, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		return fmt.Errorf("JWKS at %s: %w", base, err)
 	}
 	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
-		t.Fatalf("%s: %v", what, err)
+		return err
 	}
-	kid := jws.Signatures[0].Header.KeyID
-	keys := set.Key(kid)
+	hdr := jws.Signatures[0].Protected
+	if typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string); typ != "vnd.backstage.user" {
+		return fmt.Errorf("typ %q, want vnd.backstage.user", typ)
+	}
+	keys := set.Key(hdr.KeyID)
 	if len(keys) == 0 {
-		t.Fatalf("%s: kid %q not in %s's JWKS (%d keys)", what, kid, base, len(set.Keys))
+		return fmt.Errorf("kid %q not in %s's JWKS (%d keys)", hdr.KeyID, base, len(set.Keys))
 	}
 	payload, err := jws.Verify(keys[0])
 	if err != nil {
-		t.Fatalf("%s: signature: %v", what, err)
-	}
-	hdr, _, _ := jwtParts(t, token)
-	if hdr["typ"] != "vnd.backstage.user" {
-		t.Errorf("%s: typ %v", what, hdr["typ"])
+		return fmt.Errorf("signature: %w", err)
 	}
 	var claims struct {
 		Sub string `json:"sub"`
 		Exp int64  `json:"exp"`
 	}
 	if err := json.Unmarshal(payload, &claims); err != nil {
-		t.Fatalf("%s: payload: %v", what, err)
+		return fmt.Errorf("payload: %w", err)
 	}
 	if claims.Sub != "user:development/guest" || claims.Exp <= time.Now().Unix() {
-		t.Errorf("%s: claims %+v", what, claims)
+		return fmt.Errorf("claims %+v", claims)
+	}
+	return nil
+}
+
+// eventually retries f until it succeeds or timeout passes, logging how long it took.
+func eventually(t *testing.T, timeout time.Duration, f func() error) {
+	t.Helper()
+	start := time.Now()
+	for {
+		err := f()
+		if err == nil {
+			if d := time.Since(start); d > 0 && d > 100*time.Millisecond {
+				t.Logf("succeeded after %s", d.Round(time.Millisecond))
+			}
+			return
+		}
+		if time.Since(start) > timeout {
+			t.Errorf("still failing after %s: %v", timeout, err)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

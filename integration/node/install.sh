@@ -22,8 +22,14 @@ apt_install() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  # Node.js 20 (with its headers, for better-sqlite3) and a C++ toolchain are on the
+  # machine image; install them only if absent.
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  command -v g++ >/dev/null || missing+=(g++)
+  command -v make >/dev/null || missing+=(make)
   if [ ${#missing[@]} -eq 0 ]; then
-    say "apt: chromium and nginx already installed"
+    say "apt: chromium, nginx, node and a C++ toolchain already installed"
     return
   fi
   if [ "${AUTHBACKEND_E2E_NO_APT:-}" = 1 ]; then

@@ -1,0 +1,201 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
+	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
+)
+
+// inProcess is the whole server wired in one process with its real parts (SQLite
+// store, local catalog, SpectroCloud provider against the mock Palette), so that
+// benchmarks measure the handlers end to end without sockets in between.
+type inProcess struct {
+	handler http.Handler
+	appURL  string
+	cookie  string // refresh cookie after a sign-in
+	token   string // Backstage token from that sign-in
+}
+
+func newInProcess(b *testing.B) *inProcess {
+	b.Helper()
+	dir := b.TempDir()
+	idp := mockpalette.New(mockpalette.Options{})
+	issuerURL := idp.Start(b)
+	org := filepath.Join(dir, "org.yaml")
+	if err := os.WriteFile(org, []byte(orgYAML), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "app-config.yaml")
+	cfgYAML := fmt.Sprintf(`app: {baseUrl: "http://127.0.0.1:3000"}
+backend: {baseUrl: "http://127.0.0.1:7007"}
+auth:
+  session: {secret: bench-secret-bench-secret-bench-secret}
+  providers:
+    spectrocloud:
+      development:
+        clientId: backstage-client
+        clientSecret: backstage-secret
+        authorizationUrl: %s/auth
+        signIn:
+          resolvers: [{resolver: emailMatchingUserEntityProfileEmail}]
+catalog:
+  rules: [{allow: [User, Group]}]
+  locations: [{type: file, target: %s}]
+`, issuerURL, org)
+	if err := os.WriteFile(cfgFile, []byte(cfgYAML), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Load(config.LoadOptions{ConfigPaths: []string{cfgFile}, WorkDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	db, err := dbstore.Open(ctx, dbstore.Options{Client: "sqlite", SQLitePath: filepath.Join(dir, "auth.sqlite"), Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	keys := jwks.NewKeySet(jwks.KeySetOptions{Store: db.SigningKeys(), KeyDuration: time.Hour, Logger: logger})
+	pluginKeys := jwks.NewKeySet(jwks.KeySetOptions{Store: db.PluginKeys(), KeyDuration: time.Hour, Logger: logger})
+	issuer := jwks.NewIssuer(jwks.IssuerOptions{Issuer: cfg.AuthBaseURL(), Keys: keys, Expiration: time.Hour,
+		OmitOwnershipClaim: true, UserInfo: db.UserInfo(), Logger: logger})
+	cat, err := localcatalog.New(localcatalog.Options{Locations: cfg.Catalog.Locations, Rules: cfg.Catalog.Rules, WorkDir: dir, Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	envCfg := cfg.Auth.Providers["spectrocloud"].Sub("development")
+	sc := spectrocloud.ParseConfig(envCfg)
+	prov, err := spectrocloud.New(sc, oidc.Deps{Logger: logger})
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, _ := resolvers.FromConfig(envCfg.Sub("signIn"), cat, logger)
+	if err := cfg.Err(); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := authbackend.New(authbackend.Options{
+		Logger: logger, Config: cfg, Issuer: issuer, Verifier: jwks.NewVerifier(keys, nil), UserInfo: issuer,
+		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Catalog: cat,
+		Providers: map[string]map[string]authbackend.ProviderEnv{"spectrocloud": {"development": {
+			Provider: prov, CallbackURL: cfg.AuthBaseURL() + "/spectrocloud/handler/frame", Resolver: res}}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := &inProcess{handler: srv.Handler(), appURL: cfg.App.BaseURL}
+	p.signIn(b)
+	return p
+}
+
+func (p *inProcess) serve(req *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	p.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// signIn runs the popup flow: start (in process), authorize (the mock, over HTTP),
+// callback (in process).
+func (p *inProcess) signIn(b *testing.B) {
+	b.Helper()
+	start := p.serve(httptest.NewRequest("GET", "http://127.0.0.1:7007/api/auth/spectrocloud/start?scope=openid&origin="+url.QueryEscape(p.appURL)+"&env=development", nil))
+	if start.Code != http.StatusFound {
+		b.Fatalf("start: %d %s", start.Code, start.Body)
+	}
+	var nonce string
+	for _, c := range start.Result().Cookies() {
+		if c.Name == "spectrocloud-nonce" && c.Value != "" {
+			nonce = c.Value
+		}
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(start.Header().Get("Location"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	cb := httptest.NewRequest("GET", resp.Header.Get("Location"), nil)
+	cb.AddCookie(&http.Cookie{Name: "spectrocloud-nonce", Value: nonce})
+	frame := p.serve(cb)
+	for _, c := range frame.Result().Cookies() {
+		if c.Name == "spectrocloud-refresh-token" && c.Value != "" {
+			p.cookie = c.Value
+		}
+	}
+	if p.cookie == "" {
+		b.Fatalf("no refresh cookie: %d %s", frame.Code, frame.Body)
+	}
+	msg := popupMessage(b, frame.Body.Bytes())
+	p.token, _ = dig(msg, "response", "backstageIdentity", "token").(string)
+}
+
+func (p *inProcess) refreshRequest() *http.Request {
+	req := httptest.NewRequest("GET", "http://127.0.0.1:7007/api/auth/spectrocloud/refresh?optional&scope=openid%20profile%20email&env=development", nil)
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	req.AddCookie(&http.Cookie{Name: "spectrocloud-refresh-token", Value: p.cookie})
+	return req
+}
+
+// BenchmarkRefreshEndToEnd is one /refresh as the frontend sends it: open the sealed
+// session, re-verify Palette's ID token, resolve the user in the catalog, mint a token
+// (two ES256 signatures) and skip the unchanged user_info write.
+func BenchmarkRefreshEndToEnd(b *testing.B) {
+	p := newInProcess(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if rec := p.serve(p.refreshRequest()); rec.Code != 200 {
+				b.Fatalf("refresh: %d %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+func BenchmarkUserInfoEndToEnd(b *testing.B) {
+	p := newInProcess(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("GET", "http://127.0.0.1:7007/api/auth/v1/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+p.token)
+			if rec := p.serve(req); rec.Code != 200 || !strings.Contains(rec.Body.String(), "user:default/alice") {
+				b.Fatalf("userinfo: %d %s", rec.Code, rec.Body)
+			}
+		}
+	})
+}
+
+func BenchmarkJWKSEndToEnd(b *testing.B) {
+	p := newInProcess(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if rec := p.serve(httptest.NewRequest("GET", "http://127.0.0.1:7007/api/auth/.well-known/jwks.json", nil)); rec.Code != 200 {
+				b.Fatalf("jwks: %d", rec.Code)
+			}
+		}
+	})
+}

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 mkdir -p bin
-go build -o bin/authbackend ./cmd/authbackend
+go build -tags nomsgpack -o bin/authbackend ./cmd/authbackend
 go build -o bin/mockpalette ./cmd/mockpalette
 bin/mockpalette --listen 127.0.0.1:7010 --tenant demo \
   --client-id backstage-demo --client-secret demo-secret \

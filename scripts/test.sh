@@ -39,7 +39,7 @@ done <<< "$targets"
 
 step "static build (same flags as the Dockerfile)"
 mkdir -p bin
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/authbackend ./cmd/authbackend
+CGO_ENABLED=0 go build -tags nomsgpack -trimpath -ldflags "-s -w" -o bin/authbackend ./cmd/authbackend
 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o bin/mockpalette ./cmd/mockpalette
 if readelf -l bin/authbackend | grep -q 'INTERP'; then
   echo "bin/authbackend is dynamically linked"; exit 1

@@ -175,7 +175,7 @@ func (r *Reader) Sub(key string) *Reader {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		r.Problemf(key, "must be an object, got %s", typeName(v))
+		r.Problemf(key, "must be an object, got %s", TypeName(v))
 		return sub
 	}
 	sub.node = m
@@ -191,7 +191,7 @@ func (r *Reader) List(key string) []*Reader {
 	}
 	items, ok := v.([]any)
 	if !ok {
-		r.Problemf(key, "must be a list, got %s", typeName(v))
+		r.Problemf(key, "must be a list, got %s", TypeName(v))
 		return nil
 	}
 	out := make([]*Reader, 0, len(items))
@@ -199,7 +199,7 @@ func (r *Reader) List(key string) []*Reader {
 		p := fmt.Sprintf("%s[%d]", r.child(key), i)
 		m, ok := it.(map[string]any)
 		if !ok {
-			r.sink.add(Problem{Path: p, Message: fmt.Sprintf("must be an object, got %s", typeName(it)), File: r.FileOf(key)})
+			r.sink.add(Problem{Path: p, Message: fmt.Sprintf("must be an object, got %s", TypeName(it)), File: r.FileOf(key)})
 			continue
 		}
 		out = append(out, &Reader{path: p, node: m, origins: r.origins, sink: r.sink})
@@ -226,7 +226,7 @@ func (r *Reader) String(key string) string {
 	case float64:
 		return strconv.FormatFloat(t, 'f', -1, 64)
 	default:
-		r.Problemf(key, "must be a string, got %s", typeName(v))
+		r.Problemf(key, "must be a string, got %s", TypeName(v))
 		return ""
 	}
 }
@@ -310,14 +310,14 @@ func (r *Reader) StringList(key string) []string {
 		if ss, ok := v.([]string); ok {
 			return ss
 		}
-		r.Problemf(key, "must be a list of strings, got %s", typeName(v))
+		r.Problemf(key, "must be a list of strings, got %s", TypeName(v))
 		return nil
 	}
 	out := make([]string, 0, len(items))
 	for i, it := range items {
 		s, ok := it.(string)
 		if !ok {
-			r.Problemf(fmt.Sprintf("%s[%d]", key, i), "must be a string, got %s", typeName(it))
+			r.Problemf(fmt.Sprintf("%s[%d]", key, i), "must be a string, got %s", TypeName(it))
 			continue
 		}
 		out = append(out, s)
@@ -384,7 +384,9 @@ func (r *Reader) CheckKnownKeys(known ...string) {
 	}
 }
 
-func typeName(v any) string {
+// TypeName describes a decoded config value's type for problem messages ("a string",
+// "a list", ...).
+func TypeName(v any) string {
 	switch v.(type) {
 	case string:
 		return "a string"
@@ -407,5 +409,5 @@ func describe(v any) string {
 	if s, ok := v.(string); ok {
 		return strconv.Quote(s)
 	}
-	return typeName(v)
+	return TypeName(v)
 }

@@ -158,7 +158,7 @@ func (t *transformer) directive(m map[string]any, keys []string, path string, ct
 	}
 	raw, ok := m[key].(string)
 	if !ok {
-		t.l.problem(path, ctx.name, "%s value must be a string, got %s", key, typeName(m[key]))
+		t.l.problem(path, ctx.name, "%s value must be a string, got %s", key, TypeName(m[key]))
 		return nil, false
 	}
 	arg, defined := t.substitute(raw)

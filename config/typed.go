@@ -100,7 +100,7 @@ func readBackend(b *Reader, workDir string) BackendConfig {
 			cfg.TrustProxy = b.Bool("trustProxy", false)
 		default:
 			// Express also takes hop counts and subnet lists; guessing would be unsafe.
-			b.Problemf("trustProxy", "only true or false is supported by this server, got %s", typeName(v))
+			b.Problemf("trustProxy", "only true or false is supported by this server, got %s", TypeName(v))
 		}
 	}
 	if b.Has("cors") {
@@ -234,7 +234,7 @@ func readCSP(c *Reader) map[string][]string {
 				out[k] = []string{}
 			}
 		default:
-			c.Problemf(k, "must be a list of strings or false, got %s", typeName(v))
+			c.Problemf(k, "must be a list of strings or false, got %s", TypeName(v))
 		}
 	}
 	return out

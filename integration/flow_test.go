@@ -160,3 +160,39 @@ func TestSignInFlows(t *testing.T) {
 		})
 	}
 }
+
+// A guest token verifies against the served JWKS with an independent JOSE library, and
+// its uip rebuilds into a limited token that verifies too and that userinfo accepts.
+func TestGuestTokenVerifiesIndependently(t *testing.T) {
+	s := startServer(t, serverConfig{})
+	b := newBrowser(t, s.AppURL)
+	resp, body := b.get(s.auth("/guest/refresh"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("guest refresh: %d %s", resp.StatusCode, body)
+	}
+	m := jsonBody(t, body)
+	if _, ok := m["profile"].(map[string]any); !ok || m["providerInfo"] != nil {
+		t.Errorf("guest response shape: %s", body)
+	}
+	token, _ := dig(m, "backstageIdentity", "token").(string)
+	set := fetchJWKS(t, s.auth("/.well-known/jwks.json"))
+	typ, c := verifyToken(t, token, set)
+	if typ != "vnd.backstage.user" {
+		t.Fatalf("typ %q", typ)
+	}
+	checkFreshToken(t, c, s.URL+"/api/auth", "user:development/guest")
+	lim := limitedToken(t, token)
+	if typ, lc := verifyToken(t, lim, set); typ != "vnd.backstage.limited-user" || lc.Sub != c.Sub || lc.Exp != c.Exp {
+		t.Fatalf("limited token typ %q claims %+v", typ, lc)
+	}
+	resp, body = b.get(s.auth("/v1/userinfo"), "Authorization", "Bearer "+lim)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ent":["user:development/guest"]`) {
+		t.Fatalf("userinfo with the limited token: %d %s", resp.StatusCode, body)
+	}
+	for _, bad := range []string{"garbage", token[:len(token)-4] + "AAAA"} {
+		resp, body = b.get(s.auth("/v1/userinfo"), "Authorization", "Bearer "+bad)
+		if resp.StatusCode != 401 || !strings.Contains(string(body), `"name":"AuthenticationError"`) {
+			t.Errorf("userinfo with %q: %d %s", bad[:8], resp.StatusCode, body)
+		}
+	}
+}

@@ -120,13 +120,13 @@ func readEmailOptions(e *config.Reader) EmailOptions {
 	if e.Has(optAllowedDomains) {
 		items, ok := e.Raw(optAllowedDomains).([]any)
 		if !ok {
-			e.Problemf(optAllowedDomains, "Invalid sign-in resolver options, %s must be a list of strings, got %s", optAllowedDomains, typeOf(e.Raw(optAllowedDomains)))
+			e.Problemf(optAllowedDomains, "Invalid sign-in resolver options, %s must be a list of strings, got %s", optAllowedDomains, config.TypeName(e.Raw(optAllowedDomains)))
 		} else {
 			o.AllowedDomains = make([]string, 0, len(items))
 			for i, it := range items {
 				s, ok := it.(string)
 				if !ok || strings.TrimSpace(s) == "" {
-					e.Problemf(fmt.Sprintf("%s[%d]", optAllowedDomains, i), "Invalid sign-in resolver options, must be a non-empty string (a domain such as example.com), got %s", typeOf(it))
+					e.Problemf(fmt.Sprintf("%s[%d]", optAllowedDomains, i), "Invalid sign-in resolver options, must be a non-empty string (a domain such as example.com), got %s", config.TypeName(it))
 					continue
 				}
 				o.AllowedDomains = append(o.AllowedDomains, strings.TrimSpace(s))
@@ -149,27 +149,8 @@ func readEmailOptions(e *config.Reader) EmailOptions {
 				e.Problemf(optDangerouslyAllow, "Invalid sign-in resolver options, must be a boolean, got %q", v)
 			}
 		default:
-			e.Problemf(optDangerouslyAllow, "Invalid sign-in resolver options, must be a boolean, got %s", typeOf(v))
+			e.Problemf(optDangerouslyAllow, "Invalid sign-in resolver options, must be a boolean, got %s", config.TypeName(v))
 		}
 	}
 	return o
-}
-
-func typeOf(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case bool:
-		return "a boolean"
-	case int, int64, uint64, float64:
-		return "a number"
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	case nil:
-		return "null"
-	default:
-		return fmt.Sprintf("%T", v)
-	}
 }

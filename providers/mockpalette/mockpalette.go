@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -215,11 +214,18 @@ func (s *Server) Options() Options { return s.opts }
 
 // Start serves the mock on 127.0.0.1:0 until the test ends and returns the issuer URL
 // (e.g. http://127.0.0.1:43121/v1/oidc/tenant/t1).
-func (s *Server) Start(t testing.TB) string {
+func (s *Server) Start(t TB) string {
 	t.Helper()
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts.URL + s.IssuerPath()
+}
+
+// TB is the part of testing.TB that Start needs; taking it instead of testing.TB keeps
+// the testing package out of the mockpalette binary.
+type TB interface {
+	Helper()
+	Cleanup(func())
 }
 
 // keyCache shares generated RSA keys between the servers of one process (the n-th key

@@ -5,13 +5,13 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 )
 
 func TestConformance(t *testing.T) {
-	mockpalette.RunConformance(t, mockpalette.Harness{
-		New: func(t *testing.T, issuer string, k mockpalette.Knobs) providers.Provider {
+	providertest.RunConformance(t, providertest.Harness{
+		New: func(t *testing.T, issuer string, k providertest.Knobs) providers.Provider {
 			m := map[string]any{"metadataUrl": issuer, "clientId": "backstage-client", "clientSecret": "backstage-secret"}
 			if k.Prompt != "" {
 				m["prompt"] = k.Prompt

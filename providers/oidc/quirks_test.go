@@ -13,6 +13,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 )
 
 // editDiscovery serves idp with the discovery document passed through edit.
@@ -61,7 +62,7 @@ func TestRefreshFallsBackOnUnsupportedGrant(t *testing.T) {
 	idp := mockpalette.New(mockpalette.Options{})
 	issuer := editDiscovery(t, idp, func(d map[string]any) { delete(d, "grant_types_supported") })
 	p := newOIDC(t, clientConfig(issuer))
-	res, _, err := mockpalette.Flow{T: t, IdP: idp, Provider: p}.SignIn()
+	res, _, err := providertest.Flow{T: t, IdP: idp, Provider: p}.SignIn()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestNoUserinfoEndpoint(t *testing.T) {
 	idp := mockpalette.New(mockpalette.Options{})
 	issuer := editDiscovery(t, idp, func(d map[string]any) { delete(d, "userinfo_endpoint") })
 	p := newOIDC(t, clientConfig(issuer))
-	res, _, err := mockpalette.Flow{T: t, IdP: idp, Provider: p}.SignIn()
+	res, _, err := providertest.Flow{T: t, IdP: idp, Provider: p}.SignIn()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestNoPKCEWhenNotAdvertised(t *testing.T) {
 	idp := mockpalette.New(mockpalette.Options{})
 	issuer := editDiscovery(t, idp, func(d map[string]any) { delete(d, "code_challenge_methods_supported") })
 	p := newOIDC(t, clientConfig(issuer))
-	if _, _, err := (mockpalette.Flow{T: t, IdP: idp, Provider: p}).SignIn(); err != nil {
+	if _, _, err := (providertest.Flow{T: t, IdP: idp, Provider: p}).SignIn(); err != nil {
 		t.Fatal(err)
 	}
 	auth := idp.RequestsTo("/auth")[0]
@@ -113,7 +114,7 @@ func TestClientSecretPostAndAlgAllowlist(t *testing.T) {
 	m := clientConfig(issuer)
 	m["tokenEndpointAuthMethod"] = "client_secret_post"
 	p := newOIDC(t, m)
-	if _, _, err := (mockpalette.Flow{T: t, IdP: idp, Provider: p}).SignIn(); err != nil {
+	if _, _, err := (providertest.Flow{T: t, IdP: idp, Provider: p}).SignIn(); err != nil {
 		t.Fatal(err)
 	}
 	if f := idp.RequestsTo("/token")[0]; f.Form.Get("client_secret") != "backstage-secret" || f.Header.Get("Authorization") != "" {
@@ -123,7 +124,7 @@ func TestClientSecretPostAndAlgAllowlist(t *testing.T) {
 	m = clientConfig(issuer)
 	m["tokenSignedResponseAlg"] = "ES256"
 	p = newOIDC(t, m)
-	_, _, err := mockpalette.Flow{T: t, IdP: idp, Provider: p}.SignIn()
+	_, _, err := providertest.Flow{T: t, IdP: idp, Provider: p}.SignIn()
 	if err == nil || !strings.Contains(err.Error(), `"RS256", which is not an accepted algorithm`) {
 		t.Fatalf("RS256 token with ES256 allowlist: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -41,8 +42,8 @@ func teraskyConfig(issuer string) map[string]any {
 }
 
 func TestConformance(t *testing.T) {
-	mockpalette.RunConformance(t, mockpalette.Harness{
-		New: func(t *testing.T, issuer string, k mockpalette.Knobs) providers.Provider {
+	providertest.RunConformance(t, providertest.Harness{
+		New: func(t *testing.T, issuer string, k providertest.Knobs) providers.Provider {
 			m := teraskyConfig(issuer)
 			if k.Prompt != "" {
 				m["prompt"] = k.Prompt
@@ -151,7 +152,7 @@ func TestProviderInfoWithoutSessionToken(t *testing.T) {
 	issuer := idp.Start(t)
 	p := newProvider(t, teraskyConfig(issuer), nil)
 	idp.SetFault(mockpalette.Fault{NoSessionToken: true})
-	res, _, err := mockpalette.Flow{T: t, IdP: idp, Provider: p}.SignIn()
+	res, _, err := providertest.Flow{T: t, IdP: idp, Provider: p}.SignIn()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestSessionTokenNeverSentAsRefreshToken(t *testing.T) {
 	idp := mockpalette.New(mockpalette.Options{})
 	issuer := idp.Start(t)
 	p := newProvider(t, teraskyConfig(issuer), nil)
-	res, _, err := mockpalette.Flow{T: t, IdP: idp, Provider: p}.SignIn()
+	res, _, err := providertest.Flow{T: t, IdP: idp, Provider: p}.SignIn()
 	if err != nil {
 		t.Fatal(err)
 	}

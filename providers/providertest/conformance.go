@@ -1,7 +1,8 @@
-package mockpalette
+package providertest
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 )
 
 // Knobs are the provider settings a conformance case may change.
@@ -66,7 +68,7 @@ const callbackURL = "http://127.0.0.1:7007/api/auth/p/handler/frame"
 // Flow drives sign-ins against a provider and a mock IdP.
 type Flow struct {
 	T        *testing.T
-	IdP      *Server
+	IdP      *mockpalette.Server
 	Provider providers.Provider
 }
 
@@ -111,13 +113,13 @@ func (f Flow) SignIn() (providers.Result, providers.CallbackRequest, error) {
 
 // NewSecrets returns per-sign-in secrets as authbackend would derive them.
 func NewSecrets() providers.FlowSecrets {
-	return providers.FlowSecrets{Nonce: base64.StdEncoding.EncodeToString(randomBytes(16)), PKCEVerifier: oauth2.GenerateVerifier()}
+	return providers.FlowSecrets{Nonce: base64.StdEncoding.EncodeToString(randomNonce()), PKCEVerifier: oauth2.GenerateVerifier()}
 }
 
 // RunConformance runs the provider conformance table against h.
 func RunConformance(t *testing.T, h Harness) {
-	newEnv := func(t *testing.T, opts Options, k Knobs) (Flow, *Clock) {
-		idp := New(opts)
+	newEnv := func(t *testing.T, opts mockpalette.Options, k Knobs) (Flow, *Clock) {
+		idp := mockpalette.New(opts)
 		issuer := idp.Start(t)
 		clock := &Clock{}
 		if k.Now == nil {
@@ -137,7 +139,7 @@ func RunConformance(t *testing.T, h Harness) {
 
 	t.Run("start URL", func(t *testing.T) {
 		for _, prompt := range []string{"", "login"} {
-			f, _ := newEnv(t, Options{}, Knobs{Prompt: prompt})
+			f, _ := newEnv(t, mockpalette.Options{}, Knobs{Prompt: prompt})
 			secrets := NewSecrets()
 			start, err := f.Provider.Start(context.Background(), providers.StartRequest{
 				Scope: "openid profile email offline_access", State: "6e6f6e6365", CallbackURL: callbackURL, Secrets: secrets,
@@ -167,7 +169,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("sign-in", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		res, _, err := f.SignIn()
 		if err != nil {
 			t.Fatalf("sign-in: %v", err)
@@ -220,25 +222,25 @@ func RunConformance(t *testing.T, h Harness) {
 
 	idTokenFaults := []struct {
 		name  string
-		fault Fault
+		fault mockpalette.Fault
 		ok    bool
 	}{
-		{"bad signature", Fault{BadSignature: true}, false},
-		{"wrong issuer", Fault{Issuer: "http://127.0.0.1:1/v1/oidc/tenant/evil"}, false},
-		{"wrong audience", Fault{Audience: "another-client"}, false},
-		{"expired beyond skew", Fault{IDTokenTTL: -120 * time.Second}, false},
-		{"expired within skew", Fault{IDTokenTTL: -20 * time.Second}, true},
-		{"iat in future beyond skew", Fault{IssuedAtOffset: 10 * time.Minute}, false},
-		{"iat in future within skew", Fault{IssuedAtOffset: 20 * time.Second}, true},
-		{"alg none", Fault{AlgNone: true}, false},
-		{"HS256 signed with the public key", Fault{HS256WithPublicKey: true}, false},
-		{"wrong nonce", Fault{Nonce: ptr("not-the-nonce-we-sent")}, false},
-		{"missing nonce", Fault{Nonce: ptr("")}, false},
-		{"userinfo subject differs", Fault{UserinfoSubject: "u-mallory"}, false},
+		{"bad signature", mockpalette.Fault{BadSignature: true}, false},
+		{"wrong issuer", mockpalette.Fault{Issuer: "http://127.0.0.1:1/v1/oidc/tenant/evil"}, false},
+		{"wrong audience", mockpalette.Fault{Audience: "another-client"}, false},
+		{"expired beyond skew", mockpalette.Fault{IDTokenTTL: -120 * time.Second}, false},
+		{"expired within skew", mockpalette.Fault{IDTokenTTL: -20 * time.Second}, true},
+		{"iat in future beyond skew", mockpalette.Fault{IssuedAtOffset: 10 * time.Minute}, false},
+		{"iat in future within skew", mockpalette.Fault{IssuedAtOffset: 20 * time.Second}, true},
+		{"alg none", mockpalette.Fault{AlgNone: true}, false},
+		{"HS256 signed with the public key", mockpalette.Fault{HS256WithPublicKey: true}, false},
+		{"wrong nonce", mockpalette.Fault{Nonce: ptr("not-the-nonce-we-sent")}, false},
+		{"missing nonce", mockpalette.Fault{Nonce: ptr("")}, false},
+		{"userinfo subject differs", mockpalette.Fault{UserinfoSubject: "u-mallory"}, false},
 	}
 	for _, tc := range idTokenFaults {
 		t.Run("id token/"+tc.name, func(t *testing.T) {
-			f, _ := newEnv(t, Options{}, Knobs{})
+			f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 			f.IdP.SetFault(tc.fault)
 			res, _, err := f.SignIn()
 			if tc.ok {
@@ -258,8 +260,8 @@ func RunConformance(t *testing.T, h Harness) {
 	}
 
 	t.Run("IdP error param", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
-		f.IdP.SetFault(Fault{AuthorizeError: "access_denied", AuthorizeErrorDescription: "User denied <script>alert(1)</script>\x00\n" + strings.Repeat("x", 500)})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
+		f.IdP.SetFault(mockpalette.Fault{AuthorizeError: "access_denied", AuthorizeErrorDescription: "mockpalette.User denied <script>alert(1)</script>\x00\n" + strings.Repeat("x", 500)})
 		_, _, err := f.SignIn()
 		if err == nil {
 			t.Fatal("sign-in accepted")
@@ -274,7 +276,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("missing code", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		_, err := f.Provider.Authenticate(context.Background(), providers.CallbackRequest{
 			Params: url.Values{"state": {"x"}}, CallbackURL: callbackURL, Secrets: NewSecrets(),
 		})
@@ -284,7 +286,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("code replay", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		_, req, err := f.SignIn()
 		if err != nil {
 			t.Fatalf("sign-in: %v", err)
@@ -300,7 +302,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("PKCE verifier of another sign-in", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		secrets := NewSecrets()
 		params, err := f.Begin(secrets)
 		if err != nil {
@@ -314,8 +316,8 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("token endpoint 5xx", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
-		f.IdP.SetFault(Fault{TokenStatus: http.StatusBadGateway})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
+		f.IdP.SetFault(mockpalette.Fault{TokenStatus: http.StatusBadGateway})
 		_, _, err := f.SignIn()
 		if err == nil || !strings.Contains(err.Error(), "HTTP 502") {
 			t.Fatalf("err = %v, want HTTP 502", err)
@@ -324,8 +326,8 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("slow token endpoint", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{Timeout: 300 * time.Millisecond})
-		f.IdP.SetFault(Fault{TokenDelay: 5 * time.Second})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{Timeout: 300 * time.Millisecond})
+		f.IdP.SetFault(mockpalette.Fault{TokenDelay: 5 * time.Second})
 		start := time.Now()
 		_, _, err := f.SignIn()
 		if err == nil || !strings.Contains(err.Error(), "timed out") {
@@ -338,7 +340,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("key rotation", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		if _, _, err := f.SignIn(); err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +354,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("key rotation with concurrent sign-ins", func(t *testing.T) {
-		idp := New(Options{})
+		idp := mockpalette.New(mockpalette.Options{})
 		// Slow JWKS answers so that concurrent verifications overlap the refetch.
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if strings.HasSuffix(r.URL.Path, "/keys") {
@@ -383,7 +385,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("discovery down at construction, then up", func(t *testing.T) {
-		idp := New(Options{})
+		idp := mockpalette.New(mockpalette.Options{})
 		idp.SetUnavailable(true)
 		issuer := idp.Start(t)
 		clock := &Clock{}
@@ -410,7 +412,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("discovery issuer mismatch", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		f.IdP.SetDiscoveryIssuer("https://evil.example/v1/oidc/tenant/t1")
 		_, err := f.Begin(NewSecrets())
 		if err == nil || !strings.Contains(err.Error(), "does not match") {
@@ -430,10 +432,10 @@ func RunConformance(t *testing.T, h Harness) {
 			{"string true", "true", "alice@example.com"},
 			{"absent", nil, "alice@example.com"},
 		} {
-			f, _ := newEnv(t, Options{}, Knobs{})
-			u := DefaultUsers()[0]
+			f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
+			u := mockpalette.DefaultUsers()[0]
 			u.EmailVerified = nil
-			f.IdP.SetFault(Fault{User: &u, EmailVerified: tc.value})
+			f.IdP.SetFault(mockpalette.Fault{User: &u, EmailVerified: tc.value})
 			res, _, err := f.SignIn()
 			if err != nil {
 				t.Fatalf("%s: %v", tc.name, err)
@@ -449,16 +451,16 @@ func RunConformance(t *testing.T, h Harness) {
 
 	t.Run("display name", func(t *testing.T) {
 		for _, tc := range []struct {
-			user User
+			user mockpalette.User
 			want string
 		}{
-			{User{Subject: "u1", Email: "a@example.com", Name: "Full Name", GivenName: "G", FamilyName: "F"}, "Full Name"},
-			{User{Subject: "u2", Email: "b@example.com", GivenName: "Given", FamilyName: "Family"}, "Given Family"},
-			{User{Subject: "u3", Email: "c@example.com", GivenName: "Only"}, "Only"},
-			{User{Subject: "u4", Email: "d@example.com"}, ""},
+			{mockpalette.User{Subject: "u1", Email: "a@example.com", Name: "Full Name", GivenName: "G", FamilyName: "F"}, "Full Name"},
+			{mockpalette.User{Subject: "u2", Email: "b@example.com", GivenName: "Given", FamilyName: "Family"}, "Given Family"},
+			{mockpalette.User{Subject: "u3", Email: "c@example.com", GivenName: "Only"}, "Only"},
+			{mockpalette.User{Subject: "u4", Email: "d@example.com"}, ""},
 		} {
-			f, _ := newEnv(t, Options{}, Knobs{})
-			f.IdP.SetFault(Fault{User: &tc.user})
+			f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
+			f.IdP.SetFault(mockpalette.Fault{User: &tc.user})
 			res, _, err := f.SignIn()
 			if err != nil {
 				t.Fatal(err)
@@ -470,7 +472,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("refresh with refresh grant", func(t *testing.T) {
-		f, _ := newEnv(t, Options{RefreshGrant: true}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{RefreshGrant: true}, Knobs{})
 		res, _, err := f.SignIn()
 		if err != nil {
 			t.Fatal(err)
@@ -507,7 +509,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("logout revokes the refresh token", func(t *testing.T) {
-		f, _ := newEnv(t, Options{RefreshGrant: true}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{RefreshGrant: true}, Knobs{})
 		res, _, err := f.SignIn()
 		if err != nil {
 			t.Fatal(err)
@@ -529,7 +531,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("refresh without refresh grant", func(t *testing.T) {
-		f, clock := newEnv(t, Options{}, Knobs{})
+		f, clock := newEnv(t, mockpalette.Options{}, Knobs{})
 		res, _, err := f.SignIn()
 		if err != nil {
 			t.Fatal(err)
@@ -559,8 +561,8 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("refresh re-verification cache still enforces expiry", func(t *testing.T) {
-		f, clock := newEnv(t, Options{}, Knobs{})
-		f.IdP.SetFault(Fault{IDTokenTTL: 2 * time.Minute})
+		f, clock := newEnv(t, mockpalette.Options{}, Knobs{})
+		f.IdP.SetFault(mockpalette.Fault{IDTokenTTL: 2 * time.Minute})
 		res, _, err := f.SignIn()
 		if err != nil {
 			t.Fatal(err)
@@ -578,7 +580,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("refresh after the IdP rotated the key away", func(t *testing.T) {
-		f, clock := newEnv(t, Options{}, Knobs{})
+		f, clock := newEnv(t, mockpalette.Options{}, Knobs{})
 		res, _, err := f.SignIn()
 		if err != nil {
 			t.Fatal(err)
@@ -592,7 +594,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("refresh rejects a garbage session", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		for _, s := range [][]byte{nil, []byte("{"), []byte(`{"v":99}`), []byte(`{"v":1}`)} {
 			if _, err := f.Provider.Refresh(context.Background(), providers.RefreshRequest{Session: s}); backstageerr.NameOf(err) != backstageerr.NameAuthentication {
 				t.Errorf("session %q: %v", s, err)
@@ -601,7 +603,7 @@ func RunConformance(t *testing.T, h Harness) {
 	})
 
 	t.Run("scopes", func(t *testing.T) {
-		f, _ := newEnv(t, Options{}, Knobs{})
+		f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 		s := f.Provider.Scopes()
 		if strings.Join(s.Required, " ") != "openid profile email" || !s.Persist {
 			t.Errorf("scopes = %+v", s)
@@ -626,4 +628,12 @@ func jwtHeader(t *testing.T, tok string) map[string]any {
 		t.Fatalf("JWT header: %v", err)
 	}
 	return h
+}
+
+func randomNonce() []byte {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return b
 }

@@ -252,3 +252,12 @@ func decodeB64Std(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// errClass is the Backstage class of a jwks error ("" for other errors).
+func errClass(err error) string {
+	var je *Error
+	if errors.As(err, &je) {
+		return je.Class
+	}
+	return ""
+}

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
 
 const testIss = "http://127.0.0.1:17007/api/auth"
@@ -261,8 +259,8 @@ func TestIssueUserTokenInvalidClaims(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
-			if backstageerr.NameOf(err) != backstageerr.NameInput {
-				t.Errorf("class %s, want InputError", backstageerr.NameOf(err))
+			if errClass(err) != ClassInput {
+				t.Errorf("class %s, want InputError", errClass(err))
 			}
 		})
 	}
@@ -313,8 +311,8 @@ func TestIssueUserTokenSizeLimit(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), prefix) {
 		t.Errorf("message: %.300s", err.Error())
 	}
-	if backstageerr.NameOf(err) != backstageerr.NameError {
-		t.Errorf("class %s", backstageerr.NameOf(err))
+	if errClass(err) != ClassError {
+		t.Errorf("class %s", errClass(err))
 	}
 	// With the ownership claim omitted the same user fits.
 	is2 := newTestIssuer(t, clock, ks, true, nil)

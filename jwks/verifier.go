@@ -14,8 +14,6 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
 
 // Verification error messages, as Backstage's auth service words them.
@@ -56,11 +54,11 @@ func NewVerifier(keys KeySource, now func() time.Time) *Verifier {
 }
 
 func illegalToken(cause error) error {
-	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: MsgIllegalToken, Cause: cause}
+	return &Error{Class: ClassAuthentication, Message: MsgIllegalToken, Cause: cause}
 }
 
 func failedVerification(cause error) error {
-	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: MsgFailedUserTokenVerify, Cause: cause}
+	return &Error{Class: ClassAuthentication, Message: MsgFailedUserTokenVerify, Cause: cause}
 }
 
 type tokenHeader struct {
@@ -94,7 +92,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	if e, ok := v.cache.Get(token); ok && nowSec < e.exp {
 		if keys, err := v.keys.PublicKeys(ctx); err == nil && keys.Has(e.kid) {
 			if e.p.Limited && !allowLimited {
-				return Principal{}, backstageerr.Authentication(MsgIllegalLimitedUserToken)
+				return Principal{}, classed(ClassAuthentication, nil, MsgIllegalLimitedUserToken)
 			}
 			return e.p, nil
 		}
@@ -121,7 +119,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	case TypUser:
 	case TypLimitedUser:
 		if !allowLimited {
-			return Principal{}, backstageerr.Authentication(MsgIllegalLimitedUserToken)
+			return Principal{}, classed(ClassAuthentication, nil, MsgIllegalLimitedUserToken)
 		}
 		limited = true
 	case "":
@@ -174,7 +172,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	case c.Nbf != nil && *c.Nbf > nowSec:
 		return Principal{}, failedVerification(errors.New(`"nbf" claim timestamp check failed`))
 	case *c.Sub == "":
-		return Principal{}, backstageerr.Authentication("No user sub found in token")
+		return Principal{}, classed(ClassAuthentication, nil, "No user sub found in token")
 	}
 	sec, frac := math.Modf(*c.Exp)
 	p := Principal{Sub: *c.Sub, Limited: limited, ExpiresAt: time.Unix(int64(sec), int64(frac*1e9))}

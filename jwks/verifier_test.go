@@ -9,12 +9,11 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
 
 // signRaw builds a compact ES256 JWS from literal header and payload JSON.
@@ -120,8 +119,8 @@ func TestVerifyUserToken(t *testing.T) {
 				if err == nil {
 					t.Fatalf("accepted: %+v", p)
 				}
-				if err.Error() != tc.wantMsg || backstageerr.NameOf(err) != backstageerr.NameAuthentication {
-					t.Fatalf("error %s: %q, want AuthenticationError %q", backstageerr.NameOf(err), err, tc.wantMsg)
+				if err.Error() != tc.wantMsg || errClass(err) != ClassAuthentication {
+					t.Fatalf("error %s: %q, want AuthenticationError %q", errClass(err), err, tc.wantMsg)
 				}
 			}
 		})
@@ -129,8 +128,9 @@ func TestVerifyUserToken(t *testing.T) {
 }
 
 func errorsCause(err error) error {
-	if be, ok := backstageerr.As(err); ok {
-		return be.Cause
+	var je *Error
+	if errors.As(err, &je) {
+		return je.Cause
 	}
 	return nil
 }

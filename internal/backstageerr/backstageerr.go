@@ -66,17 +66,29 @@ func ServiceUnavailable(format string, args ...any) *Error {
 // Plain returns a plain JavaScript-style Error (name "Error").
 func Plain(format string, args ...any) *Error { return New(NameError, format, args...) }
 
-// As returns the outermost *Error in err's chain, if any.
+// Named is implemented by errors of packages that must not import this one (jwks): they
+// carry a Backstage class name of their own, and As treats them like an *Error.
+type Named interface {
+	error
+	BackstageErrorName() string
+}
+
+// As returns the outermost Backstage-classed error in err's chain, if any: an *Error,
+// or a Named error converted to one.
 func As(err error) (*Error, bool) {
-	var be *Error
-	if errors.As(err, &be) {
-		return be, true
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		switch t := e.(type) {
+		case *Error:
+			return t, true
+		case Named:
+			return &Error{Name: t.BackstageErrorName(), Message: t.Error(), Cause: errors.Unwrap(t)}, true
+		}
 	}
 	return nil, false
 }
 
-// NameOf returns the Backstage class name of err: the name of the first *Error in its
-// chain, or "Error" for any other error.
+// NameOf returns the Backstage class name of err: the name of the first Backstage-classed
+// error in its chain, or "Error" for any other error.
 func NameOf(err error) string {
 	if be, ok := As(err); ok {
 		return be.Name
@@ -87,8 +99,11 @@ func NameOf(err error) string {
 // MessageOf returns the message Backstage would show for err: the *Error's own message
 // when err is (or directly is) a Backstage error, else err.Error().
 func MessageOf(err error) string {
-	if be, ok := err.(*Error); ok {
-		return be.Message
+	switch t := err.(type) {
+	case *Error:
+		return t.Message
+	case Named:
+		return t.Error()
 	}
 	return err.Error()
 }

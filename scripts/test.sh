@@ -24,7 +24,22 @@ if [ "${AUTHBACKEND_E2E:-}" = "1" ]; then
 fi
 
 step "go test -race"
-go test -race -count=1 -timeout 30m ./...
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+go test -race -count=1 -timeout 30m -v ./... >"$log" 2>&1
+status=$?
+set -e
+# Package results and failures on the console; the full -v log only when something failed.
+grep -E '^(ok|FAIL|panic:)|^--- FAIL|^\s+--- FAIL' "$log" || true
+passed=$(grep -cE '^\s*--- PASS' "$log" || true)
+failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
+skipped=$(grep -cE '^\s*--- SKIP' "$log" || true)
+if [ "$status" -ne 0 ]; then
+  echo; echo "== failing output"; grep -vE '^\s*--- (PASS|SKIP)|^=== (RUN|PAUSE|CONT|NAME)' "$log" | tail -n 400
+  echo "go test: $passed passed, $failed failed, $skipped skipped"
+  exit "$status"
+fi
 
 step "fuzz targets (${FUZZTIME:=10s} each)"
 fuzz() { # package target
@@ -46,4 +61,4 @@ if readelf -l bin/authbackend | grep -q 'INTERP'; then
 fi
 echo "bin/authbackend is static ($(du -h bin/authbackend | cut -f1))"
 echo
-echo "all tests passed"
+echo "go test: $passed passed, $failed failed, $skipped skipped"

@@ -1,17 +1,16 @@
 package mockpalette
 
 import (
-	"crypto"
-	"crypto/hmac"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 var b64 = base64.RawURLEncoding
@@ -25,20 +24,25 @@ func segment(v any) string {
 }
 
 func signRS256(key *rsa.PrivateKey, kid string, claims map[string]any) string {
-	input := segment(map[string]any{"alg": "RS256", "kid": kid, "typ": "JWT"}) + "." + segment(claims)
-	sum := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
+	t.Header["kid"] = kid
+	signed, err := t.SignedString(key)
 	if err != nil {
-		panic(err)
+		panic(fmt.Sprintf("mockpalette: sign RS256: %v", err))
 	}
-	return input + "." + b64.EncodeToString(sig)
+	return signed
 }
 
 func signHS256(key []byte, header, claims map[string]any) string {
-	input := segment(header) + "." + segment(claims)
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(input))
-	return input + "." + b64.EncodeToString(m.Sum(nil))
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims))
+	for k, v := range header {
+		t.Header[k] = v
+	}
+	signed, err := t.SignedString(key)
+	if err != nil {
+		panic(fmt.Sprintf("mockpalette: sign HS256: %v", err))
+	}
+	return signed
 }
 
 // idToken signs claims as the current key would, applying the fault's signing tricks.

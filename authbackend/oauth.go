@@ -461,7 +461,10 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	if remaining <= 0 || (ss.ExpiresAt != 0 && now.Unix() >= ss.ExpiresAt) {
 		return nil, backstageerr.Authentication("Session expired, please sign in again")
 	}
-	scope := mergeScopes(splitScope(q.Get("scope")), splitScope(ss.Scope), e.scopes.Required, e.scopes.Additional)
+	// The scope is what the IdP was asked for at sign-in, never what this request asks
+	// for: a scope the user has not consented to must not be reported as granted. The
+	// frontend then finds it missing and opens /start, where the IdP is asked.
+	scope := mergeScopes(splitScope(ss.Scope), e.scopes.Required, e.scopes.Additional)
 	res, err := e.provider.Refresh(ctx, providers.RefreshRequest{Session: ss.Session, Scope: scope})
 	if err != nil {
 		return nil, err
@@ -470,27 +473,18 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	if err != nil {
 		return nil, err
 	}
-	// Re-seal only when something in the cookie changes: a new provider session or
-	// newly granted scopes. The session keeps its original sign-in time.
-	changed := res.Session != nil || scope != ss.Scope
+	// Re-seal only when the provider rotated its session (e.g. a new refresh token);
+	// the session keeps its original sign-in time, and nothing else is written.
 	if res.Session != nil {
 		ss.Session = res.Session
-	}
-	if !res.SessionExpiresAt.IsZero() {
-		ss.ExpiresAt = res.SessionExpiresAt.Unix()
-	}
-	h := c.Writer.Header()
-	origin := s.requestOrigin(r)
-	if changed {
-		ss.Scope = scope
+		if !res.SessionExpiresAt.IsZero() {
+			ss.ExpiresAt = res.SessionExpiresAt.Unix()
+		}
 		sealed, err := s.seal(e, ss)
 		if err != nil {
 			return nil, err
 		}
-		e.jar.SetRefresh(h, r, sealed, remaining, origin, now)
-	}
-	if e.scopes.Persist {
-		e.jar.SetGrantedScope(h, r, scope, remaining, origin, now)
+		e.jar.SetRefresh(c.Writer.Header(), r, sealed, remaining, s.requestOrigin(r), now)
 	}
 	return resp, nil
 }

@@ -331,9 +331,13 @@ func TestRefresh(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &resp); err != nil {
 			t.Fatal(err)
 		}
-		// Every requested scope plus the granted ones.
-		if resp.ProviderInfo.Scope != "openid offline_access profile email" {
+		// Only what was granted at sign-in: offline_access was never consented to, so
+		// the frontend must go through /start for it.
+		if resp.ProviderInfo.Scope != "openid profile email" {
 			t.Errorf("scope = %q", resp.ProviderInfo.Scope)
+		}
+		if set, _ := setCookies(rec); len(set) != 0 {
+			t.Errorf("refresh with an unchanged session wrote cookies: %v", set)
 		}
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
 			t.Errorf("Content-Type %q", ct)
@@ -342,7 +346,6 @@ func TestRefresh(t *testing.T) {
 	if len(h.prov.refreshes) != 2 || string(h.prov.refreshes[0].Session) != "session-1" {
 		t.Errorf("provider refreshes = %+v", h.prov.refreshes)
 	}
-	// The first refresh re-sealed because the scope grew; now it is stable.
 	rec := h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw,
 		cookies: map[string]string{"spectrocloud-refresh-token": sealed}})
 	if rec.Code != 200 {

@@ -97,11 +97,10 @@ func (s *Server) serveJWKS(src JWKSSource) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		// A short public cache: the set only changes at key rotation, and caches in
-		// front of us must neither hide a newly published key nor keep serving a
-		// removed one for long (verifiers refetch on an unknown kid, but a cached
-		// stale document would defeat that for the cache lifetime).
-		c.Writer.Header().Set("Cache-Control", "public, max-age=60")
+		// No caching in front of us: a new key is published only seconds before it
+		// signs, and verifiers refetch on an unknown kid; a cached document would hide
+		// the new key from them. Serving it costs nothing (the bytes are in memory).
+		c.Writer.Header().Set("Cache-Control", "no-cache")
 		writeBody(c, http.StatusOK, "application/json; charset=utf-8", doc)
 	}
 }

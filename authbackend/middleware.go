@@ -202,11 +202,22 @@ func newCORSPolicy(cc *config.CORSConfig) (*corsPolicy, error) {
 	if p.successStatus == 0 {
 		p.successStatus = http.StatusNoContent
 	}
-	if len(cc.Origins) == 0 {
+	// A "*" pattern never matches an origin under Backstage's minimatch ("*" does not
+	// cross "/"), and treating it as match-all would echo every origin with
+	// credentials. Alone (like a missing origin) it means the cors default: a literal
+	// "*", which browsers refuse to combine with credentials; beside other patterns it
+	// is dropped.
+	patterns := make([]string, 0, len(cc.Origins))
+	for _, o := range cc.Origins {
+		if strings.TrimSpace(o) != "*" {
+			patterns = append(patterns, o)
+		}
+	}
+	if len(patterns) == 0 {
 		p.anyOrigin = true
 		return p, nil
 	}
-	g, err := origins.CompileGlobs(cc.Origins)
+	g, err := origins.CompileGlobs(patterns)
 	if err != nil {
 		return nil, err
 	}

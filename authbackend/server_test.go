@@ -185,6 +185,32 @@ func TestCORSAnyOrigin(t *testing.T) {
 	}
 }
 
+// With credentials, a missing origin or a "*" pattern must never echo the caller's
+// origin: that would hand any site the user's session (Backstage answers a literal "*",
+// which browsers refuse to combine with credentials).
+func TestCORSCredentialsNeverEchoAnyOrigin(t *testing.T) {
+	for name, origins := range map[string][]string{"no origin": nil, "star": {"*"}, "star beside an app": {"*", "https://app.example.com"}} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, func(o *Options, _ *fakeProvider) {
+				o.Config.Backend.CORS = &config.CORSConfig{Origins: origins, Credentials: true, Methods: []string{"GET", "POST"}, OptionsSuccessStatus: 204}
+			})
+			for _, method := range []string{"OPTIONS", "GET"} {
+				rec := h.do(req{method: method, target: "/api/auth/spectrocloud/refresh?env=development",
+					headers: map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "GET", "X-Requested-With": "XMLHttpRequest"}})
+				if got := rec.Header().Get("Access-Control-Allow-Origin"); got == "https://evil.example" {
+					t.Errorf("%s: evil origin echoed with credentials=%q", method, rec.Header().Get("Access-Control-Allow-Credentials"))
+				}
+			}
+			if len(origins) == 2 {
+				rec := h.do(req{target: "/api/auth/.well-known/jwks.json", headers: map[string]string{"Origin": "https://app.example.com"}})
+				if rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+					t.Errorf("listed app origin not allowed: %v", rec.Header())
+				}
+			}
+		})
+	}
+}
+
 func TestOpenIDConfigurationMatchesCapture(t *testing.T) {
 	want := strings.TrimSpace(readTestdata(t, "openid-configuration.capture.json"))
 	h := newHarness(t, func(o *Options, _ *fakeProvider) { o.Config.Backend.BaseURL = "http://127.0.0.1:17007" })

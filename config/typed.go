@@ -196,10 +196,8 @@ func readCORS(c *Reader) *CORSConfig {
 		Credentials:          c.Bool("credentials", false),
 		OptionsSuccessStatus: c.Int("optionsSuccessStatus", 204),
 	}
-	// Without an origin the cors middleware allows any origin.
-	if cors.Origins == nil {
-		cors.Origins = []string{"*"}
-	}
+	// Without an origin the cors middleware answers a literal "*" (nil Origins), which
+	// browsers never combine with credentials; it must not become "echo any origin".
 	if cors.Methods == nil {
 		cors.Methods = append([]string(nil), defaultCORSMethods...)
 	}

@@ -75,6 +75,12 @@ type Config struct {
 	SignIn *config.Reader
 	// ClockSkew is tolerated on ID token time claims (default 60s, max 5m).
 	ClockSkew time.Duration
+	// AllowEmailWithoutVerifiedClaim uses the email when the IdP sends no
+	// email_verified claim (ours: allowEmailWithoutVerifiedClaim). Off for generic OIDC,
+	// as in Backstage, because an IdP that lets users set their own address would
+	// otherwise let them match someone else's catalog user; on for Palette, which may
+	// omit the claim. An explicit non-true value always drops the email.
+	AllowEmailWithoutVerifiedClaim bool
 }
 
 // ParseOptions adjust ParseConfig for vendor providers built on this one.
@@ -87,6 +93,8 @@ type ParseOptions struct {
 	AllowScope bool
 	// DefaultTokenEndpointAuthMethod replaces client_secret_basic as the default.
 	DefaultTokenEndpointAuthMethod string
+	// EmailWithoutVerifiedClaimByDefault is the default of allowEmailWithoutVerifiedClaim.
+	EmailWithoutVerifiedClaimByDefault bool
 }
 
 // ParseConfig reads auth.providers.oidc.<env> and records every problem in r.
@@ -102,6 +110,8 @@ func ParseConfigWith(r *config.Reader, opts ParseOptions) Config {
 		Timeout:     DefaultTimeout,
 		ClockSkew:   DefaultClockSkew,
 		SignIn:      r.Sub("signIn"),
+
+		AllowEmailWithoutVerifiedClaim: r.Bool("allowEmailWithoutVerifiedClaim", opts.EmailWithoutVerifiedClaimByDefault),
 	}
 	if opts.MetadataURLOptional {
 		c.MetadataURL = r.String("metadataUrl")

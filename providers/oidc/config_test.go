@@ -35,8 +35,14 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Errorf("discovery %q issuer %q", c.DiscoveryURL, c.ExpectedIssuer)
 	}
 	if c.TokenEndpointAuthMethod != "client_secret_basic" || !slices.Equal(c.TokenSignedResponseAlgs, []string{"RS256"}) ||
-		c.Prompt != "" || c.Timeout != 10*time.Second || c.ClockSkew != 60*time.Second || c.SessionDuration != 0 || c.SignIn == nil {
+		c.Prompt != "" || c.Timeout != 10*time.Second || c.ClockSkew != 60*time.Second || c.SessionDuration != 0 || c.SignIn == nil ||
+		c.AllowEmailWithoutVerifiedClaim {
 		t.Errorf("defaults: %+v", c)
+	}
+	m := base()
+	m["allowEmailWithoutVerifiedClaim"] = true
+	if c := ParseConfig(config.FromMap(m)); !c.AllowEmailWithoutVerifiedClaim {
+		t.Error("allowEmailWithoutVerifiedClaim: true not read")
 	}
 }
 
@@ -165,18 +171,27 @@ func TestProfileFromClaims(t *testing.T) {
 		{"unverified string", map[string]any{"email": "a@x", "email_verified": "false"}, "", ""},
 		{"unverified string upper", map[string]any{"email": "a@x", "email_verified": "FALSE"}, "", ""},
 		{"verified string", map[string]any{"email": "a@x", "email_verified": "true"}, "a@x", ""},
-		{"absent is usable", map[string]any{"email": "a@x"}, "a@x", ""},
+		{"other string", map[string]any{"email": "a@x", "email_verified": "no"}, "", ""},
+		{"number", map[string]any{"email": "a@x", "email_verified": 1}, "", ""},
+		{"absent is usable when allowed", map[string]any{"email": "a@x"}, "a@x", ""},
 		{"given and family", map[string]any{"given_name": "Ada", "family_name": "Lovelace"}, "", "Ada Lovelace"},
 		{"family only", map[string]any{"family_name": "Lovelace"}, "", "Lovelace"},
 		{"blank name falls back", map[string]any{"name": "  ", "given_name": "Ada"}, "", "Ada"},
 		{"email not a string", map[string]any{"email": 42}, "", ""},
 	} {
-		p := ProfileFromClaims(tt.claims)
+		p := ProfileFromClaims(tt.claims, true)
 		if p.Email != tt.email || p.DisplayName != tt.disp {
 			t.Errorf("%s: %+v, want email %q displayName %q", tt.name, p, tt.email, tt.disp)
 		}
 	}
-	if p := ProfileFromClaims(map[string]any{"picture": "https://x/p.png"}); p.Picture != "https://x/p.png" {
+	// Generic OIDC (Backstage's rule): without the claim the email is not used.
+	if p := ProfileFromClaims(map[string]any{"email": "a@x"}, false); p.Email != "" {
+		t.Errorf("absent claim, not allowed: email %q", p.Email)
+	}
+	if p := ProfileFromClaims(map[string]any{"email": "a@x", "email_verified": true}, false); p.Email != "a@x" {
+		t.Errorf("verified, not allowed absent: email %q", p.Email)
+	}
+	if p := ProfileFromClaims(map[string]any{"picture": "https://x/p.png"}, true); p.Picture != "https://x/p.png" {
 		t.Errorf("picture %q", p.Picture)
 	}
 }

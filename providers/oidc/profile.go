@@ -6,13 +6,15 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
-// ProfileFromClaims maps verified claims to Backstage's profile: email unless
-// email_verified is false (boolean false or the string "false"; absent counts as
-// usable, unlike Backstage's oidc module which needs a boolean true), displayName from
-// name or "given_name family_name", and picture.
-func ProfileFromClaims(claims map[string]any) providers.Profile {
+// ProfileFromClaims maps verified claims to Backstage's profile: the email when
+// email_verified is true (boolean, or the string "true"), or when the claim is absent
+// and absentVerifiedOK (Palette may omit it); displayName from name or
+// "given_name family_name"; and picture. Any other email_verified value ("false",
+// "no", 0, ...) drops the email, so resolvers never match an address the IdP did not
+// vouch for.
+func ProfileFromClaims(claims map[string]any, absentVerifiedOK bool) providers.Profile {
 	var pr providers.Profile
-	if email, _ := claims["email"].(string); email != "" && !emailUnverified(claims["email_verified"]) {
+	if email, _ := claims["email"].(string); email != "" && emailUsable(claims["email_verified"], absentVerifiedOK) {
 		pr.Email = email
 	}
 	pr.Picture, _ = claims["picture"].(string)
@@ -26,12 +28,14 @@ func ProfileFromClaims(claims map[string]any) providers.Profile {
 	return pr
 }
 
-func emailUnverified(v any) bool {
+func emailUsable(v any, absentOK bool) bool {
 	switch t := v.(type) {
+	case nil:
+		return absentOK
 	case bool:
-		return !t
+		return t
 	case string:
-		return strings.EqualFold(strings.TrimSpace(t), "false")
+		return strings.EqualFold(strings.TrimSpace(t), "true")
 	}
 	return false
 }

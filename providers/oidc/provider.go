@@ -363,7 +363,7 @@ func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time,
 		info.ExpiresInSeconds = max(int64(math.Round(expiry.Sub(now).Seconds())), 0)
 	}
 	res := providers.Result{
-		Profile:      ProfileFromClaims(claims),
+		Profile:      ProfileFromClaims(claims, p.cfg.AllowEmailWithoutVerifiedClaim),
 		ProviderInfo: info,
 		Claims:       claims,
 		Session:      b,

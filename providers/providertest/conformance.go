@@ -41,6 +41,9 @@ type Harness struct {
 	// SessionTokenAsAccessToken: providerInfo.accessToken is Palette's HS256 session
 	// token (spectrocloud) rather than the access_token (oidc).
 	SessionTokenAsAccessToken bool
+	// EmailWithoutVerifiedClaim: an ID token without email_verified still yields the
+	// email (spectrocloud's default; generic oidc requires the claim, as Backstage).
+	EmailWithoutVerifiedClaim bool
 }
 
 // Clock is a settable clock for conformance cases: real time plus an offset.
@@ -430,7 +433,8 @@ func RunConformance(t *testing.T, h Harness) {
 			{"false", false, ""},
 			{"string false", "false", ""},
 			{"string true", "true", "alice@example.com"},
-			{"absent", nil, "alice@example.com"},
+			{"other string", "no", ""},
+			{"absent", nil, map[bool]string{true: "alice@example.com", false: ""}[h.EmailWithoutVerifiedClaim]},
 		} {
 			f, _ := newEnv(t, mockpalette.Options{}, Knobs{})
 			u := mockpalette.DefaultUsers()[0]

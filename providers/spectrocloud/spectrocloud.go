@@ -50,6 +50,8 @@ func ParseConfig(r *config.Reader) Config {
 		MetadataURLOptional:            true,
 		AllowScope:                     true,
 		DefaultTokenEndpointAuthMethod: oidc.AuthMethodClientSecretPost,
+		// Palette may omit email_verified; an explicit false still drops the email.
+		EmailWithoutVerifiedClaimByDefault: true,
 	})
 	c := Config{Config: oc, AuthorizationURL: r.String("authorizationUrl")}
 	switch {

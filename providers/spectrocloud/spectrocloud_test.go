@@ -55,6 +55,7 @@ func TestConformance(t *testing.T) {
 		},
 		TokenAuthMethod:           "client_secret_post",
 		SessionTokenAsAccessToken: true,
+		EmailWithoutVerifiedClaim: true,
 	})
 }
 
@@ -106,6 +107,9 @@ func TestParseConfig(t *testing.T) {
 		c := spectrocloud.ParseConfig(r)
 		if err := r.Err(); err != nil {
 			t.Fatal(err)
+		}
+		if !c.AllowEmailWithoutVerifiedClaim {
+			t.Error("Palette may omit email_verified: the email must be usable without it by default")
 		}
 		if c.DiscoveryURL != "https://auth.example.com/v1/oidc/tenant/t1/.well-known/openid-configuration" || c.TenantID != "t1" {
 			t.Errorf("discovery %q tenant %q", c.DiscoveryURL, c.TenantID)

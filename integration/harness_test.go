@@ -182,6 +182,7 @@ type serverConfig struct {
 	Secret    string
 	Database  string // YAML for backend.database
 	Extra     string // YAML appended at the top level
+	Auth      string // YAML appended inside auth: (keys indented by two spaces)
 	Resolvers string // YAML list under signIn.resolvers
 }
 
@@ -228,6 +229,7 @@ auth:
   providers:
     guest:
       dangerouslyAllowOutsideDevelopment: true%s
+%s
 catalog:
   rules:
     - allow: [User, Group, Location]
@@ -235,7 +237,7 @@ catalog:
     - type: file
       target: %s
 %s
-`, c.AppURL, c.Port, c.Port, c.Database, c.Secret, provider, org, c.Extra)
+`, c.AppURL, c.Port, c.Port, c.Database, c.Secret, provider, c.Auth, org, c.Extra)
 	path := filepath.Join(dir, fmt.Sprintf("app-config-%d.yaml", c.Port))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

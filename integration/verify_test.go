@@ -116,3 +116,21 @@ func checkFreshToken(t testing.TB, c backstageClaims, issuer, sub string) {
 		t.Fatalf("iat/exp = %d/%d at %d", c.Iat, c.Exp, now)
 	}
 }
+
+// jwsKID returns the kid of a compact JWS header.
+func jwsKID(token string) (string, error) {
+	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256})
+	if err != nil {
+		return "", err
+	}
+	return jws.Signatures[0].Protected.KeyID, nil
+}
+
+func mustKID(t testing.TB, token string) string {
+	t.Helper()
+	kid, err := jwsKID(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kid
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // FuzzLoadYAML loads arbitrary bytes as app-config.yaml: Load must never panic, and
@@ -18,11 +19,27 @@ func FuzzLoadYAML(f *testing.F) {
 		if err := os.WriteFile(filepath.Join(dir, "app-config.yaml"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		c, err := Load(LoadOptions{
-			WorkDir:   dir,
-			LookupEnv: env{"X": "x", "EMPTY": ""}.lookup,
-			Environ:   []string{"APP_CONFIG_x_y=1"},
-		})
+		type result struct {
+			c   *Config
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			c, err := Load(LoadOptions{
+				WorkDir:   dir,
+				LookupEnv: env{"X": "x", "EMPTY": ""}.lookup,
+				Environ:   []string{"APP_CONFIG_x_y=1"},
+			})
+			done <- result{c, err}
+		}()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(5 * time.Second):
+			// A hang is a failure the fuzzer can record, unlike its own deadline.
+			t.Fatalf("Load did not return within 5s for %q", data)
+		}
+		c, err := r.c, r.err
 		if c == nil {
 			t.Fatalf("nil Config (err %v)", err)
 		}

@@ -221,11 +221,7 @@ func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackReque
 	default:
 		s.SessionToken = tok.RefreshToken
 	}
-	res, err := p.result(s, claims, vt.expiry, !useGrant)
-	if err != nil {
-		return providers.Result{}, err
-	}
-	return res, nil
+	return withSession(p.result(s, claims, vt.expiry, !useGrant), s)
 }
 
 // Refresh implements providers.Provider. With a refresh grant it redeems the refresh
@@ -305,54 +301,52 @@ func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) 
 	if err != nil {
 		return providers.Result{}, err
 	}
-	return p.result(ns, claims, idExp, false)
+	return withSession(p.result(ns, claims, idExp, false), ns)
 }
 
 func (p *Provider) reverify(ctx context.Context, d *idp, s sessionData) (providers.Result, error) {
 	if s.IDToken == "" {
 		return providers.Result{}, backstageerr.Authentication("The session holds no ID token, please sign in again")
 	}
-	gen := d.keys.generation()
-	if gen != nil {
-		if hit, ok := p.reverified.get(s.IDToken, gen); ok {
-			if !p.now().Before(hit.expiry.Add(p.cfg.ClockSkew)) {
-				return providers.Result{}, backstageerr.Authentication("Token has expired, please sign in again")
-			}
-			res, err := p.result(s, hit.claims, hit.expiry, true)
-			if err != nil {
-				return providers.Result{}, err
-			}
-			res.Session = nil // unchanged
-			return res, nil
-		}
-	}
-	vt, err := p.verifyIDToken(ctx, d, s.IDToken, nonceCheck{}, "")
-	// Credit the verification only to the key set that did it: if the set was replaced
-	// meanwhile, the next refresh verifies again.
-	if err == nil && gen != nil && d.keys.generation() == gen {
-		p.reverified.put(s.IDToken, reverified{generation: gen, claims: vt.claims, expiry: vt.expiry})
-	}
-	if err != nil {
-		var te *idTokenError
-		if errors.As(err, &te) && te.expired {
-			return providers.Result{}, backstageerr.Authentication("Token has expired, please sign in again")
-		}
-		return providers.Result{}, backstageerr.Authentication("The session's ID token is no longer valid (%s), please sign in again", err.Error())
-	}
-	res, err := p.result(s, vt.claims, vt.expiry, true)
+	claims, expiry, err := p.reverifiedClaims(ctx, d, s.IDToken)
 	if err != nil {
 		return providers.Result{}, err
 	}
-	res.Session = nil // unchanged
-	return res, nil
+	return p.result(s, claims, expiry, true), nil // Session nil: unchanged
 }
 
-// result builds the Result shared by sign-in and refresh.
-func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time, sessionEndsWithIDToken bool) (providers.Result, error) {
-	b, err := s.encode()
-	if err != nil {
-		return providers.Result{}, fmt.Errorf("oidc: encode session: %w", err)
+// reverifiedClaims verifies a sealed session's ID token again (signature with the IdP's
+// current keys, expiry), at most once per key-set generation: a cached verification is
+// reused while the generation that did it is current, and its expiry is checked on every
+// call.
+func (p *Provider) reverifiedClaims(ctx context.Context, d *idp, idToken string) (map[string]any, time.Time, error) {
+	expired := backstageerr.Authentication("Token has expired, please sign in again")
+	gen := d.keys.generation()
+	if hit, ok := p.reverified.get(idToken, gen); ok {
+		if !p.now().Before(hit.expiry.Add(p.cfg.ClockSkew)) {
+			return nil, time.Time{}, expired
+		}
+		return hit.claims, hit.expiry, nil
 	}
+	vt, err := p.verifyIDToken(ctx, d, idToken, nonceCheck{}, "")
+	if err != nil {
+		var te *idTokenError
+		if errors.As(err, &te) && te.expired {
+			return nil, time.Time{}, expired
+		}
+		return nil, time.Time{}, backstageerr.Authentication("The session's ID token is no longer valid (%s), please sign in again", err.Error())
+	}
+	// Credit the verification only to the key set that did it: if the set was replaced
+	// meanwhile, the next refresh verifies again.
+	if gen != nil && d.keys.generation() == gen {
+		p.reverified.put(idToken, reverified{generation: gen, claims: vt.claims, expiry: vt.expiry})
+	}
+	return vt.claims, vt.expiry, nil
+}
+
+// result builds the Result shared by sign-in and refresh, without Result.Session
+// (nil means "keep the sealed session"); withSession adds it where it changed.
+func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time, sessionEndsWithIDToken bool) providers.Result {
 	now := p.now()
 	expiry := idExp
 	if !p.variant.ExpiresFromIDToken && !sessionEndsWithIDToken && s.Expiry != 0 {
@@ -366,11 +360,20 @@ func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time,
 		Profile:      ProfileFromClaims(claims, p.cfg.AllowEmailWithoutVerifiedClaim),
 		ProviderInfo: info,
 		Claims:       claims,
-		Session:      b,
 	}
 	if sessionEndsWithIDToken {
 		res.SessionExpiresAt = idExp
 	}
+	return res
+}
+
+// withSession sets res.Session to the encoded s.
+func withSession(res providers.Result, s sessionData) (providers.Result, error) {
+	b, err := s.encode()
+	if err != nil {
+		return providers.Result{}, fmt.Errorf("oidc: encode session: %w", err)
+	}
+	res.Session = b
 	return res, nil
 }
 

@@ -34,7 +34,12 @@ func newReverifyCache() *reverifyCache {
 	return &reverifyCache{c: c}
 }
 
+// get returns the verification of token by generation gen; a nil gen (the key set is
+// due for a refetch) never hits.
 func (rc *reverifyCache) get(token string, gen *keyGeneration) (reverified, bool) {
+	if gen == nil {
+		return reverified{}, false
+	}
 	v, ok := rc.c.Get(token)
 	if !ok || v.generation != gen {
 		return reverified{}, false

@@ -279,7 +279,7 @@ func (l *loader) loadFile(f configFile) (fileTree, bool) {
 	}
 	t := &transformer{l: l, includeOrigins: map[string]string{}}
 	ctx := &fileCtx{dir: filepath.Dir(f.abs), name: name, stack: []string{f.abs}}
-	v, _ := t.value(normalize(m), "", ctx)
+	v, _ := t.value(Normalize(m), "", ctx)
 	tree, _ := v.(map[string]any)
 	if tree == nil {
 		tree = map[string]any{}
@@ -447,7 +447,7 @@ func (l *loader) envOverrides() []envOverride {
 		}
 		node[last] = struct{}{} // a leaf marker: nothing may nest under or replace it
 
-		value := normalize(parsed)
+		value := Normalize(parsed)
 		tree := map[string]any{}
 		cur := tree
 		for _, p := range parts[:len(parts)-1] {

@@ -245,7 +245,7 @@ func parseIncluded(b []byte, ext string) (v any, err error) {
 	if err := yaml.Unmarshal(b, &v); err != nil {
 		return nil, fmt.Errorf("%s", yamlErr(err))
 	}
-	return normalize(v), nil
+	return Normalize(v), nil
 }
 
 // parseJSON decodes one JSON value, keeping integers as int (not float64).
@@ -259,29 +259,30 @@ func parseJSON(b []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("unexpected data after the JSON value")
 	}
-	return normalize(v), nil
+	return Normalize(v), nil
 }
 
-// normalize converts a decoded YAML/JSON value to the shapes Reader understands:
-// map[string]any, []any, string, bool, int, int64, uint64, float64 and nil.
-func normalize(v any) any {
+// Normalize converts a decoded YAML/JSON value to the shapes Reader understands:
+// map[string]any, []any, string, bool, int, int64, uint64, float64 and nil (YAML maps
+// with non-string keys get string keys). Other packages reading YAML use it too.
+func Normalize(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, c := range x {
-			out[k] = normalize(c)
+			out[k] = Normalize(c)
 		}
 		return out
 	case map[any]any:
 		out := make(map[string]any, len(x))
 		for k, c := range x {
-			out[fmt.Sprint(k)] = normalize(c)
+			out[fmt.Sprint(k)] = Normalize(c)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, c := range x {
-			out[i] = normalize(c)
+			out[i] = Normalize(c)
 		}
 		return out
 	case json.Number:

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -242,31 +243,7 @@ func readDocuments(path string) ([]document, error) {
 		if len(n.Content) > 0 {
 			line = n.Content[0].Line
 		}
-		docs = append(docs, document{index: i, line: line, value: normalize(v)})
-	}
-}
-
-// normalize turns YAML maps with non-string keys into map[string]any.
-func normalize(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalize(e)
-		}
-		return t
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			m[fmt.Sprint(k)] = normalize(e)
-		}
-		return m
-	case []any:
-		for i, e := range t {
-			t[i] = normalize(e)
-		}
-		return t
-	default:
-		return v
+		docs = append(docs, document{index: i, line: line, value: config.Normalize(v)})
 	}
 }
 

@@ -424,18 +424,27 @@ func (s *Server) requestOrigin(r *http.Request) string {
 	return s.appOrigin
 }
 
+// xhrEnv is the common start of /refresh and /logout: the environment, then the
+// X-Requested-With check. It writes the error itself and reports whether to go on.
+func (s *Server) xhrEnv(c *gin.Context, p *oauthProvider, q url.Values) (*oauthEnv, bool) {
+	e, err := p.selectEnv(q.Get("env"), q.Get("state"))
+	if err == nil {
+		err = requireXRW(c.Request)
+	}
+	if err != nil {
+		s.writeError(c, err)
+		return nil, false
+	}
+	return e, true
+}
+
 // oauthRefresh is GET|POST /<p>/refresh.
 func (s *Server) oauthRefresh(p *oauthProvider) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r := c.Request
 		q := r.URL.Query()
-		e, err := p.selectEnv(q.Get("env"), q.Get("state"))
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if err := requireXRW(r); err != nil {
-			s.writeError(c, err)
+		e, ok := s.xhrEnv(c, p, q)
+		if !ok {
 			return
 		}
 		resp, err := s.refresh(c, e, q)
@@ -494,13 +503,8 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		r := c.Request
 		q := r.URL.Query()
-		e, err := p.selectEnv(q.Get("env"), q.Get("state"))
-		if err != nil {
-			s.writeError(c, err)
-			return
-		}
-		if err := requireXRW(r); err != nil {
-			s.writeError(c, err)
+		e, ok := s.xhrEnv(c, p, q)
+		if !ok {
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && !s.matcher.Allowed(o) {

@@ -220,15 +220,18 @@ func buildProviders(cfg *config.Config, catalog resolvers.Catalog, logger *slog.
 				oc  oidc.Config
 				err error
 			)
+			// Problems are shared by every Reader of the tree: build the provider only
+			// when parsing this section added none.
+			before := len(r.Problems())
 			if id == "oidc" {
 				oc = oidc.ParseConfig(r)
-				if len(r.Problems()) == 0 {
+				if len(r.Problems()) == before {
 					p, err = oidc.New(oc, deps)
 				}
 			} else {
 				sc := spectrocloud.ParseConfig(r)
 				oc = sc.Config
-				if len(r.Problems()) == 0 {
+				if len(r.Problems()) == before {
 					p, err = spectrocloud.New(sc, deps)
 				}
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -49,11 +48,9 @@ func run(args []string, stderr io.Writer) int {
 
 	app, err := build(ctx, configs, logger)
 	if err != nil {
-		var problems interface{ Error() string }
-		if errors.As(err, &problems) {
-			logger.Error("cannot start", "error", err.Error())
-		}
-		// Config problems are easiest to read as plain lines.
+		logger.Error("cannot start", "error", err.Error())
+		// The JSON line escapes newlines and quotes; a list of config problems is easier
+		// to read as plain lines.
 		fmt.Fprintln(stderr, err.Error())
 		return 1
 	}

@@ -149,8 +149,8 @@ func TestNegativeCases(t *testing.T) {
 		cb := callbackURL(t, b, s)
 		_, body := b.get(cb)
 		popupMessage(t, body) // first use succeeds
+		// A second browser holding the same nonce cookie, but no refresh cookie yet.
 		b2 := newBrowser(t, s.AppURL)
-		b2.Jar = b.Jar
 		jar, _ := cookiejar.New(nil)
 		u, _ := url.Parse(cb)
 		jar.SetCookies(u, b.Jar.Cookies(u)) // nonce cookie only

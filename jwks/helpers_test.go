@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // fakeClock is an injectable clock.
@@ -176,14 +178,14 @@ func rebuildLimitedToken(t *testing.T, full string) string {
 		t.Fatal("token has no uip")
 	}
 	hb := []byte(`{"typ":"vnd.backstage.limited-user","alg":`)
-	hb = appendJSString(hb, h.Alg)
+	hb = jsrules.AppendString(hb, h.Alg)
 	if h.Kid != "" {
 		hb = append(hb, `,"kid":`...)
-		hb = appendJSString(hb, h.Kid)
+		hb = jsrules.AppendString(hb, h.Kid)
 	}
 	hb = append(hb, '}')
 	pb := []byte(`{"sub":`)
-	pb = appendJSString(pb, p.Sub)
+	pb = jsrules.AppendString(pb, p.Sub)
 	pb = append(pb, `,"iat":`...)
 	pb = append(pb, p.Iat.String()...)
 	pb = append(pb, `,"exp":`...)
@@ -242,15 +244,6 @@ func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func decodeB64Std(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // errClass is the Backstage class of a jwks error ("" for other errors).

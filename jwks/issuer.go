@@ -15,6 +15,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -125,7 +126,7 @@ func NewIssuer(opts IssuerOptions) *Issuer {
 // IssueUserToken issues a user token for claims (Backstage TokenFactory.issueToken
 // plus the resolver context's user_info upsert).
 func (is *Issuer) IssueUserToken(ctx context.Context, claims UserClaims) (IssuedToken, error) {
-	sub, err := CanonicalEntityRef(claims.Sub)
+	sub, err := jsrules.CanonicalEntityRef(claims.Sub)
 	if err != nil {
 		return IssuedToken{}, classed(ClassInput, nil, `"sub" claim provided by the auth resolver is not a valid EntityRef: %s`, err.Error())
 	}
@@ -181,7 +182,7 @@ func canonicalEnt(sub string, ent []string) ([]string, error) {
 	}
 	out := make([]string, 0, len(ent))
 	for _, r := range ent {
-		c, err := CanonicalEntityRef(r)
+		c, err := jsrules.CanonicalEntityRef(r)
 		if err != nil {
 			return nil, classed(ClassInput, nil, `"ent" claim provided by the auth resolver is not a valid EntityRef: %s`, err.Error())
 		}
@@ -201,7 +202,7 @@ func canonicalEnt(sub string, ent []string) ([]string, error) {
 
 func appendLimitedPayload(b []byte, sub string, iat, exp int64) []byte {
 	b = append(b, `{"sub":`...)
-	b = appendJSString(b, sub)
+	b = jsrules.AppendString(b, sub)
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, iat, 10)
 	b = append(b, `,"exp":`...)
@@ -217,19 +218,19 @@ func (is *Issuer) appendPayload(b []byte, extra map[string]any, sub string, ent 
 		return nil, err
 	}
 	b = append(b, `"iss":`...)
-	b = appendJSString(b, is.iss)
+	b = jsrules.AppendString(b, is.iss)
 	b = append(b, `,"sub":`...)
-	b = appendJSString(b, sub)
+	b = jsrules.AppendString(b, sub)
 	if !is.omitEnt {
 		b = append(b, `,"ent":`...)
-		b, _ = appendJSValue(b, ent)
+		b, _ = jsrules.AppendValue(b, ent)
 	}
 	b = append(b, `,"aud":"backstage","iat":`...)
 	b = strconv.AppendInt(b, iat, 10)
 	b = append(b, `,"exp":`...)
 	b = strconv.AppendInt(b, exp, 10)
 	b = append(b, `,"uip":`...)
-	b = appendJSString(b, uip)
+	b = jsrules.AppendString(b, uip)
 	return append(b, '}'), nil
 }
 
@@ -244,12 +245,12 @@ func appendExtra(b []byte, extra map[string]any, skip map[string]bool) ([]byte, 
 			keys = append(keys, k)
 		}
 	}
-	sortJSKeys(keys)
+	jsrules.SortKeys(keys)
 	for _, k := range keys {
-		b = appendJSString(b, k)
+		b = jsrules.AppendString(b, k)
 		b = append(b, ':')
 		var err error
-		if b, err = appendJSValue(b, extra[k]); err != nil {
+		if b, err = jsrules.AppendValue(b, extra[k]); err != nil {
 			return nil, classed(ClassInput, nil, "custom claim %q: %s", k, err.Error())
 		}
 		b = append(b, ',')
@@ -264,9 +265,9 @@ var userInfoSkip = map[string]bool{"sub": true, "ent": true}
 func (is *Issuer) recordUserInfo(ctx context.Context, sub string, ent []string, extra map[string]any, now time.Time) error {
 	b := make([]byte, 0, 64+len(sub)+len(ent)*32)
 	b = append(b, `{"claims":{"sub":`...)
-	b = appendJSString(b, sub)
+	b = jsrules.AppendString(b, sub)
 	b = append(b, `,"ent":`...)
-	b, _ = appendJSValue(b, ent)
+	b, _ = jsrules.AppendValue(b, ent)
 	if len(extra) > 0 {
 		b = append(b, ',')
 		var err error

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"golang.org/x/crypto/cryptobyte"
 	asn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -71,12 +72,12 @@ func newSigningKey(kid string, priv *ecdsa.PrivateKey) (*SigningKey, error) {
 // omitted when empty, as Backstage does.
 func encodeHeader(typ, alg, kid string) string {
 	b := []byte(`{"typ":`)
-	b = appendJSString(b, typ)
+	b = jsrules.AppendString(b, typ)
 	b = append(b, `,"alg":`...)
-	b = appendJSString(b, alg)
+	b = jsrules.AppendString(b, alg)
 	if kid != "" {
 		b = append(b, `,"kid":`...)
-		b = appendJSString(b, kid)
+		b = jsrules.AppendString(b, kid)
 	}
 	b = append(b, '}')
 	return base64.RawURLEncoding.EncodeToString(b) + "."
@@ -162,11 +163,11 @@ func publicJWK(pub *ecdsa.PublicKey, kid, use string) []byte {
 	b = append(b, `","y":"`...)
 	b = base64.RawURLEncoding.AppendEncode(b, y[:])
 	b = append(b, `","crv":"P-256","kid":`...)
-	b = appendJSString(b, kid)
+	b = jsrules.AppendString(b, kid)
 	b = append(b, `,"alg":"ES256"`...)
 	if use != "" {
 		b = append(b, `,"use":`...)
-		b = appendJSString(b, use)
+		b = jsrules.AppendString(b, use)
 	}
 	return append(b, '}')
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -65,9 +66,9 @@ func (p *PluginTokenIssuer) PluginToken(ctx context.Context, targetPluginID stri
 		exp := iat + int64(PluginTokenLifetime/time.Second)
 		b := make([]byte, 0, 96+len(p.pluginID)+len(targetPluginID))
 		b = append(b, `{"sub":`...)
-		b = appendJSString(b, p.pluginID)
+		b = jsrules.AppendString(b, p.pluginID)
 		b = append(b, `,"aud":`...)
-		b = appendJSString(b, targetPluginID)
+		b = jsrules.AppendString(b, targetPluginID)
 		b = append(b, `,"iat":`...)
 		b = strconv.AppendInt(b, iat, 10)
 		b = append(b, `,"exp":`...)

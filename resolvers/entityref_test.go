@@ -2,55 +2,7 @@ package resolvers
 
 import (
 	"testing"
-
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
-
-func TestParseEntityRef(t *testing.T) {
-	tests := []struct {
-		ref, defKind, defNS string
-		want                EntityRef
-		canonical           string
-		errName, errMsg     string
-	}{
-		{ref: "user:default/alice", want: EntityRef{"user", "default", "alice"}, canonical: "user:default/alice"},
-		{ref: "User:Default/Jane.Doe", want: EntityRef{"User", "Default", "Jane.Doe"}, canonical: "user:default/jane.doe"},
-		{ref: "alice", defKind: "User", want: EntityRef{"User", "default", "alice"}, canonical: "user:default/alice"},
-		{ref: "team-a", defKind: "Group", defNS: "eng", want: EntityRef{"Group", "eng", "team-a"}, canonical: "group:eng/team-a"},
-		{ref: "ops/team-b", defKind: "Group", defNS: "eng", want: EntityRef{"Group", "ops", "team-b"}, canonical: "group:ops/team-b"},
-		{ref: "group:team-c", defKind: "User", defNS: "eng", want: EntityRef{"group", "eng", "team-c"}, canonical: "group:eng/team-c"},
-		// A "/" before the ":" makes the colon part of the name.
-		{ref: "ns/a:b", defKind: "User", want: EntityRef{"User", "ns", "a:b"}, canonical: "user:ns/a:b"},
-		{ref: "", errName: "Error", errMsg: "Entity reference must not be empty"},
-		{ref: "alice", errName: "Error", errMsg: `Entity reference "alice" had missing or empty kind (e.g. did not start with "component:" or similar)`},
-		{ref: ":default/alice", errName: "TypeError", errMsg: `Entity reference ":default/alice" was not on the form [<kind>:][<namespace>/]<name>`},
-		{ref: "user:/alice", errName: "TypeError", errMsg: `Entity reference "user:/alice" was not on the form [<kind>:][<namespace>/]<name>`},
-		{ref: "user:default/", errName: "TypeError", errMsg: `Entity reference "user:default/" was not on the form [<kind>:][<namespace>/]<name>`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.ref, func(t *testing.T) {
-			got, err := ParseEntityRef(tt.ref, tt.defKind, tt.defNS)
-			if tt.errMsg != "" {
-				if err == nil {
-					t.Fatalf("want error %q, got %+v", tt.errMsg, got)
-				}
-				if backstageerr.NameOf(err) != tt.errName || err.Error() != tt.errMsg {
-					t.Fatalf("error = %s %q, want %s %q", backstageerr.NameOf(err), err, tt.errName, tt.errMsg)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Fatalf("got %+v, want %+v", got, tt.want)
-			}
-			if got.String() != tt.canonical {
-				t.Fatalf("String() = %q, want %q", got.String(), tt.canonical)
-			}
-		})
-	}
-}
 
 func TestEntityRefOfAndOwnership(t *testing.T) {
 	e := Entity{Kind: "User", Metadata: EntityMetadata{Name: "Alice"}, Relations: []Relation{

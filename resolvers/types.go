@@ -2,6 +2,8 @@ package resolvers
 
 import (
 	"context"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // Entity is the part of a catalog entity sign-in needs (Backstage's catalog-model).
@@ -37,12 +39,8 @@ type Catalog interface {
 	GetEntityByRef(ctx context.Context, ref EntityRef) (*Entity, error)
 }
 
-// EntityRef is a parsed entity reference.
-type EntityRef struct {
-	Kind      string
-	Namespace string
-	Name      string
-}
+// EntityRef is a parsed entity reference (one implementation: jsrules).
+type EntityRef = jsrules.EntityRef
 
 // SignInInfo is what a resolver sees of a verified sign-in.
 type SignInInfo struct {

@@ -1,7 +1,8 @@
-package jwks
+package jsrules
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"os/exec"
@@ -50,7 +51,7 @@ var jsStringifyCases = []struct {
 func TestJSONStringify(t *testing.T) {
 	for _, tc := range jsStringifyCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := jsonStringify(tc.in)
+			got, err := Stringify(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +63,7 @@ func TestJSONStringify(t *testing.T) {
 }
 
 func TestJSONStringifyRejectsUnserialisable(t *testing.T) {
-	if _, err := jsonStringify(map[string]any{"f": func() {}}); err == nil {
+	if _, err := Stringify(map[string]any{"f": func() {}}); err == nil {
 		t.Fatal("expected an error for a func value")
 	}
 }
@@ -100,7 +101,7 @@ for (const l of lines) process.stdout.write(Buffer.from(JSON.stringify(JSON.pars
 			continue
 		}
 		nodeOut := decodeB64Std(t, got[i])
-		ours, err := jsonStringify(tc.in)
+		ours, err := Stringify(tc.in)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,4 +110,13 @@ for (const l of lines) process.stdout.write(Buffer.from(JSON.stringify(JSON.pars
 		}
 		i++
 	}
+}
+
+func decodeB64Std(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -1,4 +1,4 @@
-package jwks
+package jsrules
 
 import (
 	"bytes"
@@ -19,12 +19,12 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSString appends s as JSON.stringify would: only '"', '\\' and control
+// AppendString appends s as JSON.stringify would: only '"', '\\' and control
 // characters are escaped (\b \f \n \r \t short forms, others \u00xx lower-case);
 // "<", ">", "&", U+2028, U+2029 and all non-ASCII runes stay raw. Invalid UTF-8
 // (which a JavaScript string cannot hold) becomes U+FFFD, as a JS decoder would
 // turn it into when the token is decoded and re-serialised.
-func appendJSString(dst []byte, s string) []byte {
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -71,9 +71,9 @@ func appendJSString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendJSNumber formats f like JavaScript's Number.prototype.toString, which is
+// AppendNumber formats f like JavaScript's Number.prototype.toString, which is
 // what JSON.stringify uses. Non-finite numbers become null, as in JavaScript.
-func appendJSNumber(dst []byte, f float64) []byte {
+func AppendNumber(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
@@ -108,10 +108,10 @@ func isArrayIndexKey(k string) (uint64, bool) {
 	return n, true
 }
 
-// sortJSKeys orders keys the way a JavaScript object built from them would list
+// SortKeys orders keys the way a JavaScript object built from them would list
 // them, given that a Go map has no insertion order: integer-like keys ascending
 // first, then the rest sorted (deterministic stand-in for insertion order).
-func sortJSKeys(keys []string) {
+func SortKeys(keys []string) {
 	sort.Slice(keys, func(i, j int) bool {
 		a, aIdx := isArrayIndexKey(keys[i])
 		b, bIdx := isArrayIndexKey(keys[j])
@@ -126,24 +126,24 @@ func sortJSKeys(keys []string) {
 	})
 }
 
-// appendJSValue appends v serialised as JSON.stringify would. Common JSON-ish
+// AppendValue appends v serialised as JSON.stringify would. Common JSON-ish
 // Go types are handled directly; anything else goes through encoding/json first
 // (so struct tags and Marshalers apply) and is then re-serialised.
-func appendJSValue(dst []byte, v any) ([]byte, error) {
+func AppendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendJSString(dst, x), nil
+		return AppendString(dst, x), nil
 	case bool:
 		if x {
 			return append(dst, "true"...), nil
 		}
 		return append(dst, "false"...), nil
 	case float64:
-		return appendJSNumber(dst, x), nil
+		return AppendNumber(dst, x), nil
 	case float32:
-		return appendJSNumber(dst, float64(x)), nil
+		return AppendNumber(dst, float64(x)), nil
 	case int:
 		return strconv.AppendInt(dst, int64(x), 10), nil
 	case int64:
@@ -161,14 +161,14 @@ func appendJSValue(dst []byte, v any) ([]byte, error) {
 		if err != nil {
 			return dst, fmt.Errorf("invalid JSON number %q: %w", string(x), err)
 		}
-		return appendJSNumber(dst, f), nil
+		return AppendNumber(dst, f), nil
 	case []string:
 		dst = append(dst, '[')
 		for i, s := range x {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSString(dst, s)
+			dst = AppendString(dst, s)
 		}
 		return append(dst, ']'), nil
 	case []any:
@@ -178,7 +178,7 @@ func appendJSValue(dst []byte, v any) ([]byte, error) {
 				dst = append(dst, ',')
 			}
 			var err error
-			if dst, err = appendJSValue(dst, e); err != nil {
+			if dst, err = AppendValue(dst, e); err != nil {
 				return dst, err
 			}
 		}
@@ -188,22 +188,22 @@ func appendJSValue(dst []byte, v any) ([]byte, error) {
 		for k := range x {
 			keys = append(keys, k) // Go has no undefined: every member is kept
 		}
-		sortJSKeys(keys)
+		SortKeys(keys)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSString(dst, k)
+			dst = AppendString(dst, k)
 			dst = append(dst, ':')
 			var err error
-			if dst, err = appendJSValue(dst, x[k]); err != nil {
+			if dst, err = AppendValue(dst, x[k]); err != nil {
 				return dst, err
 			}
 		}
 		return append(dst, '}'), nil
 	case json.RawMessage:
-		return appendJSRaw(dst, x)
+		return AppendRaw(dst, x)
 	}
 	// Typed nil pointers/maps/slices are JSON null like encoding/json would make them.
 	if rv := reflect.ValueOf(v); (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Map ||
@@ -214,21 +214,21 @@ func appendJSValue(dst []byte, v any) ([]byte, error) {
 	if err != nil {
 		return dst, fmt.Errorf("claim value of type %T cannot be serialised: %w", v, err)
 	}
-	return appendJSRaw(dst, raw)
+	return AppendRaw(dst, raw)
 }
 
-// appendJSRaw re-serialises arbitrary JSON text the JavaScript way.
-func appendJSRaw(dst, raw []byte) ([]byte, error) {
+// AppendRaw re-serialises arbitrary JSON text the JavaScript way.
+func AppendRaw(dst, raw []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return dst, fmt.Errorf("invalid JSON claim value: %w", err)
 	}
-	return appendJSValue(dst, v)
+	return AppendValue(dst, v)
 }
 
-// jsonStringify returns the JSON.stringify serialisation of v.
-func jsonStringify(v any) ([]byte, error) {
-	return appendJSValue(nil, v)
+// Stringify returns the JSON.stringify serialisation of v.
+func Stringify(v any) ([]byte, error) {
+	return AppendValue(nil, v)
 }

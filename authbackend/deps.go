@@ -10,7 +10,6 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
-	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
 // TokenIssuer issues Backstage user tokens and records user_info (jwks.Issuer).
@@ -39,18 +38,6 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// ProviderEnv is one configured environment of one OAuth provider
-// (auth.providers.<id>.<env>).
-type ProviderEnv struct {
-	Provider providers.Provider
-	// CallbackURL is the configured callbackUrl or AUTH/<id>/handler/frame.
-	CallbackURL string
-	// SessionDuration is the refresh-cookie lifetime (0 = default, capped at 400 days).
-	SessionDuration time.Duration
-	// Resolver resolves sign-ins; nil means no backstageIdentity in responses.
-	Resolver resolvers.Resolver
-}
-
 // Options wires the router. cmd/authbackend builds the concrete implementations.
 type Options struct {
 	Logger *slog.Logger
@@ -64,11 +51,12 @@ type Options struct {
 	// Health is pinged by /.backstage/health/v1/readiness; nil means always ready.
 	Health Pinger
 
-	// Providers maps provider id -> env name -> environment.
-	Providers map[string]map[string]ProviderEnv
-	// Catalog, when set, is tried by the guest provider before falling back to
-	// issuing a token for its configured user.
-	Catalog resolvers.Catalog
+	// Providers are the configured providers, built by the provider registry.
+	Providers []providers.Configured
+	// RegisteredIDs are every provider id the registry knows: a request for one that
+	// is not configured answers "No auth provider registered for '<id>'", as Backstage
+	// does for a module without config; any other id is "Unknown auth provider".
+	RegisteredIDs []string
 
 	// Now and Rand are injected for tests; nil means time.Now and crypto/rand.
 	Now  func() time.Time

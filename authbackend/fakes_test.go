@@ -28,6 +28,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -62,7 +63,13 @@ type fakeProvider struct {
 	panicOnAuth bool
 }
 
-var _ providers.Provider = (*fakeProvider)(nil)
+var (
+	_ providers.OAuthProvider = (*fakeProvider)(nil)
+	_ providers.Refresher     = (*fakeProvider)(nil)
+	_ providers.Logouter      = (*fakeProvider)(nil)
+	_ providers.LogoutURLer   = (*fakeProvider)(nil)
+	_ providers.Scoper        = (*fakeProvider)(nil)
+)
 
 func (p *fakeProvider) Start(_ context.Context, req providers.StartRequest) (providers.StartResult, error) {
 	p.mu.Lock()
@@ -113,11 +120,17 @@ func (p *fakeProvider) Refresh(_ context.Context, req providers.RefreshRequest) 
 	}, nil
 }
 
-func (p *fakeProvider) Logout(_ context.Context, session []byte) (providers.LogoutResult, error) {
+func (p *fakeProvider) Logout(_ context.Context, session []byte) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.logouts = append(p.logouts, session)
-	return providers.LogoutResult{LogoutURL: p.logoutURL}, p.logoutErr
+	return p.logoutErr
+}
+
+func (p *fakeProvider) LogoutURL(context.Context, []byte) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logoutURL, nil
 }
 
 func (p *fakeProvider) Scopes() providers.ScopeSpec { return p.scopes }
@@ -296,10 +309,11 @@ func newHarness(t testing.TB, mods ...harnessOption) *harness {
 		UserInfo:   fakeUserInfo{"user:default/alice": json.RawMessage(aliceUserInfo)},
 		UserKeys:   fakeJWKS{doc: []byte(`{"keys":[]}`)},
 		PluginKeys: fakeJWKS{doc: []byte(`{"keys":[{"kid":"plugin"}]}`)},
-		Providers: map[string]map[string]ProviderEnv{
-			testProvider: {"development": {Provider: prov, Resolver: aliceResolver()}},
-		},
-		Now: now,
+		Providers: []providers.Configured{{ID: testProvider, Kind: providers.KindOAuth, Envs: map[string]*providers.Env{
+			"development": {Name: "development", Provider: prov, Resolver: aliceResolver()},
+		}}},
+		RegisteredIDs: []string{"guest", "oidc", testProvider},
+		Now:           now,
 	}
 	for _, m := range mods {
 		m(&h.opts, prov)
@@ -311,6 +325,30 @@ func newHarness(t testing.TB, mods ...harnessOption) *harness {
 	h.srv = srv
 	h.handler = srv.Handler()
 	return h
+}
+
+// devEnv is the test provider's development environment, for options to adjust.
+func devEnv(o *Options) *providers.Env { return o.Providers[0].Envs["development"] }
+
+// withGuest configures the guest provider (auth.providers.guest = m), built by the
+// registry as cmd builds it, in development mode or not, over cat.
+func withGuest(t testing.TB, dev bool, m map[string]any, cat resolvers.Catalog) harnessOption {
+	return func(o *Options, _ *fakeProvider) {
+		reg, err := providers.NewRegistry(guest.Module)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, ps := reg.Decode(map[string]config.Section{"guest": config.SectionFromMap(m)})
+		if err := ps.Err(); err != nil {
+			t.Fatal(err)
+		}
+		built, err := d.Build(providers.BuildDeps{DevelopmentMode: dev, Catalog: cat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Config.DevelopmentMode = dev
+		o.Providers = append(o.Providers, built...)
+	}
 }
 
 type lockedWriter struct {

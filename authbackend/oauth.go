@@ -35,9 +35,13 @@ type oauthProvider struct {
 
 // oauthEnv is one environment of one provider, with everything computed at startup.
 type oauthEnv struct {
-	providerID  string
-	env         string
-	provider    providers.Provider
+	providerID string
+	env        string
+	provider   providers.OAuthProvider
+	// Optional capabilities of provider (nil when it lacks them).
+	refresher   providers.Refresher
+	logouter    providers.Logouter
+	logoutURLer providers.LogoutURLer
 	callbackURL string
 	jar         *cookies.Jar
 	maxAge      time.Duration
@@ -474,7 +478,10 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	// for: a scope the user has not consented to must not be reported as granted. The
 	// frontend then finds it missing and opens /start, where the IdP is asked.
 	scope := mergeScopes(splitScope(ss.Scope), e.scopes.Required, e.scopes.Additional)
-	res, err := e.provider.Refresh(ctx, providers.RefreshRequest{Session: ss.Session, Scope: scope})
+	if e.refresher == nil {
+		return nil, backstageerr.NotImplemented("This auth provider does not support refresh")
+	}
+	res, err := e.refresher.Refresh(ctx, providers.RefreshRequest{Session: ss.Session, Scope: scope})
 	if err != nil {
 		return nil, err
 	}
@@ -511,12 +518,19 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 			s.writeError(c, backstageerr.NotAllowed("Origin '%s' is not allowed", o))
 			return
 		}
-		var lr providers.LogoutResult
+		var logoutURL string
 		if ss, err := s.openSession(r, e); err == nil {
-			if lr, err = e.provider.Logout(r.Context(), ss.Session); err != nil {
-				// Signing out locally must not fail because the IdP did.
-				s.log.WarnContext(r.Context(), "provider logout failed", "provider", e.providerID, "env", e.env, "error", err)
-				lr = providers.LogoutResult{}
+			// Signing out locally must not fail because the IdP did.
+			if e.logouter != nil {
+				if err := e.logouter.Logout(r.Context(), ss.Session); err != nil {
+					s.log.WarnContext(r.Context(), "provider logout failed", "provider", e.providerID, "env", e.env, "error", err)
+				}
+			}
+			if e.logoutURLer != nil {
+				if logoutURL, err = e.logoutURLer.LogoutURL(r.Context(), ss.Session); err != nil {
+					s.log.WarnContext(r.Context(), "provider logout URL failed", "provider", e.providerID, "env", e.env, "error", err)
+					logoutURL = ""
+				}
 			}
 		}
 		h := c.Writer.Header()
@@ -526,10 +540,10 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 		if e.scopes.Persist {
 			e.jar.ClearGrantedScope(h, r, origin, now)
 		}
-		if isSafeLogoutURL(lr.LogoutURL) {
+		if isSafeLogoutURL(logoutURL) {
 			s.writeJSON(c, http.StatusOK, struct {
 				LogoutURL string `json:"logoutUrl"`
-			}{lr.LogoutURL})
+			}{logoutURL})
 			return
 		}
 		writeBody(c, http.StatusOK, "", nil)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/cookies"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/oauthstate"
-	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
@@ -300,9 +299,8 @@ func TestNoRefreshCookieWhenIssuingFails(t *testing.T) {
 
 func TestNoResolverMeansNoIdentity(t *testing.T) {
 	h := newHarness(t, func(o *Options, _ *fakeProvider) {
-		env := o.Providers[testProvider]["development"]
+		env := devEnv(o)
 		env.Resolver = nil
-		o.Providers[testProvider]["development"] = env
 	})
 	_, rec := h.signIn(t, "env=development")
 	page := parseFramePage(t, rec)
@@ -418,9 +416,8 @@ func TestRefreshRejectsBadCookies(t *testing.T) {
 
 func TestRefreshSessionLifetime(t *testing.T) {
 	h := newHarness(t, func(o *Options, _ *fakeProvider) {
-		env := o.Providers[testProvider]["development"]
+		env := devEnv(o)
 		env.SessionDuration = 8 * time.Hour
-		o.Providers[testProvider]["development"] = env
 	})
 	expired := h.sealedCookie(t, sealedSession{Session: []byte("s"), IssuedAt: testNow.Add(-9 * time.Hour).Unix()})
 	rec := h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw,
@@ -551,32 +548,29 @@ func TestGuest(t *testing.T) {
 	cases := []struct {
 		name    string
 		dev     bool
-		flag    bool
-		guest   config.GuestConfig
+		guest   map[string]any
 		catalog resolvers.Catalog
 		status  int
 		ref     string
 		ent     string
 	}{
 		{name: "development mode", dev: true, status: 200, ref: "user:development/guest", ent: "user:development/guest"},
-		{name: "flag outside development", flag: true, status: 200, ref: "user:development/guest", ent: "user:development/guest"},
+		{name: "flag outside development", guest: map[string]any{"dangerouslyAllowOutsideDevelopment": true}, status: 200, ref: "user:development/guest", ent: "user:development/guest"},
 		{name: "refused", status: 403},
-		{name: "configured ownership", dev: true, guest: config.GuestConfig{UserEntityRef: "user:default/dev", OwnershipEntityRefs: []string{"user:default/dev", "group:default/devs"}},
+		{name: "configured ownership", dev: true, guest: map[string]any{"userEntityRef": "user:default/dev", "ownershipEntityRefs": []any{"user:default/dev", "group:default/devs"}},
 			status: 200, ref: "user:default/dev", ent: "user:default/dev,group:default/devs"},
-		{name: "catalog user", dev: true, guest: config.GuestConfig{UserEntityRef: "guest"},
+		{name: "catalog user", dev: true, guest: map[string]any{"userEntityRef": "guest"},
 			catalog: fakeCatalog{users: map[string]resolvers.Entity{"user:default/guest": {Kind: "User", Metadata: resolvers.EntityMetadata{Name: "guest"},
 				Relations: []resolvers.Relation{{Type: "memberOf", TargetRef: "group:default/guests"}}}}},
 			status: 200, ref: "user:default/guest", ent: "user:default/guest,group:default/guests"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, func(o *Options, _ *fakeProvider) {
-				g := tc.guest
-				g.DangerouslyAllowOutsideDevelopment = tc.flag
-				o.Config.Auth.Guest = &g
-				o.Config.DevelopmentMode = tc.dev
-				o.Catalog = tc.catalog
-			})
+			g := tc.guest
+			if g == nil {
+				g = map[string]any{}
+			}
+			h := newHarness(t, withGuest(t, tc.dev, g, tc.catalog))
 			rec := h.do(req{method: "POST", target: "/api/auth/guest/refresh"})
 			if rec.Code != tc.status {
 				t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
@@ -594,10 +588,7 @@ func TestGuest(t *testing.T) {
 			}
 		})
 	}
-	h := newHarness(t, func(o *Options, _ *fakeProvider) {
-		o.Config.Auth.Guest = &config.GuestConfig{}
-		o.Config.DevelopmentMode = true
-	})
+	h := newHarness(t, withGuest(t, true, map[string]any{}, nil))
 	checkError(t, h.do(req{target: "/api/auth/guest/start?env=development"}), 501, "NotImplementedError", "Not implemented")
 	checkError(t, h.do(req{target: "/api/auth/guest/handler/frame"}), 501, "NotImplementedError", "Not implemented")
 	checkError(t, h.do(req{method: "POST", target: "/api/auth/guest/logout", headers: xrw}), 404, "NotFoundError", "Unknown auth provider 'guest'")

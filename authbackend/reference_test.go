@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/oauthstate"
-	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -212,11 +212,10 @@ func TestReferenceFrameErrors(t *testing.T) {
 }
 
 func refuseAll(o *Options, _ *fakeProvider) {
-	env := o.Providers[testProvider]["development"]
+	env := devEnv(o)
 	env.Resolver = resolverFunc(func(context.Context, resolvers.SignInInfo) (resolvers.Identity, error) {
 		return resolvers.Identity{}, backstageerr.Plain("Failed to sign-in, unable to resolve user identity. Please verify that your catalog contains the expected User entities that would match your configured sign-in resolver.")
 	})
-	o.Providers[testProvider]["development"] = env
 }
 
 // TestFrameErrorPageMatchesCapture rebuilds capture 49's page byte for byte.
@@ -237,9 +236,9 @@ func TestFrameErrorPageMatchesCapture(t *testing.T) {
 
 // TestGuestRefusedOutsideDevelopment is the last row of section 6.
 func TestGuestRefusedOutsideDevelopment(t *testing.T) {
-	h := newHarness(t, func(o *Options, _ *fakeProvider) { o.Config.Auth.Guest = &config.GuestConfig{} })
+	h := newHarness(t, withGuest(t, false, map[string]any{}, nil))
 	rec := h.do(req{target: "/api/auth/guest/refresh?env=development", headers: xrw})
-	checkError(t, rec, http.StatusForbidden, "NotAllowedError", msgGuestOutsideDevelopment)
+	checkError(t, rec, http.StatusForbidden, "NotAllowedError", guest.NotAllowedMessage)
 	if h.issuer.count() != 0 {
 		t.Error("token issued")
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
 // Mount points, as in Backstage: the auth plugin lives under /api/auth and the
@@ -28,11 +29,6 @@ const (
 	authPrefix   = "/api/auth"
 	healthPrefix = "/.backstage/health/v1"
 )
-
-// Provider ids this server has modules for. Requests for one of them that is not
-// configured answer "No auth provider registered for '<id>'", as Backstage does for a
-// registered module without config; any other id is "Unknown auth provider".
-var knownProviderIDs = []string{"oidc", "spectrocloud", "guest"}
 
 // reservedSegments are first path segments under /api/auth that our own routes use;
 // a provider with such an id would shadow them.
@@ -59,7 +55,8 @@ type Server struct {
 	cors    *corsPolicy // nil: no CORS headers at all
 	allowed map[string]string
 	oauth   map[string]*oauthProvider
-	unconf  map[string]bool // known provider ids that are not configured
+	proxy   map[string]*proxyProvider
+	unconf  map[string]bool // registered provider ids that are not configured
 
 	staticTokens [][sha256.Size]byte
 
@@ -125,15 +122,7 @@ func New(opts Options) (*Server, error) {
 	s.sealer = cookies.NewSealer(secret, s.rand)
 
 	s.authBase = cfg.AuthBaseURL()
-	extra := append([]string(nil), cfg.Auth.ExtraAllowedOrigins...)
-	if cfg.Demo.Enabled {
-		// The demo page is served by this server and opens the popup from its own
-		// origin, so that origin must be allowed to receive the sign-in result.
-		if o, err := origins.ParseOrigin(cfg.Backend.BaseURL); err == nil {
-			extra = append(extra, escapeGlob(o))
-		}
-	}
-	m, err := origins.NewMatcher(cfg.App.BaseURL, extra)
+	m, err := origins.NewMatcher(cfg.App.BaseURL, cfg.Auth.ExtraAllowedOrigins)
 	if err != nil {
 		return nil, fmt.Errorf("authbackend: %w", err)
 	}
@@ -166,80 +155,100 @@ func New(opts Options) (*Server, error) {
 			s.log.Warn("the demo page signs in with a provider that is not configured",
 				"provider", s.demo.provider)
 		}
+		if o, err := origins.ParseOrigin(cfg.Backend.BaseURL); err != nil || !s.matcher.Allowed(o) {
+			s.log.Warn("the demo page is served from backend.baseUrl, which is not an allowed origin: "+
+				"sign-in results will not be posted to it; add it to auth.experimentalExtraAllowedOrigins",
+				"origin", cfg.Backend.BaseURL)
+		}
 	}
 	s.engine = s.buildEngine()
 	return s, nil
 }
 
-// initProviders builds per-provider, per-environment handlers (cookie jars included).
+// initProviders builds the per-provider, per-environment route state (cookie jars
+// included) from the registry-built providers.
 func (s *Server) initProviders() error {
-	s.oauth = make(map[string]*oauthProvider, len(s.opts.Providers))
-	ids := make([]string, 0, len(s.opts.Providers))
-	for id := range s.opts.Providers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	s.oauth = map[string]*oauthProvider{}
+	s.proxy = map[string]*proxyProvider{}
+	for _, c := range s.opts.Providers {
+		id := c.ID
 		if id == "" || strings.ContainsAny(id, "/?#%") || reservedSegments[id] {
 			return fmt.Errorf("authbackend: invalid provider id %q", id)
 		}
-		if id == "guest" {
-			return errors.New("authbackend: provider id \"guest\" is reserved for auth.providers.guest")
+		if _, dup := s.oauth[id]; dup {
+			return fmt.Errorf("authbackend: provider %q configured twice", id)
 		}
-		p := &oauthProvider{id: id, envs: make(map[string]*oauthEnv, len(s.opts.Providers[id]))}
-		for env, pe := range s.opts.Providers[id] {
-			if pe.Provider == nil {
-				return fmt.Errorf("authbackend: auth.providers.%s.%s: no provider implementation", id, env)
-			}
-			callback := pe.CallbackURL
-			if callback == "" {
-				callback = s.authBase + "/" + id + "/handler/frame"
-			}
-			jar, err := cookies.NewJar(id, callback)
+		if _, dup := s.proxy[id]; dup {
+			return fmt.Errorf("authbackend: provider %q configured twice", id)
+		}
+		switch c.Kind {
+		case providers.KindOAuth:
+			p, err := s.newOAuthProvider(c)
 			if err != nil {
-				return fmt.Errorf("authbackend: auth.providers.%s.%s.callbackUrl: %w", id, env, err)
+				return err
 			}
-			maxAge := pe.SessionDuration
-			if maxAge <= 0 || maxAge > cookies.DefaultMaxAge {
-				maxAge = cookies.DefaultMaxAge
+			s.oauth[id] = p
+		case providers.KindProxy:
+			p, err := newProxyProvider(c)
+			if err != nil {
+				return err
 			}
-			p.envs[env] = &oauthEnv{
-				providerID:  id,
-				env:         env,
-				provider:    pe.Provider,
-				callbackURL: callback,
-				jar:         jar,
-				maxAge:      maxAge,
-				resolver:    pe.Resolver,
-				scopes:      pe.Provider.Scopes(),
-				aad:         id + "|" + env + "|refresh",
-			}
+			s.proxy[id] = p
+		default:
+			return fmt.Errorf("authbackend: provider %q has no kind", id)
 		}
-		s.oauth[id] = p
 	}
 	s.unconf = map[string]bool{}
-	for _, id := range knownProviderIDs {
-		_, configured := s.oauth[id]
-		if id == "guest" {
-			configured = s.cfg.Auth.Guest != nil
-		}
-		if !configured {
+	for _, id := range s.opts.RegisteredIDs {
+		_, isOAuth := s.oauth[id]
+		_, isProxy := s.proxy[id]
+		if !isOAuth && !isProxy {
 			s.unconf[id] = true
 		}
 	}
 	return nil
 }
 
-// escapeGlob makes a literal origin safe to use as a minimatch pattern.
-func escapeGlob(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`\*?[]{}()!+@`, r) {
-			b.WriteByte('\\')
+func (s *Server) newOAuthProvider(c providers.Configured) (*oauthProvider, error) {
+	id := c.ID
+	p := &oauthProvider{id: id, envs: make(map[string]*oauthEnv, len(c.Envs))}
+	for name, pe := range c.Envs {
+		op, ok := pe.Provider.(providers.OAuthProvider)
+		if !ok {
+			return nil, fmt.Errorf("authbackend: auth.providers.%s.%s: not an OAuth provider", id, name)
 		}
-		b.WriteRune(r)
+		callback := pe.CallbackURL
+		if callback == "" {
+			callback = s.authBase + "/" + id + "/handler/frame"
+		}
+		jar, err := cookies.NewJar(id, callback)
+		if err != nil {
+			return nil, fmt.Errorf("authbackend: auth.providers.%s.%s.callbackUrl: %w", id, name, err)
+		}
+		maxAge := pe.SessionDuration
+		if maxAge <= 0 || maxAge > cookies.DefaultMaxAge {
+			maxAge = cookies.DefaultMaxAge
+		}
+		e := &oauthEnv{
+			providerID:  id,
+			env:         name,
+			provider:    op,
+			callbackURL: callback,
+			jar:         jar,
+			maxAge:      maxAge,
+			resolver:    pe.Resolver,
+			aad:         id + "|" + name + "|refresh",
+		}
+		// Optional capabilities, detected once.
+		e.refresher, _ = pe.Provider.(providers.Refresher)
+		e.logouter, _ = pe.Provider.(providers.Logouter)
+		e.logoutURLer, _ = pe.Provider.(providers.LogoutURLer)
+		if sc, ok := pe.Provider.(providers.Scoper); ok {
+			e.scopes = sc.Scopes()
+		}
+		p.envs[name] = e
 	}
-	return b.String()
+	return p, nil
 }
 
 // initErrorRedirect precomputes app.baseUrl as `new URL(app.baseUrl)` serialises it;
@@ -276,8 +285,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.engine.ServeHTTP(w, r)
 }
 
+// buildEngine assembles the routes. gin's process-wide mode is the binary's business
+// (cmd sets release mode); nothing here depends on it.
 func (s *Server) buildEngine() *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
@@ -316,13 +326,19 @@ func (s *Server) buildEngine() *gin.Engine {
 		s.get(e, base+"/refresh", s.oauthRefresh(p))
 		s.post(e, base+"/refresh", s.oauthRefresh(p))
 	}
-	if s.cfg.Auth.Guest != nil {
-		base := authPrefix + "/guest"
+	proxyIDs := make([]string, 0, len(s.proxy))
+	for id := range s.proxy {
+		proxyIDs = append(proxyIDs, id)
+	}
+	sort.Strings(proxyIDs)
+	for _, id := range proxyIDs {
+		p := s.proxy[id]
+		base := authPrefix + "/" + id
 		s.get(e, base+"/start", s.notImplemented)
 		s.get(e, base+"/handler/frame", s.notImplemented)
 		s.post(e, base+"/handler/frame", s.notImplemented)
-		s.get(e, base+"/refresh", s.guestRefresh)
-		s.post(e, base+"/refresh", s.guestRefresh)
+		s.get(e, base+"/refresh", s.proxyRefresh(p))
+		s.post(e, base+"/refresh", s.proxyRefresh(p))
 	}
 	e.NoRoute(s.noRoute)
 	return e

@@ -2,15 +2,19 @@ package authbackend
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
 // helmetHeaders are the exact values of the captures (REFERENCE.md section 3).
@@ -357,11 +361,18 @@ func TestSessionSecret(t *testing.T) {
 func TestNewValidation(t *testing.T) {
 	base := newHarness(t).opts
 	for name, mod := range map[string]func(*Options){
-		"no config":       func(o *Options) { o.Config = nil },
-		"no issuer":       func(o *Options) { o.Issuer = nil },
-		"reserved id":     func(o *Options) { o.Providers = map[string]map[string]ProviderEnv{"v1": {}} },
-		"guest id":        func(o *Options) { o.Providers = map[string]map[string]ProviderEnv{"guest": {}} },
-		"nil provider":    func(o *Options) { o.Providers = map[string]map[string]ProviderEnv{"x": {"dev": {}}} },
+		"no config": func(o *Options) { o.Config = nil },
+		"no issuer": func(o *Options) { o.Issuer = nil },
+		"reserved id": func(o *Options) {
+			o.Providers = []providers.Configured{{ID: "v1", Kind: providers.KindOAuth, Envs: map[string]*providers.Env{}}}
+		},
+		"duplicate id": func(o *Options) { o.Providers = append(o.Providers, o.Providers[0]) },
+		"nil provider": func(o *Options) {
+			o.Providers = []providers.Configured{{ID: "x", Kind: providers.KindOAuth, Envs: map[string]*providers.Env{"dev": {}}}}
+		},
+		"proxy without resolver": func(o *Options) {
+			o.Providers = []providers.Configured{{ID: "x", Kind: providers.KindProxy, Envs: map[string]*providers.Env{"": {Provider: fakeProxy{}}}}}
+		},
 		"bad app baseUrl": func(o *Options) { c := *o.Config; c.App.BaseURL = "not a url"; o.Config = &c },
 	} {
 		o := base
@@ -370,6 +381,13 @@ func TestNewValidation(t *testing.T) {
 			t.Errorf("%s: New succeeded", name)
 		}
 	}
+}
+
+// fakeProxy is a proxy provider that authenticates nobody in particular.
+type fakeProxy struct{}
+
+func (fakeProxy) AuthenticateRequest(context.Context, *http.Request) (providers.ProxyResult, error) {
+	return providers.ProxyResult{}, nil
 }
 
 func TestDemoPage(t *testing.T) {
@@ -394,17 +412,24 @@ func TestDemoPage(t *testing.T) {
 			t.Errorf("demo lacks %q", frag)
 		}
 	}
-	// The demo's own origin may receive sign-in results.
-	if rec := h.do(req{target: "/api/auth/spectrocloud/start?env=development&origin=" + url.QueryEscape(testBackend)}); rec.Code != 302 {
-		t.Errorf("start from the demo origin: %d %s", rec.Code, rec.Body.String())
+	// The demo page does not widen the allowed origins: served from backend.baseUrl
+	// while app.baseUrl is elsewhere, its origin is refused and a warning says why.
+	checkError(t, h.do(req{target: "/api/auth/spectrocloud/start?env=development&origin=" + url.QueryEscape(testBackend)}), 403, "NotAllowedError", "Origin '"+testBackend+"' is not allowed")
+	if !strings.Contains(h.logs.String(), "not an allowed origin") {
+		t.Errorf("no warning about the demo origin: %s", h.logs.String())
 	}
-	// A backend origin that is not a valid glob as written (IPv6) still works.
+	// Served as the app (app.baseUrl = backend.baseUrl, as examples/demo does), it works,
+	// IPv6 included.
 	h6 := newHarness(t, func(o *Options, _ *fakeProvider) {
 		o.Config.Backend.BaseURL = "http://[::1]:7007"
+		o.Config.App.BaseURL = "http://[::1]:7007"
 		o.Config.Demo = config.DemoConfig{Enabled: true}
 	})
 	if rec := h6.do(req{target: "/api/auth/spectrocloud/start?env=development&origin=" + url.QueryEscape("http://[::1]:7007")}); rec.Code != 302 {
 		t.Errorf("IPv6 demo origin: %d %s", rec.Code, rec.Body.String())
+	}
+	if strings.Contains(h6.logs.String(), "not an allowed origin") {
+		t.Errorf("spurious warning: %s", h6.logs.String())
 	}
 	// Disabled: no page, and the backend origin is not allowed.
 	h = newHarness(t)
@@ -456,4 +481,10 @@ func TestHEAD(t *testing.T) {
 	if rec.Code != 200 || rec.Body.Len() != 0 || rec.Header().Get("Content-Length") == "0" {
 		t.Errorf("HEAD: %d len=%d CL=%s", rec.Code, rec.Body.Len(), rec.Header().Get("Content-Length"))
 	}
+}
+
+func TestMain(m *testing.M) {
+	// What cmd/authbackend sets for the process: no route listing on stdout.
+	gin.SetMode(gin.ReleaseMode)
+	os.Exit(m.Run())
 }

@@ -4,11 +4,13 @@ import "time"
 
 // Config is the typed view of the app-config keys this server uses. Load fills it
 // (defaults applied, durations clamped, everything validated); Root gives raw access
-// for sections decoded elsewhere (providers, resolvers), whose problems are reported
-// through the same Reader so that one pass lists every problem.
+// for sections decoded elsewhere (providers and their sign-in resolvers), which
+// return their own problems.
 type Config struct {
-	// Root reads the merged tree; Sub("auth").Sub("providers") etc.
-	Root *Reader
+	// Root is the merged tree; Root.Sub("auth").Sub("providers") etc.
+	Root Section
+	// Warnings are problems that do not stop the server (unknown keys, ...).
+	Warnings Problems
 	// Files are the config files loaded, in order of increasing precedence.
 	Files []string
 	// DevelopmentMode is NODE_ENV=development (guest provider allowed, error stacks shown).
@@ -126,12 +128,8 @@ type AuthConfig struct {
 	KeyStore                        KeyStoreConfig
 	// ExtraAllowedOrigins is auth.experimentalExtraAllowedOrigins (minimatch globs).
 	ExtraAllowedOrigins []string
-	// Providers are the per-provider sections auth.providers.<id> (guest excluded),
-	// each with its environments; provider packages decode them.
-	Providers map[string]*Reader
-	// Guest is auth.providers.guest, nil when absent.
-	Guest *GuestConfig
-	// Catalog selects the catalog for sign-in: authbackend.catalog... see CatalogConfig.
+	// Providers are the sections auth.providers.<id>; the provider modules decode them.
+	Providers map[string]Section
 }
 
 // KeyStoreConfig is auth.keyStore.
@@ -146,13 +144,6 @@ type StaticKey struct {
 	PrivateKeyFile string // PKCS#8 PEM
 	KeyID          string
 	Algorithm      string // default ES256
-}
-
-// GuestConfig is auth.providers.guest (flat, not per environment).
-type GuestConfig struct {
-	UserEntityRef                      string   // default user:development/guest
-	OwnershipEntityRefs                []string // nil means [userEntityRef]
-	DangerouslyAllowOutsideDevelopment bool
 }
 
 // CatalogConfig is what this server needs of `catalog` plus its own selection key.

@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzLoadYAML loads arbitrary bytes as app-config.yaml: Load must never panic, and
-// must return either a Config or Problems.
+// must return either a Config or Problems, never both.
 func FuzzLoadYAML(f *testing.F) {
 	f.Add([]byte(minimal))
 	f.Add([]byte("a: {$include: app-config.yaml}\n"))
@@ -40,14 +40,15 @@ func FuzzLoadYAML(f *testing.F) {
 			t.Fatalf("Load did not return within 5s for %q", data)
 		}
 		c, err := r.c, r.err
-		if c == nil {
-			t.Fatalf("nil Config (err %v)", err)
+		if (c == nil) == (err == nil) {
+			t.Fatalf("Load must return a Config or an error, not both or neither (config %v, err %v)", c != nil, err)
 		}
 		if err != nil {
 			var ps Problems
 			if !errors.As(err, &ps) || len(ps) == 0 {
 				t.Fatalf("error is not Problems: %v", err)
 			}
+			return
 		}
 		// The typed helpers must cope with whatever was loaded.
 		_ = c.AuthBaseURL()

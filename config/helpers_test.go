@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,8 +64,8 @@ func lookupPath(c *Config, path string) (any, bool) {
 }
 
 func problemStrings(err error) []string {
-	ps, ok := err.(Problems)
-	if !ok {
+	var ps Problems
+	if !errors.As(err, &ps) {
 		return nil
 	}
 	out := make([]string, len(ps))

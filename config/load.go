@@ -51,11 +51,11 @@ func IsValidKey(k string) bool { return keyPattern.MatchString(k) }
 var strictSections = []string{"backend", "auth", "discovery", "authbackend", "catalog.locations", "catalog.rules"}
 
 // Load reads, merges and validates the configuration the way Backstage's
-// config-loader does (see doc.go). It returns Problems when anything is wrong; in that
-// case the returned *Config is still non-nil and filled as far as possible, so the
-// caller can let provider packages decode their sections (through Config.Root) and
-// then report Config.Err(), which lists every problem at once. Provider sections are
-// not validated here: always check Config.Err() after the providers have parsed them.
+// config-loader does (see doc.go). It returns the configuration or, when anything is
+// wrong, an error, never both. That error is a *LoadError: its Problems list every
+// problem with the keys this package reads, and its Root lets the caller decode the
+// sections other packages own (auth.providers.<id>) so that one startup report lists
+// every problem. Provider sections are not validated here.
 func Load(opts LoadOptions) (*Config, error) {
 	l, err := newLoader(opts)
 	if err != nil {
@@ -77,22 +77,33 @@ func Load(opts LoadOptions) (*Config, error) {
 		l.mergeInto(k, e.tree, e.origins, origins)
 	}
 
-	root := NewReader(k.Raw(), origins)
-	for _, p := range l.problems {
-		root.addProblem(p)
-	}
+	root := NewSection(k.Raw(), origins)
+	r := root.Reader()
+	r.Add(l.problems...)
 	cfg := &Config{Root: root, Files: loaded}
-	cfg.fill(l)
-	if err := root.Err(); err != nil {
-		return cfg, err
+	cfg.fill(l, r)
+	ps := r.Problems()
+	if ps.Err() != nil {
+		return nil, &LoadError{Problems: ps, Root: root, Files: loaded}
 	}
+	cfg.Warnings = ps.Warnings()
 	return cfg, nil
 }
 
-// Err returns every problem found so far: Load's own plus those recorded later by
-// provider packages reading their sections through Root. Call it after the providers
-// have parsed their configuration.
-func (c *Config) Err() error { return c.Root.Err() }
+// LoadError is Load's error when the configuration is invalid.
+type LoadError struct {
+	// Problems are every problem found (warnings included).
+	Problems Problems
+	// Root is the merged tree, for decoding sections Load does not own.
+	Root Section
+	// Files are the config files that were read.
+	Files []string
+}
+
+func (e *LoadError) Error() string { return e.Problems.Errors().Error() }
+
+// Unwrap lets errors.As find the Problems.
+func (e *LoadError) Unwrap() error { return e.Problems.Errors() }
 
 type loader struct {
 	workDir  string

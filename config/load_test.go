@@ -98,7 +98,7 @@ func TestSubstitution(t *testing.T) {
 		t.Run(tt.value, func(t *testing.T) {
 			dir := writeTree(t, map[string]string{"app-config.yaml": minimal + "x:\n  v: '" + tt.value + "'\n  list: ['" + tt.value + "', keep]\n"})
 			c := mustLoad(t, dir, e, nil)
-			x := c.Root.Sub("x")
+			x := c.Root.Sub("x").Reader()
 			if x.Has("v") == tt.dropped {
 				t.Fatalf("Has(x.v) = %v, want %v", x.Has("v"), !tt.dropped)
 			}
@@ -153,7 +153,7 @@ greeting: hello ${NAME}
 	dir := writeTree(t, files)
 	e := env{"TOKEN": " tok \n", "SECRET_DIR": "secrets", "NAME": "world"}
 	c := mustLoad(t, dir, e, nil, "conf/app-config.yaml")
-	x := c.Root.Sub("x")
+	x := c.Root.Sub("x").Reader()
 	checks := []struct{ path, want string }{
 		{"file", "s3cret"},
 		{"env", "tok"},
@@ -228,7 +228,7 @@ func TestIncludeProblems(t *testing.T) {
 func TestForeignSectionsKeepOddKeys(t *testing.T) {
 	dir := writeTree(t, map[string]string{"app-config.yaml": minimal + "proxy:\n  endpoints:\n    '/pagerduty': {target: http://x}\napp2:\n  routes:\n    bindings:\n      catalog.createComponent: scaffolder.root\n"})
 	c := mustLoad(t, dir, env{}, nil)
-	if c.Root.Sub("proxy").Sub("endpoints").Sub("/pagerduty").String("target") != "http://x" {
+	if c.Root.Sub("proxy").Sub("endpoints").Reader().Sub("/pagerduty").String("target") != "http://x" {
 		t.Fatalf("proxy key lost: %#v", c.Root.Raw("proxy"))
 	}
 }
@@ -364,7 +364,7 @@ func TestDefaultFilesAndBackstageEnv(t *testing.T) {
 		"app-config.other.yaml":            "x:\n  e: other\n",
 	})
 	c := mustLoad(t, dir, env{"BACKSTAGE_ENV": "production, staging"}, nil)
-	x := c.Root.Sub("x")
+	x := c.Root.Sub("x").Reader()
 	want := map[string]string{"a": "production", "b": "staging", "c": "local", "d": "production-local", "e": "base"}
 	for k, v := range want {
 		if got := x.String(k); got != v {
@@ -381,7 +381,7 @@ func TestDefaultFilesAndBackstageEnv(t *testing.T) {
 	}
 
 	c = mustLoad(t, dir, env{}, nil)
-	if got := c.Root.Sub("x").String("a"); got != "base" {
+	if got := c.Root.Sub("x").Reader().String("a"); got != "base" {
 		t.Errorf("without BACKSTAGE_ENV x.a = %q, want base", got)
 	}
 }

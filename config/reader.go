@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,9 @@ type Problem struct {
 	Path    string
 	Message string
 	File    string
+	// Warning marks a problem that is reported but does not stop the server (an unknown
+	// key where Backstage's schema allows other plugins' keys, an ignored provider id).
+	Warning bool
 }
 
 func (p Problem) String() string {
@@ -32,6 +34,36 @@ func (p Problem) String() string {
 
 // Problems is every problem found in one validation pass; it is an error.
 type Problems []Problem
+
+// Errors returns the problems that are not warnings.
+func (ps Problems) Errors() Problems {
+	var out Problems
+	for _, p := range ps {
+		if !p.Warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Warnings returns the problems that are warnings.
+func (ps Problems) Warnings() Problems {
+	var out Problems
+	for _, p := range ps {
+		if p.Warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Err returns the non-warning problems as an error, or nil when there are none.
+func (ps Problems) Err() error {
+	if errs := ps.Errors(); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
 
 func (ps Problems) Error() string {
 	lines := make([]string, len(ps))
@@ -61,33 +93,21 @@ func (s *problemSink) add(p Problem) {
 // so that validation can report everything at once. A Reader for an absent key is
 // valid and empty.
 type Reader struct {
-	path    string
-	node    map[string]any
-	origins map[string]string
-	sink    *problemSink
+	Section
+	sink *problemSink
 }
 
 // NewReader returns a root Reader over a decoded tree. origins maps config paths
 // ("a.b", "a.list[0].c") to the file that supplied them; it may be nil.
 func NewReader(tree map[string]any, origins map[string]string) *Reader {
-	if tree == nil {
-		tree = map[string]any{}
-	}
-	return &Reader{node: tree, origins: origins, sink: &problemSink{}}
+	return NewSection(tree, origins).Reader()
 }
-
-// addProblem records a fully formed problem (used by Load for problems that do not
-// belong to a decoded value, such as YAML syntax errors).
-func (r *Reader) addProblem(p Problem) { r.sink.add(p) }
 
 // FromMap is NewReader without origins, for tests and defaults.
 func FromMap(tree map[string]any) *Reader { return NewReader(tree, nil) }
 
-// Path is the dotted config path of this node ("" for the root).
-func (r *Reader) Path() string { return r.path }
-
 // Problems returns every problem recorded through this Reader or any Reader derived
-// from the same root.
+// from it.
 func (r *Reader) Problems() Problems {
 	if r.sink == nil {
 		return nil
@@ -97,89 +117,35 @@ func (r *Reader) Problems() Problems {
 	return append(Problems(nil), r.sink.problems...)
 }
 
-// Err returns Problems as an error, or nil when there are none.
-func (r *Reader) Err() error {
-	if ps := r.Problems(); len(ps) > 0 {
-		return ps
-	}
-	return nil
-}
+// Err returns the non-warning problems as an error, or nil when there are none.
+func (r *Reader) Err() error { return r.Problems().Err() }
 
-func (r *Reader) child(key string) string {
-	if r.path == "" {
-		return key
+// Add records a fully formed problem.
+func (r *Reader) Add(ps ...Problem) {
+	for _, p := range ps {
+		r.sink.add(p)
 	}
-	if strings.HasPrefix(key, "[") {
-		return r.path + key
-	}
-	return r.path + "." + key
-}
-
-// FileOf returns the file that supplied the value at the given key (or the nearest
-// enclosing value that has a known origin).
-func (r *Reader) FileOf(key string) string {
-	p := r.child(key)
-	for p != "" {
-		if f, ok := r.origins[p]; ok {
-			return f
-		}
-		i := strings.LastIndexAny(p, ".[")
-		if i < 0 {
-			break
-		}
-		p = p[:i]
-	}
-	if f, ok := r.origins[""]; ok {
-		return f
-	}
-	return ""
 }
 
 // Problemf records a problem about key (use "" for the node itself).
 func (r *Reader) Problemf(key, format string, args ...any) {
-	path := r.path
-	if key != "" {
-		path = r.child(key)
-	}
-	r.sink.add(Problem{Path: path, Message: fmt.Sprintf(format, args...), File: r.FileOf(key)})
+	r.sink.add(r.Problem(key, format, args...))
 }
 
-// Has reports whether key is present (explicit nulls count as absent, as in Backstage).
-func (r *Reader) Has(key string) bool {
-	v, ok := r.node[key]
-	return ok && v != nil
+// Warnf records a warning about key.
+func (r *Reader) Warnf(key, format string, args ...any) {
+	r.sink.add(r.Warning(key, format, args...))
 }
-
-// Keys returns the keys of this node, sorted.
-func (r *Reader) Keys() []string {
-	keys := make([]string, 0, len(r.node))
-	for k, v := range r.node {
-		if v != nil {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// Raw returns the decoded value at key (nil when absent).
-func (r *Reader) Raw(key string) any { return r.node[key] }
 
 // Sub returns a Reader for the object at key. If key is absent the Reader is empty; if
 // it is not an object a problem is recorded and the Reader is empty.
 func (r *Reader) Sub(key string) *Reader {
-	sub := &Reader{path: r.child(key), origins: r.origins, sink: r.sink, node: map[string]any{}}
-	v, ok := r.node[key]
-	if !ok || v == nil {
-		return sub
+	if v := r.node[key]; v != nil {
+		if _, ok := v.(map[string]any); !ok {
+			r.Problemf(key, "must be an object, got %s", TypeName(v))
+		}
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		r.Problemf(key, "must be an object, got %s", TypeName(v))
-		return sub
-	}
-	sub.node = m
-	return sub
+	return &Reader{Section: r.Section.Sub(key), sink: r.sink}
 }
 
 // List returns Readers for each object in the list at key. Non-object items are
@@ -202,7 +168,7 @@ func (r *Reader) List(key string) []*Reader {
 			r.sink.add(Problem{Path: p, Message: fmt.Sprintf("must be an object, got %s", TypeName(it)), File: r.FileOf(key)})
 			continue
 		}
-		out = append(out, &Reader{path: p, node: m, origins: r.origins, sink: r.sink})
+		out = append(out, &Reader{Section: Section{path: p, node: m, origins: r.origins}, sink: r.sink})
 	}
 	return out
 }

@@ -18,7 +18,6 @@ const (
 	DefaultTokenExpiration = time.Hour
 	MinTokenExpiration     = 10 * time.Minute
 	MaxTokenExpiration     = 24 * time.Hour
-	DefaultGuestEntityRef  = "user:development/guest"
 	DefaultDatabasePrefix  = "backstage_plugin_"
 	DefaultCatalogCacheTTL = 10 * time.Second
 	DefaultCatalogTimeout  = 5 * time.Second
@@ -37,9 +36,8 @@ var referrerPolicies = map[string]bool{
 	"strict-origin-when-cross-origin": true, "unsafe-url": true,
 }
 
-// fill builds the typed view from c.Root; every problem lands in c.Root's list.
-func (c *Config) fill(l *loader) {
-	r := c.Root
+// fill builds the typed view from r (over c.Root); every problem lands in r's list.
+func (c *Config) fill(l *loader, r *Reader) {
 	if v, _ := l.lookup("NODE_ENV"); v == "development" {
 		c.DevelopmentMode = true
 	}
@@ -447,7 +445,7 @@ func readAuth(a *Reader, workDir string) AuthConfig {
 		IdentityTokenAlgorithm:          stringOr(a, "identityTokenAlgorithm", "ES256"),
 		OmitIdentityTokenOwnershipClaim: a.Bool("omitIdentityTokenOwnershipClaim", true),
 		ExtraAllowedOrigins:             a.StringList("experimentalExtraAllowedOrigins"),
-		Providers:                       map[string]*Reader{},
+		Providers:                       map[string]Section{},
 	}
 	if d, ok := a.Duration("backstageTokenExpiration"); ok {
 		cfg.BackstageTokenExpiration = ClampTokenExpiration(d)
@@ -461,19 +459,11 @@ func readAuth(a *Reader, workDir string) AuthConfig {
 	for _, id := range providers.Keys() {
 		if !IsValidKey(id) {
 			providers.Problemf(id, "invalid provider id")
-			continue
+		} else if !providers.IsObject(id) {
+			providers.Problemf(id, "must be an object, got %s", TypeName(providers.Raw(id)))
 		}
-		if id == "guest" {
-			g := providers.Sub("guest")
-			cfg.Guest = &GuestConfig{
-				UserEntityRef:                      stringOr(g, "userEntityRef", DefaultGuestEntityRef),
-				OwnershipEntityRefs:                g.StringList("ownershipEntityRefs"),
-				DangerouslyAllowOutsideDevelopment: g.Bool("dangerouslyAllowOutsideDevelopment", false),
-			}
-			continue
-		}
-		cfg.Providers[id] = providers.Sub(id)
 	}
+	cfg.Providers = ProviderSections(a.Section)
 	return cfg
 }
 
@@ -620,4 +610,17 @@ func checkTarget(r *Reader, key, target string) {
 	if target != "" && !isHTTPURL(pluginIDPattern.ReplaceAllString(target, "plugin")) {
 		r.Problemf(key, "must be an absolute http(s) URL, got %q", target)
 	}
+}
+
+// ProviderSections returns the sections auth.providers.<id> with a valid id, read from
+// the auth section (Load reports invalid ids).
+func ProviderSections(auth Section) map[string]Section {
+	providers := auth.Sub("providers")
+	out := map[string]Section{}
+	for _, id := range providers.Keys() {
+		if IsValidKey(id) {
+			out[id] = providers.Sub(id)
+		}
+	}
+	return out
 }

@@ -18,10 +18,9 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
-	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 )
 
@@ -83,21 +82,21 @@ catalog:
 	if err != nil {
 		b.Fatal(err)
 	}
-	envCfg := cfg.Auth.Providers["spectrocloud"].Sub("development")
-	sc := spectrocloud.ParseConfig(envCfg)
-	prov, err := spectrocloud.New(sc, oidc.Deps{Logger: logger})
+	reg, err := providers.NewRegistry(spectrocloud.Module)
 	if err != nil {
 		b.Fatal(err)
 	}
-	res, _ := resolvers.FromConfig(envCfg.Sub("signIn"), cat, logger)
-	if err := cfg.Err(); err != nil {
+	decoded, ps := reg.Decode(cfg.Auth.Providers)
+	if err := ps.Err(); err != nil {
+		b.Fatal(err)
+	}
+	provs, err := decoded.Build(providers.BuildDeps{Logger: logger, AuthBaseURL: cfg.AuthBaseURL(), Catalog: cat})
+	if err != nil {
 		b.Fatal(err)
 	}
 	srv, err := authbackend.New(authbackend.Options{
 		Logger: logger, Config: cfg, Issuer: issuer, Verifier: jwks.NewVerifier(keys, nil), UserInfo: issuer,
-		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Catalog: cat,
-		Providers: map[string]map[string]authbackend.ProviderEnv{"spectrocloud": {"development": {
-			Provider: prov, CallbackURL: cfg.AuthBaseURL() + "/spectrocloud/handler/frame", Resolver: res}}},
+		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Providers: provs, RegisteredIDs: reg.IDs(),
 	})
 	if err != nil {
 		b.Fatal(err)

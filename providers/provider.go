@@ -2,6 +2,7 @@ package providers
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"time"
 )
@@ -87,26 +88,84 @@ type Result struct {
 	SessionExpiresAt time.Time
 }
 
-// LogoutResult may carry an IdP logout URL (only https: or localhost URLs are passed on).
-type LogoutResult struct {
-	LogoutURL string
+// Kind is how a provider signs users in; it decides the provider's config layout and
+// its routes.
+type Kind int
+
+const (
+	// KindOAuth providers send the browser to an IdP and back. Every key under
+	// auth.providers.<id> is an environment with its own provider; routes: /start,
+	// /handler/frame, /refresh (X-Requested-With and env required) and /logout.
+	KindOAuth Kind = iota + 1
+	// KindProxy providers authenticate each request on its own (headers an
+	// authenticating proxy set, or nothing for guest). auth.providers.<id> is the one
+	// config section; routes: /refresh (GET and POST, no header check); /start and
+	// /handler/frame answer 501.
+	KindProxy
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindOAuth:
+		return "oauth"
+	case KindProxy:
+		return "proxy"
+	}
+	return "unknown"
 }
 
-// Provider is one configured environment of an OAuth/OIDC identity provider. The
-// route handlers in authbackend own state, cookies, origins and sign-in resolution;
-// a Provider only talks to its IdP.
-type Provider interface {
+// Provider is a built provider: an OAuthProvider or a ProxyProvider (as its module's
+// Kind says), optionally implementing the capability interfaces below.
+type Provider any
+
+// OAuthProvider is the smallest interface an OAuth provider implements. The route
+// handlers in authbackend own state, cookies, origins and sign-in resolution; an
+// OAuthProvider only talks to its IdP.
+type OAuthProvider interface {
 	// Start returns the authorization URL.
 	Start(ctx context.Context, req StartRequest) (StartResult, error)
-	// Authenticate exchanges the callback's code and verifies the ID token.
+	// Authenticate exchanges the callback's code and verifies what the IdP returned.
 	Authenticate(ctx context.Context, req CallbackRequest) (Result, error)
-	// Refresh renews a session. It must fail with an AuthenticationError-class error
-	// when the session has ended (invalid_grant, expired ID token, ...).
+}
+
+// Refresher is implemented by OAuth providers that can renew a session. Refresh must
+// fail with an AuthenticationError-class error when the session has ended
+// (invalid_grant, expired ID token, ...). Without it, /refresh answers 401.
+type Refresher interface {
 	Refresh(ctx context.Context, req RefreshRequest) (Result, error)
-	// Logout ends the session at the IdP where possible (e.g. token revocation).
-	Logout(ctx context.Context, session []byte) (LogoutResult, error)
-	// Scopes describes scope handling.
+}
+
+// Logouter is implemented by providers that end the session at the IdP on logout
+// (e.g. token revocation). An error is logged; the user is signed out regardless.
+type Logouter interface {
+	Logout(ctx context.Context, session []byte) error
+}
+
+// LogoutURLer is implemented by providers with an IdP logout page the frontend should
+// visit after logout (only https: or localhost URLs are passed on).
+type LogoutURLer interface {
+	LogoutURL(ctx context.Context, session []byte) (string, error)
+}
+
+// Scoper is implemented by OAuth providers with required, additional or persisted
+// scopes; without it, no scope is added and none is persisted.
+type Scoper interface {
 	Scopes() ScopeSpec
+}
+
+// ProxyProvider is the interface of KindProxy providers: it authenticates one request
+// (/refresh), every time it is called. Nothing is stored and no cookie is set.
+type ProxyProvider interface {
+	AuthenticateRequest(ctx context.Context, r *http.Request) (ProxyResult, error)
+}
+
+// ProxyResult is a verified proxy sign-in.
+type ProxyResult struct {
+	Profile Profile
+	// ProviderInfo is the provider-specific providerInfo object; nil omits it.
+	ProviderInfo any
+	// Claims are verified claims about the user, for sign-in resolvers.
+	Claims map[string]any
 }
 
 // ScopeSpec mirrors Backstage's authenticator scope settings.

@@ -2,155 +2,259 @@ package resolvers
 
 import (
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 )
 
-// Option keys of the built-in resolvers.
+// Option keys shared by the email resolvers.
 const (
 	optAllowedDomains   = "allowedDomains"
 	optDangerouslyAllow = "dangerouslyAllowSignInWithoutUserInCatalog"
 	optAnnotation       = "annotation"
 )
 
-// builtins maps resolver names to their option keys and constructors.
-var builtins = map[string]struct {
-	options []string
-	build   func(cat Catalog, e *config.Reader) Resolver
-}{
-	NameEmailMatchingUserEntityProfileEmail: {
-		options: []string{optAllowedDomains, optDangerouslyAllow},
-		build: func(cat Catalog, e *config.Reader) Resolver {
-			return EmailMatchingUserEntityProfileEmail(cat, readEmailOptions(e))
-		},
-	},
-	NameEmailLocalPartMatchingUserEntityName: {
-		options: []string{optAllowedDomains, optDangerouslyAllow},
-		build: func(cat Catalog, e *config.Reader) Resolver {
-			return EmailLocalPartMatchingUserEntityName(cat, readEmailOptions(e))
-		},
-	},
-	NameEmailMatchingUserEntityAnnotation: {
-		options: []string{optAllowedDomains, optDangerouslyAllow, optAnnotation},
-		build: func(cat Catalog, e *config.Reader) Resolver {
-			opts := AnnotationOptions{EmailOptions: readEmailOptions(e)}
-			if e.Has(optAnnotation) {
-				s, ok := e.Raw(optAnnotation).(string)
-				if !ok || strings.TrimSpace(s) == "" {
-					e.Problemf(optAnnotation, "Invalid sign-in resolver options, %s must be a non-empty string (an annotation key such as %s)", optAnnotation, DefaultEmailAnnotation)
-				} else {
-					opts.Annotation = strings.TrimSpace(s)
-				}
-			}
-			return EmailMatchingUserEntityAnnotation(cat, opts)
-		},
-	},
+// Factory is a sign-in resolver that config can name in signIn.resolvers[].resolver.
+// Provider modules register their own beside the common ones, by Backstage's names.
+type Factory struct {
+	// Name is the resolver's name in config.
+	Name string
+	// NewOptions returns a pointer to a new options struct for one config entry. Its
+	// fields are decoded by config.Decode from the entry (every key but "resolver");
+	// unknown keys are errors, because a misspelled option (allowedDomain) would
+	// otherwise silently switch a check off.
+	NewOptions func() Options
 }
 
-// Available lists the resolver names FromConfig accepts, sorted.
-func Available() []string {
-	names := make([]string, 0, len(builtins))
-	for k := range builtins {
+// Options are one resolver entry's decoded options.
+type Options interface {
+	// Validate reports semantic problems; sec is the entry, for paths.
+	Validate(sec config.Section) config.Problems
+	// Build binds the options to a catalog (nil: every lookup answers NotFound).
+	Build(cat Catalog) Resolver
+}
+
+// Common returns the resolvers every provider offers (Backstage's
+// commonSignInResolvers).
+func Common() []Factory {
+	return []Factory{
+		{Name: NameEmailMatchingUserEntityProfileEmail, NewOptions: func() Options { return &profileEmailOptions{} }},
+		{Name: NameEmailLocalPartMatchingUserEntityName, NewOptions: func() Options { return &localPartOptions{} }},
+	}
+}
+
+// EmailAnnotation is emailMatchingUserEntityAnnotation with a configurable annotation
+// (default DefaultEmailAnnotation); the spectrocloud and oidc modules register it.
+// Backstage's Google and Microsoft modules register resolvers of the same name with a
+// fixed annotation.
+func EmailAnnotation() Factory {
+	return Factory{Name: NameEmailMatchingUserEntityAnnotation, NewOptions: func() Options { return &annotationOptions{} }}
+}
+
+// Set is the resolvers one provider offers, by name.
+type Set map[string]Factory
+
+// NewSet returns the common resolvers plus own; a resolver in own replaces a common one
+// of the same name, as a module's later registration does in Backstage.
+func NewSet(own ...Factory) Set {
+	s := Set{}
+	for _, f := range Common() {
+		s[f.Name] = f
+	}
+	for _, f := range own {
+		s[f.Name] = f
+	}
+	return s
+}
+
+// Names lists the resolver names, sorted.
+func (s Set) Names() []string {
+	names := make([]string, 0, len(s))
+	for k := range s {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	return names
 }
 
-// FromConfig builds the resolver chain of one provider environment from its signIn
-// node (`auth.providers.<id>.<env>.signIn`): `resolvers: [{resolver: <name>, ...options}]`.
-// Problems (unknown resolver name: "Sign-in resolver '<name>' is not available", options
-// of the wrong type) are recorded in the Reader, so startup fails with every problem
-// listed; unknown option keys are ignored, as zod's strip does (and logged). It returns
-// (nil, false) when there is no signIn section or no resolvers: Backstage then signs no
-// Backstage identity. cat may be nil (no catalog): lookups then answer NotFound, so only
-// the dangerouslyAllowSignInWithoutUserInCatalog fallbacks can sign anyone in.
-func FromConfig(signIn *config.Reader, cat Catalog, logger *slog.Logger) (Resolver, bool) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// SignInConfig is a decoded signIn section: the resolver chain, not yet bound to a
+// catalog.
+type SignInConfig struct {
+	Entries []Entry
+}
+
+// Entry is one signIn.resolvers[] item.
+type Entry struct {
+	Name    string
+	Options Options
+	Section config.Section
+}
+
+// DecodeSignIn decodes and validates a provider environment's signIn section
+// (`resolvers: [{resolver: <name>, ...options}]`) against the resolvers in set. It
+// returns nil when there is no signIn section or its resolver list is empty (Backstage
+// then signs no Backstage identity; an empty list is also reported as a warning), and
+// every problem: an unknown resolver name ("Sign-in resolver '<name>' is not
+// available"), options of the wrong type, unknown option keys.
+func DecodeSignIn(signIn config.Section, set Set) (*SignInConfig, config.Problems) {
+	if signIn.Empty() {
+		return nil, nil
 	}
-	if signIn == nil || len(signIn.Keys()) == 0 {
-		return nil, false
+	r := signIn.Reader()
+	if !r.Has("resolvers") {
+		r.Problemf("resolvers", "missing required config value (a list such as [{resolver: %s}])", NameEmailMatchingUserEntityProfileEmail)
+		return nil, r.Problems()
 	}
-	if !signIn.Has("resolvers") {
-		signIn.Problemf("resolvers", "missing required config value (a list such as [{resolver: %s}])", NameEmailMatchingUserEntityProfileEmail)
-		return nil, false
+	items := r.List("resolvers")
+	if len(items) == 0 {
+		if ps := r.Problems(); len(ps) > 0 {
+			return nil, ps
+		}
+		r.Warnf("resolvers", "the list is empty: sign-in through this provider will not produce a Backstage identity")
+		return nil, r.Problems()
 	}
-	entries := signIn.List("resolvers")
-	if len(entries) == 0 {
-		logger.Warn("signIn.resolvers is empty: sign-in through this provider will not produce a Backstage identity", "config", signIn.Path())
-		return nil, false
-	}
-	var chain []NamedResolver
-	for _, e := range entries {
-		name := e.RequiredString("resolver")
+	sc := &SignInConfig{}
+	var ps config.Problems
+	for _, it := range items {
+		name := it.RequiredString("resolver")
 		if name == "" {
 			continue
 		}
-		b, ok := builtins[name]
+		f, ok := set[name]
 		if !ok {
-			e.Problemf("resolver", "Sign-in resolver '%s' is not available (available: %s)", name, strings.Join(Available(), ", "))
+			it.Problemf("resolver", "Sign-in resolver '%s' is not available (available: %s)", name, strings.Join(set.Names(), ", "))
 			continue
 		}
-		known := map[string]bool{"resolver": true}
-		for _, k := range b.options {
-			known[k] = true
-		}
-		for _, k := range e.Keys() {
-			if !known[k] {
-				logger.Warn("ignoring unknown sign-in resolver option", "resolver", name, "option", k, "config", e.Path())
-			}
-		}
-		if cat == nil {
-			logger.Warn("sign-in resolver configured without a catalog: lookups find no user", "resolver", name, "config", e.Path())
-		}
-		chain = append(chain, NamedResolver{Name: name, Resolver: b.build(cat, e)})
+		opts := f.NewOptions()
+		ps = append(ps, config.Decode(it.Section, opts, config.DecodeOptions{Unknown: config.UnknownKeysError, Known: []string{"resolver"}})...)
+		ps = append(ps, opts.Validate(it.Section)...)
+		sc.Entries = append(sc.Entries, Entry{Name: name, Options: opts, Section: it.Section})
 	}
-	// Even when every entry was invalid the chain is non-nil: the recorded problems
-	// stop startup, and a caller that ignores them still gets no identity.
-	return NewChain(chain...), true
+	ps = append(r.Problems(), ps...)
+	sortProblems(ps)
+	return sc, ps
 }
 
-// readEmailOptions validates allowedDomains and dangerouslyAllowSignInWithoutUserInCatalog.
-func readEmailOptions(e *config.Reader) EmailOptions {
-	var o EmailOptions
-	if e.Has(optAllowedDomains) {
-		items, ok := e.Raw(optAllowedDomains).([]any)
-		if !ok {
-			e.Problemf(optAllowedDomains, "Invalid sign-in resolver options, %s must be a list of strings, got %s", optAllowedDomains, config.TypeName(e.Raw(optAllowedDomains)))
-		} else {
-			o.AllowedDomains = make([]string, 0, len(items))
-			for i, it := range items {
-				s, ok := it.(string)
-				if !ok || strings.TrimSpace(s) == "" {
-					e.Problemf(fmt.Sprintf("%s[%d]", optAllowedDomains, i), "Invalid sign-in resolver options, must be a non-empty string (a domain such as example.com), got %s", config.TypeName(it))
-					continue
-				}
-				o.AllowedDomains = append(o.AllowedDomains, strings.TrimSpace(s))
-			}
-			if len(items) == 0 {
-				e.Problemf(optAllowedDomains, "Invalid sign-in resolver options, an empty list would reject every email; list the allowed domains or remove the key")
-			}
-		}
+// sortProblems orders problems by path so that the report follows the config file.
+func sortProblems(ps config.Problems) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
+}
+
+// Build binds the chain to a catalog. cat may be nil (no catalog): lookups then answer
+// NotFound, so only the dangerouslyAllowSignInWithoutUserInCatalog fallbacks can sign
+// anyone in.
+func (sc *SignInConfig) Build(cat Catalog) *Chain {
+	chain := make([]NamedResolver, 0, len(sc.Entries))
+	for _, e := range sc.Entries {
+		chain = append(chain, NamedResolver{Name: e.Name, Resolver: e.Options.Build(cat)})
 	}
-	if e.Has(optDangerouslyAllow) {
-		switch v := e.Raw(optDangerouslyAllow).(type) {
-		case bool:
-			o.DangerouslyAllowSignInWithoutUserInCatalog = v
-		case string:
-			switch strings.ToLower(strings.TrimSpace(v)) {
-			case "true":
-				o.DangerouslyAllowSignInWithoutUserInCatalog = true
-			case "false":
-			default:
-				e.Problemf(optDangerouslyAllow, "Invalid sign-in resolver options, must be a boolean, got %q", v)
-			}
+	return NewChain(chain...)
+}
+
+// Names lists the configured resolvers in order.
+func (sc *SignInConfig) Names() []string {
+	out := make([]string, len(sc.Entries))
+	for i, e := range sc.Entries {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// DomainList is allowedDomains: a non-empty list of non-empty domain names.
+type DomainList []string
+
+// DecodeConfig implements config.ValueDecoder with Backstage's "Invalid sign-in resolver
+// options" wording.
+func (d *DomainList) DecodeConfig(r *config.Reader, key string) {
+	items, ok := r.Raw(key).([]any)
+	if !ok {
+		r.Problemf(key, "Invalid sign-in resolver options, %s must be a list of strings, got %s", key, config.TypeName(r.Raw(key)))
+		return
+	}
+	if len(items) == 0 {
+		r.Problemf(key, "Invalid sign-in resolver options, an empty list would reject every email; list the allowed domains or remove the key")
+		return
+	}
+	out := make(DomainList, 0, len(items))
+	for i, it := range items {
+		s, ok := it.(string)
+		if !ok || strings.TrimSpace(s) == "" {
+			r.Problemf(fmt.Sprintf("%s[%d]", key, i), "Invalid sign-in resolver options, must be a non-empty string (a domain such as example.com), got %s", config.TypeName(it))
+			continue
+		}
+		out = append(out, strings.TrimSpace(s))
+	}
+	*d = out
+}
+
+// Flag is a resolver's boolean option (true/false, or those strings).
+type Flag bool
+
+// DecodeConfig implements config.ValueDecoder.
+func (f *Flag) DecodeConfig(r *config.Reader, key string) {
+	switch v := r.Raw(key).(type) {
+	case bool:
+		*f = Flag(v)
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			*f = true
+		case "false":
+			*f = false
 		default:
-			e.Problemf(optDangerouslyAllow, "Invalid sign-in resolver options, must be a boolean, got %s", config.TypeName(v))
+			r.Problemf(key, "Invalid sign-in resolver options, must be a boolean, got %q", v)
 		}
+	default:
+		r.Problemf(key, "Invalid sign-in resolver options, must be a boolean, got %s", config.TypeName(v))
 	}
-	return o
+}
+
+// emailOptions are the options shared by the email resolvers.
+type emailOptions struct {
+	AllowedDomains DomainList `config:"allowedDomains"`
+	Dangerously    Flag       `config:"dangerouslyAllowSignInWithoutUserInCatalog"`
+}
+
+func (o emailOptions) email() EmailOptions {
+	var eo EmailOptions
+	if o.AllowedDomains != nil {
+		eo.AllowedDomains = []string(o.AllowedDomains)
+	}
+	eo.DangerouslyAllowSignInWithoutUserInCatalog = bool(o.Dangerously)
+	return eo
+}
+
+func (o *emailOptions) Validate(config.Section) config.Problems { return nil }
+
+type profileEmailOptions struct{ emailOptions }
+
+func (o *profileEmailOptions) Build(cat Catalog) Resolver {
+	return EmailMatchingUserEntityProfileEmail(cat, o.email())
+}
+
+type localPartOptions struct{ emailOptions }
+
+func (o *localPartOptions) Build(cat Catalog) Resolver {
+	return EmailLocalPartMatchingUserEntityName(cat, o.email())
+}
+
+type annotationOptions struct {
+	emailOptions
+	Annotation *string `config:"annotation"`
+}
+
+func (o *annotationOptions) Validate(sec config.Section) config.Problems {
+	if o.Annotation != nil && strings.TrimSpace(*o.Annotation) == "" {
+		return config.Problems{sec.Problem(optAnnotation, "Invalid sign-in resolver options, %s must be a non-empty string (an annotation key such as %s)", optAnnotation, DefaultEmailAnnotation)}
+	}
+	return nil
+}
+
+func (o *annotationOptions) Build(cat Catalog) Resolver {
+	opts := AnnotationOptions{EmailOptions: o.email()}
+	if o.Annotation != nil {
+		opts.Annotation = strings.TrimSpace(*o.Annotation)
+	}
+	return EmailMatchingUserEntityAnnotation(cat, opts)
 }

@@ -18,11 +18,16 @@ func TestFromConfigProblems(t *testing.T) {
 		{name: "no signIn section", signIn: nil, wantOK: false},
 		{name: "signIn without resolvers", signIn: map[string]any{"other": 1}, wantOK: false,
 			problems: []string{"signIn.resolvers: missing required config value"}},
-		{name: "empty resolver list", signIn: map[string]any{"resolvers": []any{}}, wantOK: false},
+		{name: "empty resolver list", signIn: map[string]any{"resolvers": []any{}}, wantOK: false,
+			problems: []string{"signIn.resolvers: the list is empty"}},
 		{name: "valid", signIn: map[string]any{"resolvers": []any{
 			map[string]any{"resolver": profile, "allowedDomains": []any{"example.com"}, "dangerouslyAllowSignInWithoutUserInCatalog": false},
-			map[string]any{"resolver": localPart, "somethingElse": 42}, // unknown keys are stripped, like zod
+			map[string]any{"resolver": localPart},
 		}}, wantOK: true},
+		// Unlike zod's strip, a misspelled option is an error: it would switch a check off.
+		{name: "unknown option", signIn: map[string]any{"resolvers": []any{
+			map[string]any{"resolver": profile, "allowedDomain": []any{"example.com"}},
+		}}, wantOK: true, problems: []string{"signIn.resolvers[0].allowedDomain: unknown key"}},
 		{name: "unknown resolver", signIn: map[string]any{"resolvers": []any{
 			map[string]any{"resolver": "preferredUsernameMatchingUserEntityName"},
 		}}, wantOK: true, problems: []string{"signIn.resolvers[0].resolver: Sign-in resolver 'preferredUsernameMatchingUserEntityName' is not available"}},
@@ -56,12 +61,10 @@ func TestFromConfigProblems(t *testing.T) {
 			if tt.signIn != nil {
 				tree["signIn"] = tt.signIn
 			}
-			root := config.FromMap(tree)
-			r, ok := resolvers.FromConfig(root.Sub("signIn"), newFake(), nil)
-			if ok != tt.wantOK || (ok && r == nil) || (!ok && r != nil) {
-				t.Fatalf("FromConfig = (%v, %v), want ok=%v", r, ok, tt.wantOK)
+			sc, ps := resolvers.DecodeSignIn(config.SectionFromMap(tree).Sub("signIn"), resolvers.NewSet(resolvers.EmailAnnotation()))
+			if ok := sc != nil; ok != tt.wantOK {
+				t.Fatalf("DecodeSignIn = %v, want ok=%v", sc, tt.wantOK)
 			}
-			ps := root.Problems()
 			if len(ps) != len(tt.problems) {
 				t.Fatalf("problems = %v, want %d: %v", ps, len(tt.problems), tt.problems)
 			}
@@ -74,10 +77,34 @@ func TestFromConfigProblems(t *testing.T) {
 	}
 }
 
-func TestAvailable(t *testing.T) {
-	got := strings.Join(resolvers.Available(), ",")
+func TestSetNames(t *testing.T) {
+	got := strings.Join(resolvers.NewSet(resolvers.EmailAnnotation()).Names(), ",")
 	want := "emailLocalPartMatchingUserEntityName,emailMatchingUserEntityAnnotation,emailMatchingUserEntityProfileEmail"
 	if got != want {
-		t.Fatalf("Available() = %s", got)
+		t.Fatalf("Names() = %s", got)
+	}
+}
+
+// markerOptions is a provider-specific resolver's options, told apart by type.
+type markerOptions struct{}
+
+func (*markerOptions) Validate(config.Section) config.Problems    { return nil }
+func (*markerOptions) Build(resolvers.Catalog) resolvers.Resolver { return nil }
+
+func TestProviderResolverReplacesCommon(t *testing.T) {
+	own := resolvers.Factory{Name: profile, NewOptions: func() resolvers.Options { return &markerOptions{} }}
+	set := resolvers.NewSet(own)
+	if got := strings.Join(set.Names(), ","); got != localPart+","+profile {
+		t.Fatalf("names = %s", got)
+	}
+	if _, ok := set[profile].NewOptions().(*markerOptions); !ok {
+		t.Fatal("the provider's resolver did not replace the common one")
+	}
+	sc, ps := resolvers.DecodeSignIn(config.SectionFromMap(map[string]any{"resolvers": []any{map[string]any{"resolver": profile}}}), set)
+	if len(ps) != 0 || sc == nil || len(sc.Entries) != 1 {
+		t.Fatalf("decode: %v %v", sc, ps)
+	}
+	if _, ok := sc.Entries[0].Options.(*markerOptions); !ok {
+		t.Fatal("decoded entry does not use the provider's resolver")
 	}
 }

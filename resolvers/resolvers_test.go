@@ -199,15 +199,21 @@ func chain(t *testing.T, cat resolvers.Catalog, entries ...entry) resolvers.Reso
 	for i, e := range entries {
 		list[i] = map[string]any(e)
 	}
-	root := config.FromMap(map[string]any{"signIn": map[string]any{"resolvers": list}})
-	r, ok := resolvers.FromConfig(root.Sub("signIn"), cat, nil)
-	if !ok || r == nil {
-		t.Fatal("FromConfig returned no resolver")
-	}
-	if err := root.Err(); err != nil {
+	return build(t, cat, map[string]any{"resolvers": list})
+}
+
+// build decodes a signIn section with the common resolvers and the configurable
+// annotation resolver, and binds it to cat.
+func build(t *testing.T, cat resolvers.Catalog, signIn map[string]any) resolvers.Resolver {
+	t.Helper()
+	sc, ps := resolvers.DecodeSignIn(config.SectionFromMap(map[string]any{"signIn": signIn}).Sub("signIn"), resolvers.NewSet(resolvers.EmailAnnotation()))
+	if err := ps.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return r
+	if sc == nil {
+		t.Fatal("DecodeSignIn returned no chain")
+	}
+	return sc.Build(cat)
 }
 
 const (
@@ -370,14 +376,10 @@ func TestProfileEmailQueries(t *testing.T) {
 }
 
 func TestNoCatalog(t *testing.T) {
-	root := config.FromMap(map[string]any{"signIn": map[string]any{"resolvers": []any{
+	r := build(t, nil, map[string]any{"resolvers": []any{
 		map[string]any{"resolver": profile},
 		map[string]any{"resolver": localPart, "dangerouslyAllowSignInWithoutUserInCatalog": true},
-	}}})
-	r, ok := resolvers.FromConfig(root.Sub("signIn"), nil, nil)
-	if !ok {
-		t.Fatal("no resolver")
-	}
+	}})
 	id, err := r.Resolve(context.Background(), resolvers.SignInInfo{Email: "zed@example.com"})
 	if err != nil || id.UserEntityRef != "user:default/zed" {
 		t.Fatalf("id=%+v err=%v", id, err)

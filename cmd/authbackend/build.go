@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +17,6 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
@@ -46,13 +44,55 @@ func (a *app) close() {
 	}
 }
 
+// plan is a loaded configuration whose every part (config, providers, resolvers,
+// catalog selection) has been decoded and validated, before anything connects.
+type plan struct {
+	cfg      *config.Config
+	registry *providers.Registry
+	decoded  *providers.Decoded
+	// warnings are problems that do not stop the server.
+	warnings config.Problems
+}
+
+// prepare loads the configuration and decodes every provider and sign-in resolver
+// section, contacting no IdP, database or catalog. It returns every problem at once:
+// config.Problems (errors only) as the error, warnings in the plan.
+func prepare(configPaths []string, reg *providers.Registry) (*plan, error) {
+	cfg, err := config.Load(config.LoadOptions{ConfigPaths: configPaths})
+	var problems config.Problems
+	root := config.Section{}
+	if err != nil {
+		var le *config.LoadError
+		if !errors.As(err, &le) {
+			return nil, err
+		}
+		problems, root = le.Problems, le.Root
+	} else {
+		problems, root = cfg.Warnings, cfg.Root
+	}
+	decoded, ps := reg.Decode(config.ProviderSections(root.Sub("auth")))
+	problems = append(problems, ps...)
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	return &plan{cfg: cfg, registry: reg, decoded: decoded, warnings: problems.Warnings()}, nil
+}
+
 // build loads and validates the configuration, then wires every component. Nothing
 // connects to the network before the whole configuration is known to be valid.
 func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app, error) {
-	cfg, err := config.Load(config.LoadOptions{ConfigPaths: configPaths})
-	if cfg == nil {
+	reg, err := providers.NewRegistry(modules()...)
+	if err != nil {
 		return nil, err
 	}
+	pl, err := prepare(configPaths, reg)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range pl.warnings {
+		logger.Warn("configuration: " + w.String())
+	}
+	cfg := pl.cfg
 	a := &app{cfg: cfg}
 	if cfg.DevelopmentMode {
 		logger.Info("development mode (NODE_ENV=development)")
@@ -61,10 +101,18 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 	// The catalog's plugin-token source needs the database, which is opened only after
 	// validation; the remote catalog reads it through this indirection.
 	tokens := &lateTokenSource{}
-	catalog, startCatalog := buildCatalog(cfg, tokens, logger)
-	provs := buildProviders(cfg, catalog, logger)
-	if err := cfg.Err(); err != nil {
+	catalog, startCatalog, err := buildCatalog(cfg, tokens, logger)
+	if err != nil {
 		return nil, err
+	}
+	provs, err := pl.decoded.Build(providers.BuildDeps{
+		Logger: logger, DevelopmentMode: cfg.DevelopmentMode, AuthBaseURL: cfg.AuthBaseURL(), Catalog: catalog,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if catalog == nil && hasResolvers(provs) {
+		logger.Warn("sign-in resolvers are configured without a catalog: lookups find no user")
 	}
 
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -131,16 +179,16 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 	}
 
 	srv, err := authbackend.New(authbackend.Options{
-		Logger:     logger,
-		Config:     cfg,
-		Issuer:     issuer,
-		Verifier:   jwks.NewVerifier(userKeys, nil),
-		UserInfo:   issuer,
-		UserKeys:   userKeys,
-		PluginKeys: pluginKeys,
-		Health:     db,
-		Providers:  provs,
-		Catalog:    catalog,
+		Logger:        logger,
+		Config:        cfg,
+		Issuer:        issuer,
+		Verifier:      jwks.NewVerifier(userKeys, nil),
+		UserInfo:      issuer,
+		UserKeys:      userKeys,
+		PluginKeys:    pluginKeys,
+		Health:        db,
+		Providers:     provs,
+		RegisteredIDs: reg.IDs(),
 	})
 	if err != nil {
 		a.close()
@@ -150,11 +198,11 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 	return a, nil
 }
 
-// buildCatalog picks the catalog sign-in resolvers search: an explicit
+// catalogMode is the catalog sign-in resolvers search: an explicit
 // authbackend.catalog.mode; else a discovery.endpoints entry for the catalog plugin
 // means the remote Backstage catalog; else catalog.locations files mean the local one;
 // else none (resolvers then fail clearly, and the guest provider uses its config).
-func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *slog.Logger) (resolvers.Catalog, func(context.Context) error) {
+func catalogMode(cfg *config.Config) string {
 	mode := cfg.Catalog.Mode
 	if mode == "" {
 		switch {
@@ -166,7 +214,12 @@ func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *
 			mode = "none"
 		}
 	}
-	switch mode {
+	return mode
+}
+
+// buildCatalog builds the catalog catalogMode selects; the local one reads its files.
+func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *slog.Logger) (resolvers.Catalog, func(context.Context) error, error) {
+	switch catalogMode(cfg) {
 	case "remote":
 		base := strings.TrimSuffix(cfg.InternalBaseURL("catalog"), "/")
 		rc, err := remotecatalog.New(remotecatalog.Options{
@@ -174,82 +227,35 @@ func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *
 			CacheTTL: cfg.Catalog.RemoteCacheTTL, Timeout: cfg.Catalog.RemoteTimeout, Logger: logger,
 		})
 		if err != nil {
-			cfg.Root.Sub("authbackend").Sub("catalog").Problemf("", "remote catalog at %s: %v", base, err)
-			return nil, nil
+			return nil, nil, config.Problems{cfg.Root.Sub("authbackend").Problem("catalog", "remote catalog at %s: %v", base, err)}
 		}
 		logger.Info("catalog: remote Backstage catalog", "url", base)
-		return rc, nil
+		return rc, nil, nil
 	case "local":
 		lc, err := localcatalog.New(localcatalog.Options{Locations: cfg.Catalog.Locations, Rules: cfg.Catalog.Rules, Logger: logger})
 		if err != nil {
-			cfg.Root.Sub("catalog").Problemf("locations", "%v", err)
-			return nil, nil
+			return nil, nil, config.Problems{cfg.Root.Sub("catalog").Problem("locations", "%v", err)}
 		}
 		for _, p := range lc.Problems() {
 			logger.Warn("catalog entity skipped", "problem", p.String())
 		}
 		logger.Info("catalog: local files", "locations", len(cfg.Catalog.Locations))
-		return lc, lc.Start
+		return lc, lc.Start, nil
 	default:
 		logger.Info("catalog: none configured; sign-in resolvers will not find users")
-		return nil, nil
+		return nil, nil, nil
 	}
 }
 
-// buildProviders builds every environment of every provider this server implements;
-// problems land in cfg.Root so that all of them are reported together.
-func buildProviders(cfg *config.Config, catalog resolvers.Catalog, logger *slog.Logger) map[string]map[string]authbackend.ProviderEnv {
-	out := map[string]map[string]authbackend.ProviderEnv{}
-	ids := make([]string, 0, len(cfg.Auth.Providers))
-	for id := range cfg.Auth.Providers {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		section := cfg.Auth.Providers[id]
-		if id != "oidc" && id != "spectrocloud" {
-			logger.Warn("ignoring auth.providers."+id+": this server implements oidc, spectrocloud and guest", "provider", id)
-			continue
-		}
-		envs := map[string]authbackend.ProviderEnv{}
-		for _, env := range section.Keys() {
-			r := section.Sub(env)
-			deps := oidc.Deps{Logger: logger.With("provider", id, "env", env)}
-			var (
-				p   providers.Provider
-				oc  oidc.Config
-				err error
-			)
-			// Problems are shared by every Reader of the tree: build the provider only
-			// when parsing this section added none.
-			before := len(r.Problems())
-			if id == "oidc" {
-				oc = oidc.ParseConfig(r)
-				if len(r.Problems()) == before {
-					p, err = oidc.New(oc, deps)
-				}
-			} else {
-				sc := spectrocloud.ParseConfig(r)
-				oc = sc.Config
-				if len(r.Problems()) == before {
-					p, err = spectrocloud.New(sc, deps)
-				}
-			}
-			if err != nil {
-				r.Problemf("", "%v", err)
-			}
-			res, _ := resolvers.FromConfig(r.Sub("signIn"), catalog, logger)
-			callback := oc.CallbackURL
-			if callback == "" {
-				callback = cfg.AuthBaseURL() + "/" + id + "/handler/frame"
-			}
-			if p != nil {
-				envs[env] = authbackend.ProviderEnv{Provider: p, CallbackURL: callback, SessionDuration: oc.SessionDuration, Resolver: res}
+func hasResolvers(provs []providers.Configured) bool {
+	for _, p := range provs {
+		for _, e := range p.Envs {
+			if e.Resolver != nil && p.Kind == providers.KindOAuth {
+				return true
 			}
 		}
-		out[id] = envs
 	}
-	return out
+	return false
 }
 
 // databaseOptions maps backend.database (with backend.database.plugin.auth over it) to

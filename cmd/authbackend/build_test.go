@@ -78,7 +78,7 @@ func TestCatalogSelection(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := loadConfig(t, tc.yaml)
-			cat, _ := buildCatalog(cfg, &lateTokenSource{}, slog.New(slog.DiscardHandler))
+			cat, _, _ := buildCatalog(cfg, &lateTokenSource{}, slog.New(slog.DiscardHandler))
 			got := "none"
 			switch c := cat.(type) {
 			case *localcatalog.Catalog:

@@ -14,10 +14,18 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/gin-gonic/gin"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr))
+	// Process-wide: gin's debug mode prints every route to stdout.
+	gin.SetMode(gin.ReleaseMode)
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "validate" {
+		os.Exit(validate(args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(run(args, os.Stderr))
 }
 
 // stringList is a repeatable flag.
@@ -30,10 +38,19 @@ func run(args []string, stderr io.Writer) int {
 	start := time.Now()
 	fs := flag.NewFlagSet("authbackend", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: authbackend [--config FILE]... [--log-level LEVEL]\n       authbackend validate [--config FILE]...\n")
+		fs.PrintDefaults()
+	}
 	var configs stringList
 	fs.Var(&configs, "config", "config file (repeatable; later files override earlier ones)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
 		return 2
 	}
 	var lvl slog.Level

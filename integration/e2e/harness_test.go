@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -391,24 +389,6 @@ func newJarClient(t *testing.T) *http.Client {
 		t.Fatal(err)
 	}
 	return &http.Client{Jar: jar, Timeout: 20 * time.Second}
-}
-
-// jsonLines returns the log lines of p that parse as JSON objects.
-func jsonLines(s string) []map[string]any {
-	var out []map[string]any
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] != '{' {
-			continue
-		}
-		var v map[string]any
-		if json.Unmarshal(line, &v) == nil {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func readFile(t *testing.T, path string) string {

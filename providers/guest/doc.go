@@ -1,6 +1,6 @@
-// Package guest holds the rule for Backstage's development-only guest provider
-// (auth.providers.guest). The guest provider is a proxy provider: it has no IdP, no
-// start/callback and no logout, and its refresh route signs in a fixed user. Those
-// routes live in authbackend; the configuration is decoded by the config package
-// (config.GuestConfig). This package only says whether it may be used at all.
+// Package guest is Backstage's development-only guest provider (auth.providers.guest),
+// registered as a proxy-style provider: no IdP, no start/callback and no logout; its
+// /refresh signs in one configured user (from the catalog when the entity exists
+// there, else with the configured ownership), and outside development only when
+// dangerouslyAllowOutsideDevelopment is set.
 package guest

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
 // Token endpoint client authentication methods (RFC 8414 names).
@@ -41,123 +43,106 @@ var reservedStartParams = []string{
 	"code_challenge", "code_challenge_method", "prompt", "request", "request_uri", "response_mode",
 }
 
-// Config is one environment of auth.providers.oidc (Backstage's oidc module keys).
+// Config is one environment of auth.providers.oidc: Backstage's oidc module keys plus
+// ours (timeout, clockSkew, allowEmailWithoutVerifiedClaim). The framework keys
+// (callbackUrl, sessionDuration, signIn) are read by the provider registry.
 type Config struct {
 	// MetadataURL is the configured issuer or discovery URL.
-	MetadataURL string
+	MetadataURL  string `config:"metadataUrl"`
+	ClientID     string `config:"clientId,required"`
+	ClientSecret string `config:"clientSecret"`
+	// TokenEndpointAuthMethod is client_secret_basic (default), client_secret_post or none.
+	TokenEndpointAuthMethod string `config:"tokenEndpointAuthMethod"`
+	// TokenSignedResponseAlg lists the accepted ID token algorithms (default RS256).
+	TokenSignedResponseAlg config.StringOrList `config:"tokenSignedResponseAlg"`
+	// AdditionalScopes from additionalScopes (string split on space/comma/pipe, or list).
+	AdditionalScopes config.StringOrList `config:"additionalScopes"`
+	// Prompt is sent as the prompt parameter; "" (default, and `auto`) omits it.
+	Prompt string `config:"prompt"`
+	// Timeout bounds each upstream HTTP call (default 10s).
+	Timeout time.Duration `config:"timeout"`
+	// ClockSkew is tolerated on ID token time claims (default 60s, max 5m).
+	ClockSkew time.Duration `config:"clockSkew"`
+	// StartURLSearchParams are extra authorize parameters.
+	StartURLSearchParams map[string]string `config:"startUrlSearchParams"`
+	// AllowEmailWithoutVerifiedClaim uses the email when the IdP sends no
+	// email_verified claim. Off for generic OIDC, as in Backstage, because an IdP that
+	// lets users set their own address would otherwise let them match someone else's
+	// catalog user; on for Palette, which may omit the claim. An explicit non-true value
+	// always drops the email.
+	AllowEmailWithoutVerifiedClaim bool `config:"allowEmailWithoutVerifiedClaim"`
+
+	// Derived by Check.
+
 	// DiscoveryURL is MetadataURL with /.well-known/openid-configuration appended when
 	// its path has no /.well-known/ segment.
 	DiscoveryURL string
-	// ExpectedIssuer is the issuer the discovery document must announce (derived from
-	// DiscoveryURL; trailing slashes are ignored in that comparison).
+	// ExpectedIssuer is the issuer the discovery document must announce (trailing
+	// slashes are ignored in that comparison).
 	ExpectedIssuer string
-
-	ClientID     string
-	ClientSecret string
-	// CallbackURL is the configured callbackUrl ("" = the route handlers' default).
-	CallbackURL string
-	// TokenEndpointAuthMethod is client_secret_basic (default), client_secret_post or none.
-	TokenEndpointAuthMethod string
-	// TokenSignedResponseAlgs are the accepted ID token algorithms (default [RS256]).
+	// TokenSignedResponseAlgs are the accepted ID token algorithms.
 	TokenSignedResponseAlgs []string
-	// AdditionalScopes from additionalScopes (string split on space/comma/pipe, or list).
-	AdditionalScopes []string
-	// Prompt is sent as the prompt parameter; "" (default, and `auto`) omits it.
-	Prompt string
-	// Timeout bounds each upstream HTTP call (default 10s).
-	Timeout time.Duration
-	// StartURLSearchParams are extra authorize parameters.
-	StartURLSearchParams map[string]string
-	// SessionDuration caps the refresh cookie; 0 when not configured. Parsed here, used by
-	// the route handlers.
-	SessionDuration time.Duration
-	// SignIn is the signIn node (resolvers), left to the caller.
-	SignIn *config.Reader
-	// ClockSkew is tolerated on ID token time claims (default 60s, max 5m).
-	ClockSkew time.Duration
-	// AllowEmailWithoutVerifiedClaim uses the email when the IdP sends no
-	// email_verified claim (ours: allowEmailWithoutVerifiedClaim). Off for generic OIDC,
-	// as in Backstage, because an IdP that lets users set their own address would
-	// otherwise let them match someone else's catalog user; on for Palette, which may
-	// omit the claim. An explicit non-true value always drops the email.
-	AllowEmailWithoutVerifiedClaim bool
 }
 
-// ParseOptions adjust ParseConfig for vendor providers built on this one.
-type ParseOptions struct {
+// NewConfig returns a Config with the generic defaults, ready for config.Decode.
+func NewConfig() *Config {
+	return &Config{
+		TokenEndpointAuthMethod: AuthMethodClientSecretBasic,
+		Timeout:                 DefaultTimeout,
+		ClockSkew:               DefaultClockSkew,
+	}
+}
+
+// CheckOptions adjust Check for vendor providers built on this one.
+type CheckOptions struct {
 	// MetadataURLOptional skips the "missing required config value" problem for
-	// metadataUrl (the caller derives it, e.g. from authorizationUrl).
+	// metadataUrl (the vendor derives it, e.g. from authorizationUrl).
 	MetadataURLOptional bool
-	// AllowScope accepts the `scope` key as additional scopes instead of reporting
-	// Backstage's removal error (TeraSky's SpectroCloud module uses `scope`).
-	AllowScope bool
-	// DefaultTokenEndpointAuthMethod replaces client_secret_basic as the default.
-	DefaultTokenEndpointAuthMethod string
-	// EmailWithoutVerifiedClaimByDefault is the default of allowEmailWithoutVerifiedClaim.
-	EmailWithoutVerifiedClaimByDefault bool
+	// ScopeKeyAllowed: the vendor reads the `scope` key itself, instead of Backstage's
+	// removal error (TeraSky's SpectroCloud module uses `scope`).
+	ScopeKeyAllowed bool
 }
 
-// ParseConfig reads auth.providers.oidc.<env> and records every problem in r.
-func ParseConfig(r *config.Reader) Config {
-	return ParseConfigWith(r, ParseOptions{})
-}
+// Validate implements providers.Config for auth.providers.oidc.<env>.
+func (c *Config) Validate(sec config.Section) config.Problems { return c.Check(sec, CheckOptions{}) }
 
-// ParseConfigWith is ParseConfig with vendor adjustments.
-func ParseConfigWith(r *config.Reader, opts ParseOptions) Config {
-	c := Config{
-		ClientID:    r.RequiredString("clientId"),
-		CallbackURL: r.String("callbackUrl"),
-		Timeout:     DefaultTimeout,
-		ClockSkew:   DefaultClockSkew,
-		SignIn:      r.Sub("signIn"),
-
-		AllowEmailWithoutVerifiedClaim: r.Bool("allowEmailWithoutVerifiedClaim", opts.EmailWithoutVerifiedClaimByDefault),
-	}
-	if opts.MetadataURLOptional {
-		c.MetadataURL = r.String("metadataUrl")
-	} else {
-		c.MetadataURL = r.RequiredString("metadataUrl")
-	}
-	if c.MetadataURL != "" {
+// Check validates the decoded values, reports every problem with its path and derives
+// DiscoveryURL, ExpectedIssuer and TokenSignedResponseAlgs.
+func (c *Config) Check(sec config.Section, o CheckOptions) config.Problems {
+	var ps config.Problems
+	switch {
+	case c.MetadataURL != "":
 		disc, iss, err := DiscoveryURL(c.MetadataURL)
 		if err != nil {
-			r.Problemf("metadataUrl", "%v", err)
+			ps = append(ps, sec.Problem("metadataUrl", "%v", err))
 		} else {
 			c.DiscoveryURL, c.ExpectedIssuer = disc, iss
 		}
+	case !o.MetadataURLOptional && !sec.Has("metadataUrl"):
+		ps = append(ps, sec.Problem("metadataUrl", "missing required config value"))
+	case !o.MetadataURLOptional:
+		ps = append(ps, sec.Problem("metadataUrl", "must not be empty"))
 	}
-	if c.CallbackURL != "" {
-		if u, err := url.Parse(c.CallbackURL); err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") {
-			r.Problemf("callbackUrl", "must be an absolute http(s) URL, got %q", c.CallbackURL)
+	switch c.TokenEndpointAuthMethod {
+	case AuthMethodClientSecretBasic, AuthMethodClientSecretPost:
+		if c.ClientSecret == "" {
+			if sec.Has("clientSecret") {
+				ps = append(ps, sec.Problem("clientSecret", "must not be empty"))
+			} else {
+				ps = append(ps, sec.Problem("clientSecret", "missing required config value"))
+			}
 		}
-	}
-
-	c.TokenEndpointAuthMethod = AuthMethodClientSecretBasic
-	if opts.DefaultTokenEndpointAuthMethod != "" {
-		c.TokenEndpointAuthMethod = opts.DefaultTokenEndpointAuthMethod
-	}
-	if r.Has("tokenEndpointAuthMethod") {
-		m := r.String("tokenEndpointAuthMethod")
-		switch m {
-		case AuthMethodClientSecretBasic, AuthMethodClientSecretPost, AuthMethodNone:
-			c.TokenEndpointAuthMethod = m
-		default:
-			r.Problemf("tokenEndpointAuthMethod", "must be one of client_secret_basic, client_secret_post, none; got %q", m)
-		}
-	}
-	if c.TokenEndpointAuthMethod == AuthMethodNone {
-		c.ClientSecret = r.String("clientSecret")
-	} else {
-		c.ClientSecret = r.RequiredString("clientSecret")
+	case AuthMethodNone:
+	default:
+		ps = append(ps, sec.Problem("tokenEndpointAuthMethod", "must be one of client_secret_basic, client_secret_post, none; got %q", c.TokenEndpointAuthMethod))
 	}
 
 	c.TokenSignedResponseAlgs = []string{"RS256"}
-	if r.Has("tokenSignedResponseAlg") {
-		algs := r.StringOrList("tokenSignedResponseAlg")
+	if sec.Has("tokenSignedResponseAlg") {
 		var ok []string
-		for _, a := range algs {
+		for _, a := range c.TokenSignedResponseAlg {
 			if !slices.Contains(allowedAlgs, a) {
-				r.Problemf("tokenSignedResponseAlg", "%q is not an allowed ID token algorithm (allowed: %s; none and HS* are never accepted)", a, strings.Join(allowedAlgs, ", "))
+				ps = append(ps, sec.Problem("tokenSignedResponseAlg", "%q is not an allowed ID token algorithm (allowed: %s; none and HS* are never accepted)", a, strings.Join(allowedAlgs, ", ")))
 				continue
 			}
 			if !slices.Contains(ok, a) {
@@ -166,62 +151,45 @@ func ParseConfigWith(r *config.Reader, opts ParseOptions) Config {
 		}
 		if len(ok) > 0 {
 			c.TokenSignedResponseAlgs = ok
-		} else if len(algs) == 0 {
-			r.Problemf("tokenSignedResponseAlg", "must name at least one algorithm")
+		} else if len(c.TokenSignedResponseAlg) == 0 {
+			ps = append(ps, sec.Problem("tokenSignedResponseAlg", "must name at least one algorithm"))
 		}
 	}
-
-	c.AdditionalScopes = r.StringOrList("additionalScopes")
-	if r.Has("scope") {
-		if opts.AllowScope {
-			for _, s := range r.StringOrList("scope") {
-				if !slices.Contains(c.AdditionalScopes, s) {
-					c.AdditionalScopes = append(c.AdditionalScopes, s)
-				}
-			}
-		} else {
-			r.Problemf("scope", "%s", ScopeOptionRemoved)
-		}
+	if sec.Has("scope") && !o.ScopeKeyAllowed {
+		ps = append(ps, sec.Problem("scope", "%s", ScopeOptionRemoved))
 	}
-
-	if p := strings.TrimSpace(r.String("prompt")); p != "" && p != "auto" {
+	if p := strings.TrimSpace(c.Prompt); p == "auto" {
+		c.Prompt = ""
+	} else {
 		c.Prompt = p
 	}
-	if d, ok := r.Duration("timeout"); ok {
-		if d <= 0 {
-			r.Problemf("timeout", "must be greater than zero")
-		} else {
-			c.Timeout = d
+	if sec.Has("timeout") && c.Timeout <= 0 {
+		ps = append(ps, sec.Problem("timeout", "must be greater than zero"))
+	}
+	if c.ClockSkew > MaxClockSkew || c.ClockSkew < 0 {
+		ps = append(ps, sec.Problem("clockSkew", "must be at most %s, got %s", MaxClockSkew, c.ClockSkew))
+	}
+	for k := range c.StartURLSearchParams {
+		if slices.Contains(reservedStartParams, k) {
+			ps = append(ps, sec.Sub("startUrlSearchParams").Problem(k, "cannot be set through startUrlSearchParams (the provider sets %q itself)", k))
+			delete(c.StartURLSearchParams, k)
 		}
 	}
-	if d, ok := r.Duration("clockSkew"); ok {
-		if d > MaxClockSkew {
-			r.Problemf("clockSkew", "must be at most %s, got %s", MaxClockSkew, d)
-		} else {
-			c.ClockSkew = d
-		}
+	if len(c.StartURLSearchParams) == 0 {
+		c.StartURLSearchParams = nil
 	}
-	if d, ok := r.Duration("sessionDuration"); ok {
-		if d <= 0 {
-			r.Problemf("sessionDuration", "must be greater than zero")
-		} else {
-			c.SessionDuration = d
-		}
-	}
-	if r.Has("startUrlSearchParams") {
-		params := r.StringMap("startUrlSearchParams")
-		sub := r.Sub("startUrlSearchParams")
-		for k := range params {
-			if slices.Contains(reservedStartParams, k) {
-				sub.Problemf(k, "cannot be set through startUrlSearchParams (the provider sets %q itself)", k)
-				delete(params, k)
-			}
-		}
-		if len(params) > 0 {
-			c.StartURLSearchParams = params
-		}
-	}
-	return c
+	return ps
+}
+
+// Build implements providers.Config.
+func (c *Config) Build(deps providers.Deps) (providers.Provider, error) { return New(*c, deps) }
+
+// Module registers the generic OpenID Connect provider (Backstage's oidc module keys).
+var Module = providers.Module{
+	ID:        "oidc",
+	Kind:      providers.KindOAuth,
+	NewConfig: func() providers.Config { return NewConfig() },
+	Resolvers: []resolvers.Factory{resolvers.EmailAnnotation()},
 }
 
 // DiscoveryURL turns Backstage's metadataUrl (an issuer URL or a full discovery URL)

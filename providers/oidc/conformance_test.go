@@ -11,7 +11,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	providertest.RunConformance(t, providertest.Harness{
-		New: func(t *testing.T, issuer string, k providertest.Knobs) providers.Provider {
+		New: func(t *testing.T, issuer string, k providertest.Knobs) providertest.Provider {
 			m := map[string]any{"metadataUrl": issuer, "clientId": "backstage-client", "clientSecret": "backstage-secret"}
 			if k.Prompt != "" {
 				m["prompt"] = k.Prompt
@@ -19,16 +19,15 @@ func TestConformance(t *testing.T) {
 			if k.Timeout != 0 {
 				m["timeout"] = k.Timeout.String()
 			}
-			r := config.FromMap(m)
-			cfg := oidc.ParseConfig(r)
-			if err := r.Err(); err != nil {
+			cfg, ps := oidc.Module.Parse(config.SectionFromMap(m))
+			if err := ps.Err(); err != nil {
 				t.Fatal(err)
 			}
-			p, err := oidc.New(cfg, oidc.Deps{Now: k.Now})
+			p, err := cfg.Build(providers.Deps{Now: k.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
-			return p
+			return p.(*oidc.Provider)
 		},
 		TokenAuthMethod: "client_secret_basic",
 	})

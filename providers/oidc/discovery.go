@@ -44,15 +44,6 @@ type idp struct {
 	verifier *gooidc.IDTokenVerifier
 }
 
-// refreshGrant reports whether to use the refresh_token grant for a session holding a
-// refresh token.
-func (d *idp) refreshGrant(mustBeAdvertised bool) bool {
-	if slices.Contains(d.meta.GrantTypesSupported, "refresh_token") {
-		return true
-	}
-	return len(d.meta.GrantTypesSupported) == 0 && !mustBeAdvertised
-}
-
 // discoveryState loads discovery lazily: New never touches the network, a failure is
 // retried on a later call after a backoff, and concurrent callers share one fetch.
 type discoveryState struct {

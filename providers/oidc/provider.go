@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -19,62 +20,73 @@ import (
 // RequiredScopes are always requested (Backstage's oidc module).
 var RequiredScopes = []string{"openid", "profile", "email"}
 
-// Deps are the provider's collaborators.
-type Deps struct {
-	// HTTPClient is used for every IdP call (nil: a new client). It is copied, and the
-	// copy's Timeout is lowered to Config.Timeout when unset or larger.
-	HTTPClient *http.Client
-	// Logger (nil: discard).
-	Logger *slog.Logger
-	// Now (nil: time.Now) drives ID token time checks and the discovery retry backoff.
-	Now func() time.Time
+// Overrides change IdP-specific steps for a vendor provider built on this one (such as
+// spectrocloud), so that this package holds no vendor's rules. A nil field keeps the
+// generic OpenID Connect behaviour.
+type Overrides struct {
+	// UseRefreshGrant decides whether a session's refresh token is redeemed with the
+	// refresh_token grant, given the discovery document's grant_types_supported.
+	// Default: when the grant is listed, or when the document lists no grant types.
+	UseRefreshGrant func(grantTypesSupported []string) bool
+	// SplitRefreshToken decides what the token response's refresh_token is when the
+	// refresh grant is not in use: an OAuth refresh token (kept for revocation at
+	// logout; the default) or an IdP session token, kept in the session and reported
+	// as providerInfo.accessToken.
+	SplitRefreshToken func(refreshToken string, grantInUse bool) (oauthRefreshToken, sessionToken string)
+	// Expiry picks what providerInfo.expiresInSeconds counts down to. Default: the
+	// access token's expiry when known and the session does not end with the ID token,
+	// else the ID token's.
+	Expiry func(accessTokenExpiry, idTokenExpiry time.Time, sessionEndsWithIDToken bool) time.Time
 }
 
-// Variant adjusts the generic provider for an IdP's quirks (used by vendor providers
-// built on this one, such as spectrocloud). The zero value is plain OpenID Connect.
-type Variant struct {
-	// RefreshGrantMustBeAdvertised uses the refresh_token grant only when discovery lists
-	// it in grant_types_supported (plain OIDC also uses it when the list is absent).
-	RefreshGrantMustBeAdvertised bool
-	// RefreshTokenIsSessionToken: when the refresh grant is not in use, the token
-	// response's refresh_token is not an OAuth refresh token but an IdP session token
-	// (Palette's HS256 JWT). It is kept in the session and reported as
-	// providerInfo.accessToken.
-	RefreshTokenIsSessionToken bool
-	// ExpiresFromIDToken reports providerInfo.expiresInSeconds from the ID token's exp
-	// (default: the access token's expiry when known).
-	ExpiresFromIDToken bool
+func defaultUseRefreshGrant(grantTypes []string) bool {
+	return len(grantTypes) == 0 || slices.Contains(grantTypes, "refresh_token")
+}
+
+func defaultSplitRefreshToken(rt string, _ bool) (string, string) { return rt, "" }
+
+func defaultExpiry(access, id time.Time, endsWithIDToken bool) time.Time {
+	if !endsWithIDToken && !access.IsZero() {
+		return access
+	}
+	return id
 }
 
 // Provider is one environment of a generic OpenID Connect IdP.
 type Provider struct {
-	cfg     Config
-	variant Variant
-	client  *http.Client
-	log     *slog.Logger
-	now     func() time.Time
-	disc    discoveryState
+	cfg    Config
+	ov     Overrides
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+	disc   discoveryState
 	// reverified remembers sealed ID tokens re-verified on refresh (see reverifyCache).
 	reverified *reverifyCache
 }
 
-var _ providers.Provider = (*Provider)(nil)
+var (
+	_ providers.OAuthProvider = (*Provider)(nil)
+	_ providers.Refresher     = (*Provider)(nil)
+	_ providers.Logouter      = (*Provider)(nil)
+	_ providers.Scoper        = (*Provider)(nil)
+)
 
-// New returns a provider for cfg. It does not touch the network: discovery is loaded on
-// first use and retried after failures, so the server starts while the IdP is down.
-func New(cfg Config, deps Deps) (*Provider, error) {
-	return NewVariant(cfg, deps, Variant{})
+// New returns a provider for cfg (validated by Check). It does not touch the network:
+// discovery is loaded on first use and retried after failures, so the server starts
+// while the IdP is down.
+func New(cfg Config, deps providers.Deps) (*Provider, error) {
+	return NewWithOverrides(cfg, deps, Overrides{})
 }
 
-// NewVariant is New with IdP quirks.
-func NewVariant(cfg Config, deps Deps, v Variant) (*Provider, error) {
+// NewWithOverrides is New with a vendor's overrides.
+func NewWithOverrides(cfg Config, deps providers.Deps, ov Overrides) (*Provider, error) {
 	switch {
 	case cfg.DiscoveryURL == "" || cfg.ExpectedIssuer == "":
-		return nil, errors.New("oidc: config has no discovery URL (use ParseConfig)")
+		return nil, errors.New("oidc: config has no discovery URL (use Check)")
 	case cfg.ClientID == "":
 		return nil, errors.New("oidc: config has no clientId")
 	case len(cfg.TokenSignedResponseAlgs) == 0:
-		return nil, errors.New("oidc: config has no ID token algorithms (use ParseConfig)")
+		return nil, errors.New("oidc: config has no ID token algorithms (use Check)")
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -85,6 +97,15 @@ func NewVariant(cfg Config, deps Deps, v Variant) (*Provider, error) {
 	if cfg.TokenEndpointAuthMethod == "" {
 		cfg.TokenEndpointAuthMethod = AuthMethodClientSecretBasic
 	}
+	if ov.UseRefreshGrant == nil {
+		ov.UseRefreshGrant = defaultUseRefreshGrant
+	}
+	if ov.SplitRefreshToken == nil {
+		ov.SplitRefreshToken = defaultSplitRefreshToken
+	}
+	if ov.Expiry == nil {
+		ov.Expiry = defaultExpiry
+	}
 	client := &http.Client{}
 	if deps.HTTPClient != nil {
 		c := *deps.HTTPClient
@@ -93,7 +114,7 @@ func NewVariant(cfg Config, deps Deps, v Variant) (*Provider, error) {
 	if client.Timeout == 0 || client.Timeout > cfg.Timeout {
 		client.Timeout = cfg.Timeout
 	}
-	p := &Provider{cfg: cfg, variant: v, client: client, log: deps.Logger, now: deps.Now, reverified: newReverifyCache()}
+	p := &Provider{cfg: cfg, ov: ov, client: client, log: deps.Logger, now: deps.Now, reverified: newReverifyCache()}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
 	}
@@ -106,7 +127,7 @@ func NewVariant(cfg Config, deps Deps, v Variant) (*Provider, error) {
 // Config returns the provider's configuration.
 func (p *Provider) Config() Config { return p.cfg }
 
-// Scopes implements providers.Provider: openid profile email are required, scopes persist.
+// Scopes implements providers.Scoper: openid profile email are required, scopes persist.
 func (p *Provider) Scopes() providers.ScopeSpec {
 	return providers.ScopeSpec{
 		Required:   append([]string(nil), RequiredScopes...),
@@ -115,7 +136,7 @@ func (p *Provider) Scopes() providers.ScopeSpec {
 	}
 }
 
-// Start implements providers.Provider.
+// Start implements providers.OAuthProvider.
 func (p *Provider) Start(ctx context.Context, req providers.StartRequest) (providers.StartResult, error) {
 	if req.Secrets.Nonce == "" {
 		return providers.StartResult{}, errors.New("oidc: start request has no nonce")
@@ -156,7 +177,7 @@ func (p *Provider) Start(ctx context.Context, req providers.StartRequest) (provi
 	return providers.StartResult{URL: u.String()}, nil
 }
 
-// Authenticate implements providers.Provider: it exchanges the code (with the PKCE
+// Authenticate implements providers.OAuthProvider: it exchanges the code (with the PKCE
 // verifier when the IdP supports S256), verifies the ID token including the nonce, and
 // merges userinfo claims.
 func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackRequest) (providers.Result, error) {
@@ -213,18 +234,14 @@ func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackReque
 	if !tok.Expiry.IsZero() {
 		s.Expiry = tok.Expiry.Unix()
 	}
-	useGrant := tok.RefreshToken != "" && d.refreshGrant(p.variant.RefreshGrantMustBeAdvertised)
-	switch {
-	case tok.RefreshToken == "":
-	case useGrant || !p.variant.RefreshTokenIsSessionToken:
-		s.RefreshToken = tok.RefreshToken
-	default:
-		s.SessionToken = tok.RefreshToken
+	useGrant := tok.RefreshToken != "" && p.ov.UseRefreshGrant(d.meta.GrantTypesSupported)
+	if tok.RefreshToken != "" {
+		s.RefreshToken, s.SessionToken = p.ov.SplitRefreshToken(tok.RefreshToken, useGrant)
 	}
 	return withSession(p.result(s, claims, vt.expiry, !useGrant), s)
 }
 
-// Refresh implements providers.Provider. With a refresh grant it redeems the refresh
+// Refresh implements providers.Refresher. With a refresh grant it redeems the refresh
 // token (rotation kept in Result.Session); otherwise, or when the IdP answers
 // unsupported_grant_type, it re-verifies the sealed ID token against the IdP's current
 // keys and its expiry.
@@ -240,7 +257,7 @@ func (p *Provider) Refresh(ctx context.Context, req providers.RefreshRequest) (p
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	if s.RefreshToken != "" && d.refreshGrant(p.variant.RefreshGrantMustBeAdvertised) {
+	if s.RefreshToken != "" && p.ov.UseRefreshGrant(d.meta.GrantTypesSupported) {
 		res, err := p.refreshWithGrant(ctx, d, s)
 		if !errors.Is(err, errUnsupportedGrant) {
 			return res, err
@@ -348,10 +365,11 @@ func (p *Provider) reverifiedClaims(ctx context.Context, d *idp, idToken string)
 // (nil means "keep the sealed session"); withSession adds it where it changed.
 func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time, sessionEndsWithIDToken bool) providers.Result {
 	now := p.now()
-	expiry := idExp
-	if !p.variant.ExpiresFromIDToken && !sessionEndsWithIDToken && s.Expiry != 0 {
-		expiry = time.Unix(s.Expiry, 0)
+	var accessExp time.Time
+	if s.Expiry != 0 {
+		accessExp = time.Unix(s.Expiry, 0)
 	}
+	expiry := p.ov.Expiry(accessExp, idExp, sessionEndsWithIDToken)
 	info := providers.ProviderInfo{IDToken: s.IDToken, AccessToken: firstNonEmpty(s.SessionToken, s.AccessToken, s.IDToken)}
 	if !expiry.IsZero() {
 		info.ExpiresInSeconds = max(int64(math.Round(expiry.Sub(now).Seconds())), 0)
@@ -377,29 +395,29 @@ func withSession(res providers.Result, s sessionData) (providers.Result, error) 
 	return res, nil
 }
 
-// Logout implements providers.Provider: it revokes the refresh token at the IdP's
+// Logout implements providers.Logouter: it revokes the refresh token at the IdP's
 // revocation_endpoint when there is one. Failures are logged, never returned: the user
 // is signed out of Backstage either way (Backstage answers 500 here).
-func (p *Provider) Logout(ctx context.Context, session []byte) (providers.LogoutResult, error) {
+func (p *Provider) Logout(ctx context.Context, session []byte) error {
 	if len(session) == 0 {
-		return providers.LogoutResult{}, nil
+		return nil
 	}
 	s, err := decodeSession(session)
 	if err != nil || s.RefreshToken == "" {
-		return providers.LogoutResult{}, nil
+		return nil
 	}
 	d, err := p.discover(ctx)
 	if err != nil {
 		p.log.Warn("oidc logout: cannot revoke, discovery unavailable", "err", err)
-		return providers.LogoutResult{}, nil
+		return nil
 	}
 	if d.meta.RevocationEndpoint == "" {
-		return providers.LogoutResult{}, nil
+		return nil
 	}
 	if err := p.revoke(ctx, d, s.RefreshToken); err != nil {
 		p.log.Warn("oidc logout: refresh token revocation failed", "err", err)
 	}
-	return providers.LogoutResult{}, nil
+	return nil
 }
 
 func (p *Provider) oauth2Config(d *idp, redirectURL string) *oauth2.Config {

@@ -39,16 +39,15 @@ func editDiscovery(t *testing.T, idp *mockpalette.Server, edit func(map[string]a
 
 func newOIDC(t *testing.T, m map[string]any) *oidc.Provider {
 	t.Helper()
-	r := config.FromMap(m)
-	cfg := oidc.ParseConfig(r)
-	if err := r.Err(); err != nil {
+	cfg, ps := oidc.Module.Parse(config.SectionFromMap(m))
+	if err := ps.Err(); err != nil {
 		t.Fatal(err)
 	}
-	p, err := oidc.New(cfg, oidc.Deps{})
+	p, err := cfg.Build(providers.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return p.(*oidc.Provider)
 }
 
 func clientConfig(issuer string) map[string]any {
@@ -135,7 +134,7 @@ func TestLogoutWithoutRevocationEndpoint(t *testing.T) {
 	idp := mockpalette.New(mockpalette.Options{})
 	p := newOIDC(t, clientConfig(idp.Start(t)))
 	for _, s := range [][]byte{nil, []byte("garbage"), bytes.Repeat([]byte("x"), 10)} {
-		if _, err := p.Logout(context.Background(), s); err != nil {
+		if err := p.Logout(context.Background(), s); err != nil {
 			t.Errorf("logout(%q): %v", s, err)
 		}
 	}

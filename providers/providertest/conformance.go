@@ -20,6 +20,15 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 )
 
+// Provider is what the kit drives: an OAuth provider of the OpenID Connect family, with
+// refresh, logout and scopes.
+type Provider interface {
+	providers.OAuthProvider
+	providers.Refresher
+	providers.Logouter
+	providers.Scoper
+}
+
 // Knobs are the provider settings a conformance case may change.
 type Knobs struct {
 	// Timeout is the provider's upstream timeout (0: the harness default).
@@ -34,7 +43,7 @@ type Knobs struct {
 type Harness struct {
 	// New builds the provider for the mock IdP whose issuer URL is given, with the mock's
 	// default client (backstage-client / backstage-secret).
-	New func(t *testing.T, issuer string, k Knobs) providers.Provider
+	New func(t *testing.T, issuer string, k Knobs) Provider
 	// TokenAuthMethod is the client authentication the provider must use at the token
 	// endpoint: "client_secret_basic" or "client_secret_post".
 	TokenAuthMethod string
@@ -72,7 +81,7 @@ const callbackURL = "http://127.0.0.1:7007/api/auth/p/handler/frame"
 type Flow struct {
 	T        *testing.T
 	IdP      *mockpalette.Server
-	Provider providers.Provider
+	Provider Provider
 }
 
 // Begin runs Start with fresh secrets and follows the IdP's redirect; it returns the
@@ -518,7 +527,7 @@ func RunConformance(t *testing.T, h Harness) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.Provider.Logout(context.Background(), res.Session); err != nil {
+		if err := f.Provider.Logout(context.Background(), res.Session); err != nil {
 			t.Fatalf("logout: %v", err)
 		}
 		if n := len(f.IdP.RequestsTo("/revoke")); n != 1 {
@@ -529,7 +538,7 @@ func RunConformance(t *testing.T, h Harness) {
 		}
 		// IdP trouble at logout is not the user's problem.
 		f.IdP.SetUnavailable(true)
-		if _, err := f.Provider.Logout(context.Background(), res.Session); err != nil {
+		if err := f.Provider.Logout(context.Background(), res.Session); err != nil {
 			t.Fatalf("logout with the IdP down: %v", err)
 		}
 	})

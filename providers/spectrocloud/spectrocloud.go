@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
 // TeraSky's default `scope` ("openid profile email") equals oidc.RequiredScopes, which
@@ -20,61 +23,89 @@ import (
 type Config struct {
 	oidc.Config
 	// AuthorizationURL is TeraSky's authorizationUrl ("" when only metadataUrl is set).
-	AuthorizationURL string
+	AuthorizationURL string `config:"authorizationUrl"`
+	// Scope is TeraSky's `scope`; its scopes are added to additionalScopes.
+	Scope config.StringOrList `config:"scope"`
 	// TenantID is the tenant taken from authorizationUrl ("" when metadataUrl is used).
 	TenantID string
 }
 
-// Provider is Palette as an OIDC IdP: the generic oidc provider with Palette's quirks
-// (HS256 session token in refresh_token, no refresh grant unless advertised, ID token
-// expiry as the session's expiry).
+// NewConfig returns a Config with Palette's defaults: client_secret_post at the token
+// endpoint, and the email used without an email_verified claim (Palette may omit it;
+// an explicit false still drops the email).
+func NewConfig() *Config {
+	c := &Config{Config: *oidc.NewConfig()}
+	c.TokenEndpointAuthMethod = oidc.AuthMethodClientSecretPost
+	c.AllowEmailWithoutVerifiedClaim = true
+	return c
+}
+
+// Module registers the SpectroCloud Palette provider.
+var Module = providers.Module{
+	ID:        "spectrocloud",
+	Kind:      providers.KindOAuth,
+	NewConfig: func() providers.Config { return NewConfig() },
+	Resolvers: []resolvers.Factory{resolvers.EmailAnnotation()},
+}
+
+// Validate implements providers.Config. metadataUrl wins over authorizationUrl;
+// otherwise the issuer is derived from authorizationUrl by path
+// (.../v1/oidc/tenant/{id}/auth -> .../v1/oidc/tenant/{id}).
+func (c *Config) Validate(sec config.Section) config.Problems {
+	ps := c.Check(sec, oidc.CheckOptions{MetadataURLOptional: true, ScopeKeyAllowed: true})
+	for _, s := range c.Scope {
+		if !slices.Contains(c.AdditionalScopes, s) {
+			c.AdditionalScopes = append(c.AdditionalScopes, s)
+		}
+	}
+	switch {
+	case c.MetadataURL != "":
+		// Discovery from metadataUrl; authorizationUrl (if any) is informational.
+	case c.AuthorizationURL == "":
+		ps = append(ps, sec.Problem("authorizationUrl", "missing required config value (or set metadataUrl to the issuer or its discovery URL)"))
+	default:
+		issuer, tenant, err := IssuerFromAuthorizationURL(c.AuthorizationURL)
+		if err != nil {
+			ps = append(ps, sec.Problem("authorizationUrl", "%v", err))
+			break
+		}
+		disc, iss, err := oidc.DiscoveryURL(issuer)
+		if err != nil {
+			ps = append(ps, sec.Problem("authorizationUrl", "%v", err))
+			break
+		}
+		c.TenantID, c.MetadataURL, c.DiscoveryURL, c.ExpectedIssuer = tenant, issuer, disc, iss
+	}
+	return ps
+}
+
+// Build implements providers.Config.
+func (c *Config) Build(deps providers.Deps) (providers.Provider, error) { return New(*c, deps) }
+
+// Provider is Palette as an OIDC IdP: the generic oidc provider with Palette's
+// overrides.
 type Provider struct {
 	*oidc.Provider
 	cfg Config
 }
 
-var _ providers.Provider = (*Provider)(nil)
-
-// Variant is the oidc.Variant for Palette.
-var Variant = oidc.Variant{
-	RefreshGrantMustBeAdvertised: true,
-	RefreshTokenIsSessionToken:   true,
-	ExpiresFromIDToken:           true,
-}
-
-// ParseConfig reads auth.providers.spectrocloud.<env> and records problems in r.
-// metadataUrl wins over authorizationUrl; otherwise the issuer is derived from
-// authorizationUrl by path (.../v1/oidc/tenant/{id}/auth -> .../v1/oidc/tenant/{id}).
-func ParseConfig(r *config.Reader) Config {
-	oc := oidc.ParseConfigWith(r, oidc.ParseOptions{
-		MetadataURLOptional:            true,
-		AllowScope:                     true,
-		DefaultTokenEndpointAuthMethod: oidc.AuthMethodClientSecretPost,
-		// Palette may omit email_verified; an explicit false still drops the email.
-		EmailWithoutVerifiedClaimByDefault: true,
-	})
-	c := Config{Config: oc, AuthorizationURL: r.String("authorizationUrl")}
-	switch {
-	case c.MetadataURL != "":
-		// Discovery from metadataUrl; authorizationUrl (if any) is informational.
-	case c.AuthorizationURL == "":
-		r.Problemf("authorizationUrl", "missing required config value (or set metadataUrl to the issuer or its discovery URL)")
-	default:
-		issuer, tenant, err := IssuerFromAuthorizationURL(c.AuthorizationURL)
-		if err != nil {
-			r.Problemf("authorizationUrl", "%v", err)
-			break
+// Overrides are Palette's differences from generic OpenID Connect:
+//   - the refresh_token grant is used only when discovery advertises it (Palette's
+//     discovery lists no grant types, and its token endpoint refuses the grant);
+//   - without the grant, the token response's refresh_token is Palette's HS256 session
+//     token: kept in the session and reported as providerInfo.accessToken, never sent
+//     back as a refresh token;
+//   - providerInfo.expiresInSeconds counts down to the ID token's expiry, which is
+//     when the session ends.
+var Overrides = oidc.Overrides{
+	UseRefreshGrant: func(grantTypes []string) bool { return slices.Contains(grantTypes, "refresh_token") },
+	SplitRefreshToken: func(rt string, grantInUse bool) (string, string) {
+		if grantInUse {
+			return rt, ""
 		}
-		c.TenantID = tenant
-		c.MetadataURL = issuer
-		disc, iss, err := oidc.DiscoveryURL(issuer)
-		if err != nil {
-			r.Problemf("authorizationUrl", "%v", err)
-			break
-		}
-		c.DiscoveryURL, c.ExpectedIssuer = disc, iss
-	}
-	return c
+		return "", rt
+	},
+	Expiry: func(_, idTokenExpiry time.Time, _ bool) time.Time { return idTokenExpiry },
 }
 
 var tenantID = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -100,8 +131,8 @@ func IssuerFromAuthorizationURL(raw string) (issuer, tenant string, err error) {
 }
 
 // New returns a SpectroCloud provider. Like oidc.New it does not touch the network.
-func New(cfg Config, deps oidc.Deps) (*Provider, error) {
-	p, err := oidc.NewVariant(cfg.Config, deps, Variant)
+func New(cfg Config, deps providers.Deps) (*Provider, error) {
+	p, err := oidc.NewWithOverrides(cfg.Config, deps, Overrides)
 	if err != nil {
 		return nil, fmt.Errorf("spectrocloud: %w", err)
 	}
@@ -110,12 +141,3 @@ func New(cfg Config, deps oidc.Deps) (*Provider, error) {
 
 // SpectroCloudConfig returns the provider's configuration.
 func (p *Provider) SpectroCloudConfig() Config { return p.cfg }
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

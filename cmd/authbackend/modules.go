@@ -1,0 +1,17 @@
+package main
+
+import (
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
+)
+
+// modules are the provider modules built into this server: one line each.
+func modules() []providers.Module {
+	return []providers.Module{
+		guest.Module,
+		oidc.Module,
+		spectrocloud.Module,
+	}
+}

@@ -2,8 +2,9 @@
 // answers like Backstage's @backstage/plugin-auth-backend mounted at /api/auth, plus
 // the framework's health routes. It owns routing, error responses, security headers,
 // CORS, the OAuth route handlers (state, cookies, origin checks) and sign-in
-// resolution; identity providers (package providers) only talk to their IdP, the
-// token issuer and key sets come from package jwks, resolvers from package resolvers.
+// resolution; identity providers (package providers, built by its registry and served
+// here by kind, never by id) only talk to their IdP; the token issuer and key sets and
+// the resolvers are interfaces handed in by cmd.
 //
 // Subpackages: oauthstate (Backstage's hex-encoded state), origins (allowed-origin and
 // redirect checks, minimatch globs) and cookies (cookie jar and the sealer that
@@ -16,7 +17,7 @@
 // backend.cors is configured (preflights answered there), then the route. Requests no
 // route matches get Express's automatic OPTIONS answer for paths that exist, else the
 // auth router's catch-all 404 "Unknown auth provider '<segment>'" (or "No auth
-// provider registered for '<id>'" for a provider we have but that is not configured),
+// provider registered for '<id>'" for a registered provider that is not configured),
 // else an empty 404. All errors become HTTP in one place (writeError): Backstage's
 // error JSON with the status its class maps to; errors that are not Backstage errors
 // are logged under a logId and answered as "An internal error occurred logId=<id>".
@@ -44,8 +45,9 @@
 //  4. POST /<p>/logout: X-Requested-With and Origin checks, provider logout, cookies
 //     cleared.
 //
-// The guest provider (auth.providers.guest) only serves /guest/refresh. The
-// well-known routes serve the openid-configuration document and the user and plugin
+// Proxy providers (guest, and those behind an authenticating proxy) serve only
+// GET|POST /<p>/refresh: the request is authenticated, resolved and issued a token every
+// time; /start and /handler/frame answer 501. The well-known routes serve the openid-configuration document and the user and plugin
 // key sets from memory; /v1/userinfo verifies a user token and returns its stored
 // claims. An optional demo page at "/" speaks the same popup protocol.
 package authbackend

@@ -18,9 +18,15 @@
 //
 // Validation collects every problem instead of stopping at the first. Unknown keys are
 // accepted (a shared app-config carries other plugins' keys); key syntax is checked in
-// the sections this server reads. Provider sections (auth.providers.<id>) are handed
-// out as Readers and validated by the provider packages through the same problem
-// list, so callers check Config.Err() after the providers have parsed them.
+// the sections this server reads. Load returns a Config or an error (*LoadError,
+// listing every problem), never both.
+//
+// Sections other packages own (auth.providers.<id>, their signIn resolvers) are handed
+// out as immutable Sections. Decode fills a typed struct from one by `config:"key"`
+// tags, with Backstage's value rules (durations, string-or-list, lenient scalars) and
+// returns its own Problems: wrong types, missing required keys, and unknown keys as
+// warnings or, where a misspelling would switch a check off, errors. The caller
+// gathers every section's problems into one report.
 //
 // Nothing here opens network connections; files are read only on behalf of the
 // configuration (config files, $file, $include, static key existence checks).

@@ -1,14 +1,15 @@
 // Package resolvers turns a verified sign-in into a Backstage identity. It owns:
 //
-//   - entity refs: ParseEntityRef / EntityRef.String (Backstage's parseEntityRef and
-//     stringifyEntityRef: canonical lower-case kind:namespace/name);
+//   - entity refs (ParseEntityRef, EntityRef; implemented once in internal/jsrules);
 //   - the catalog lookups of Backstage's resolver context: FindCatalogUser,
 //     SignInWithCatalogUser (with dangerousEntityRefFallback) and the default
 //     ownership resolution OwnershipEntityRefs (the user plus direct memberOf groups);
-//   - the built-in resolvers, by Backstage's names and options:
-//     emailMatchingUserEntityProfileEmail, emailLocalPartMatchingUserEntityName and
-//     emailMatchingUserEntityAnnotation, and FromConfig, which builds the ordered chain
-//     from `signIn.resolvers` (NotFound moves on to the next resolver).
+//   - resolver factories (Factory: a name and typed options, decoded from config with
+//     unknown keys as errors): the common ones every provider offers
+//     (emailMatchingUserEntityProfileEmail, emailLocalPartMatchingUserEntityName), our
+//     configurable emailMatchingUserEntityAnnotation, and the Set a provider module
+//     extends with its own; DecodeSignIn reads `signIn.resolvers` into the ordered
+//     chain (NotFound moves on to the next resolver), bound to a catalog by Build.
 //
 // Differences from Backstage, on purpose:
 //

@@ -78,10 +78,11 @@ func prepare(configPaths []string, reg *providers.Registry) (*plan, error) {
 	return &plan{cfg: cfg, registry: reg, decoded: decoded, warnings: problems.Warnings()}, nil
 }
 
-// build loads and validates the configuration, then wires every component. Nothing
-// connects to the network before the whole configuration is known to be valid.
-func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app, error) {
-	reg, err := providers.NewRegistry(modules()...)
+// build loads and validates the configuration, then wires every component with the
+// given provider modules. Nothing connects to the network before the whole
+// configuration is known to be valid.
+func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods []providers.Module) (*app, error) {
+	reg, err := providers.NewRegistry(mods...)
 	if err != nil {
 		return nil, err
 	}

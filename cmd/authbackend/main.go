@@ -63,7 +63,7 @@ func run(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	app, err := build(ctx, configs, logger)
+	app, err := build(ctx, configs, logger, modules())
 	if err != nil {
 		logger.Error("cannot start", "error", err.Error())
 		// The JSON line escapes newlines and quotes; a list of config problems is easier

@@ -39,7 +39,15 @@ func validate(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	catalog, _, err := buildCatalog(pl.cfg, &lateTokenSource{}, quiet)
+	// The catalog's own warnings (entities skipped, missing files) go to stderr.
+	catalogLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+	catalog, _, err := buildCatalog(pl.cfg, &lateTokenSource{}, catalogLog)
 	if err == nil {
 		_, err = pl.decoded.Build(providers.BuildDeps{Logger: quiet, DevelopmentMode: pl.cfg.DevelopmentMode, AuthBaseURL: pl.cfg.AuthBaseURL(), Catalog: catalog})
 	}

@@ -362,6 +362,11 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
+// sealedNonce + n as a <p>-nonce cookie value in req.cookies stands for the cookie the
+// server sets at /start for a state nonce n (h.do seals it), so tables can name the
+// cookies a legitimate browser holds.
+const sealedNonce = "sealed-nonce:"
+
 // req describes one request.
 type req struct {
 	method  string
@@ -390,6 +395,9 @@ func (h *harness) do(r req) *httptest.ResponseRecorder {
 	if len(r.cookies) > 0 {
 		parts := make([]string, 0, len(r.cookies))
 		for k, v := range r.cookies {
+			if n, ok := strings.CutPrefix(v, sealedNonce); ok {
+				v = h.nonceCookie(strings.TrimSuffix(k, "-nonce"), n)
+			}
 			parts = append(parts, k+"="+v)
 		}
 		hr.Header.Set("Cookie", strings.Join(parts, "; "))
@@ -397,6 +405,16 @@ func (h *harness) do(r req) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, hr)
 	return rec
+}
+
+// nonceCookie is the <p>-nonce cookie value /start would have set for state nonce n.
+func (h *harness) nonceCookie(providerID, n string) string {
+	h.t.Helper()
+	v, _, err := h.srv.newNonceCookie(providerID, n)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return v
 }
 
 var xrw = map[string]string{"X-Requested-With": "XMLHttpRequest"}

@@ -2,7 +2,6 @@ package authbackend
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -105,13 +104,41 @@ func (p *oauthProvider) selectEnv(env, state string) (*oauthEnv, error) {
 	return e, nil
 }
 
-// flowSecrets derives the OIDC nonce and PKCE verifier of one sign-in from its state
-// nonce with the server's secret: the callback recomputes them, so nothing is stored
-// between start and callback, and an attacker who sees the state cannot compute them.
-func (s *Server) flowSecrets(nonce string) providers.FlowSecrets {
+// nonceCookieAAD binds a sealed nonce cookie to its provider and to the state nonce.
+func nonceCookieAAD(providerID, nonce string) string { return providerID + "|nonce|" + nonce }
+
+// newNonceCookie returns the <p>-nonce cookie value for a sign-in whose state carries
+// nonce, and the flow secrets it binds. The cookie is a random 32-byte secret, sealed
+// with the session secret and the state nonce as additional data: the OIDC nonce and
+// PKCE verifier derive from that secret, which only the HttpOnly cookie of the browser
+// that started the sign-in holds. The state (in the callback URL, in history and logs)
+// carries nothing from which they can be rebuilt, so a leaked callback URL cannot be
+// completed from another browser. (Backstage's cookie holds the state nonce itself.)
+func (s *Server) newNonceCookie(providerID, nonce string) (string, providers.FlowSecrets, error) {
+	var secret [32]byte
+	if _, err := io.ReadFull(s.rand, secret[:]); err != nil {
+		return "", providers.FlowSecrets{}, err
+	}
+	return s.sealer.Seal(secret[:], nonceCookieAAD(providerID, nonce)), s.flowSecrets(secret[:]), nil
+}
+
+// openNonceCookie checks the callback's nonce cookie against the state nonce and
+// returns the flow secrets the cookie binds. A cookie sealed for another sign-in,
+// provider or secret, or any value the server did not seal, is refused.
+func (s *Server) openNonceCookie(providerID, nonce, cookie string) (providers.FlowSecrets, error) {
+	secret, err := s.sealer.Open(cookie, nonceCookieAAD(providerID, nonce))
+	if err != nil || len(secret) != 32 || nonce == "" {
+		return providers.FlowSecrets{}, backstageerr.NotAllowed("Invalid nonce")
+	}
+	return s.flowSecrets(secret), nil
+}
+
+// flowSecrets derives the OIDC nonce and PKCE verifier of one sign-in from the secret
+// its nonce cookie holds.
+func (s *Server) flowSecrets(secret []byte) providers.FlowSecrets {
 	return providers.FlowSecrets{
-		Nonce:        base64.RawURLEncoding.EncodeToString(s.sealer.Derive("oidc-nonce", nonce)),
-		PKCEVerifier: base64.RawURLEncoding.EncodeToString(s.sealer.Derive("pkce-verifier", nonce)),
+		Nonce:        base64.RawURLEncoding.EncodeToString(s.sealer.Derive("oidc-nonce", string(secret))),
+		PKCEVerifier: base64.RawURLEncoding.EncodeToString(s.sealer.Derive("pkce-verifier", string(secret))),
 	}
 }
 
@@ -124,20 +151,21 @@ func (s *Server) oauthStart(p *oauthProvider) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		loc, nonce, cookieOrigin, err := s.start(c.Request, e, q)
+		loc, nonceCookie, cookieOrigin, err := s.start(c.Request, e, q)
 		if err != nil {
 			s.writeError(c, err)
 			return
 		}
 		h := c.Writer.Header()
-		e.jar.SetNonce(h, nonce, cookieOrigin, s.now())
+		e.jar.SetNonce(h, nonceCookie, cookieOrigin, s.now())
 		h.Set("Location", loc)
 		writeBody(c, http.StatusFound, "", nil)
 	}
 }
 
-// start validates the request and asks the provider for the authorization URL.
-func (s *Server) start(r *http.Request, e *oauthEnv, q url.Values) (location, nonce, cookieOrigin string, err error) {
+// start validates the request and asks the provider for the authorization URL; it
+// returns the nonce cookie value to set.
+func (s *Server) start(r *http.Request, e *oauthEnv, q url.Values) (location, nonceCookie, cookieOrigin string, err error) {
 	st := oauthstate.State{Flow: q.Get("flow")}
 	cookieOrigin = s.appOrigin
 	if raw := q.Get("origin"); raw != "" {
@@ -166,6 +194,10 @@ func (s *Server) start(r *http.Request, e *oauthEnv, q url.Values) (location, no
 		return "", "", "", err
 	}
 	st.Nonce = base64.StdEncoding.EncodeToString(raw[:])
+	nonceCookie, secrets, err := s.newNonceCookie(e.providerID, st.Nonce)
+	if err != nil {
+		return "", "", "", err
+	}
 
 	lists := [][]string{splitScope(q.Get("scope"))}
 	if e.scopes.Persist {
@@ -181,7 +213,7 @@ func (s *Server) start(r *http.Request, e *oauthEnv, q url.Values) (location, no
 		Scope:       scope,
 		State:       oauthstate.Encode(st),
 		CallbackURL: e.callbackURL,
-		Secrets:     s.flowSecrets(st.Nonce),
+		Secrets:     secrets,
 	})
 	if err != nil {
 		return "", "", "", err
@@ -189,7 +221,7 @@ func (s *Server) start(r *http.Request, e *oauthEnv, q url.Values) (location, no
 	if res.URL == "" {
 		return "", "", "", backstageerr.Plain("Auth provider returned no authorization URL")
 	}
-	return res.URL, st.Nonce, cookieOrigin, nil
+	return res.URL, nonceCookie, cookieOrigin, nil
 }
 
 // frameResult is what a completed (or failed) callback sends to the browser.
@@ -236,6 +268,9 @@ func (s *Server) oauthFrame(p *oauthProvider) gin.HandlerFunc {
 		}
 		h := c.Writer.Header()
 		now := s.now()
+		// The sign-in is done: a replay of this callback URL, even from this browser,
+		// finds no nonce cookie.
+		e.jar.ClearNonce(h, fr.target, now)
 		if fr.refresh != "" {
 			e.jar.SetRefresh(h, r, fr.refresh, e.maxAge, fr.target, now)
 		}
@@ -278,15 +313,16 @@ func (s *Server) frame(r *http.Request, e *oauthEnv, st oauthstate.State, decode
 	if !ok || cookieNonce == "" {
 		return fr, backstageerr.NotAllowed("Auth response is missing cookie nonce")
 	}
-	if subtle.ConstantTimeCompare([]byte(cookieNonce), []byte(st.Nonce)) != 1 {
-		return fr, backstageerr.NotAllowed("Invalid nonce")
+	secrets, err := s.openNonceCookie(e.providerID, st.Nonce, cookieNonce)
+	if err != nil {
+		return fr, err
 	}
 
 	ctx := r.Context()
 	res, err := e.provider.Authenticate(ctx, providers.CallbackRequest{
 		Params:      params,
 		CallbackURL: e.callbackURL,
-		Secrets:     s.flowSecrets(st.Nonce),
+		Secrets:     secrets,
 	})
 	if err != nil {
 		return fr, err

@@ -40,8 +40,9 @@ func TestStart(t *testing.T) {
 		t.Errorf("nonce %q is not base64 of 16 bytes", st.Nonce)
 	}
 	set, lines := setCookies(rec)
-	if got := set["spectrocloud-nonce"]; got != url.QueryEscape(st.Nonce) && got != strings.NewReplacer("+", "%2B", "/", "%2F", "=", "%3D").Replace(st.Nonce) {
-		t.Errorf("nonce cookie %q does not carry the state nonce %q", got, st.Nonce)
+	cookie := set["spectrocloud-nonce"]
+	if cookie == "" || strings.Contains(cookie, st.Nonce) || strings.Contains(cookie, url.QueryEscape(st.Nonce)) {
+		t.Errorf("nonce cookie %q must not carry the state nonce %q", cookie, st.Nonce)
 	}
 	var nonceLine string
 	for _, l := range lines {
@@ -67,13 +68,25 @@ func TestStart(t *testing.T) {
 	if len(sr.Secrets.PKCEVerifier) != 43 || len(sr.Secrets.Nonce) != 43 || sr.Secrets.Nonce == sr.Secrets.PKCEVerifier {
 		t.Errorf("secrets = %+v", sr.Secrets)
 	}
-	if sr.Secrets != h.srv.flowSecrets(st.Nonce) {
-		t.Errorf("secrets are not derived from the state nonce")
+	// The secrets come from the cookie, bound to the state nonce and the server secret.
+	got, err := h.srv.openNonceCookie(testProvider, st.Nonce, cookie)
+	if err != nil || got != sr.Secrets {
+		t.Errorf("secrets are not the ones the nonce cookie binds: %v", err)
 	}
-	// Another secret derives other values.
+	if _, err := h.srv.openNonceCookie(testProvider, "another-nonce", cookie); err == nil {
+		t.Error("the cookie opened for another state nonce")
+	}
+	if _, err := h.srv.openNonceCookie("oidc", st.Nonce, cookie); err == nil {
+		t.Error("the cookie opened for another provider")
+	}
 	other := newHarness(t, func(o *Options, _ *fakeProvider) { o.Config.Auth.SessionSecret = strings.Repeat("x", 40) })
-	if other.srv.flowSecrets(st.Nonce) == sr.Secrets {
-		t.Errorf("flow secrets do not depend on the server secret")
+	if _, err := other.srv.openNonceCookie(testProvider, st.Nonce, cookie); err == nil {
+		t.Error("the cookie opened with another server secret")
+	}
+	// Nothing in the authorize request (which the IdP and the callback URL expose)
+	// lets anyone rebuild them: they are not derived from the state nonce.
+	if sr.Secrets == h.srv.flowSecrets([]byte(st.Nonce)) {
+		t.Error("secrets derived from the state nonce")
 	}
 }
 
@@ -231,11 +244,13 @@ func TestFrameRefusesTamperedCallbacks(t *testing.T) {
 		status  int
 	}{
 		{"missing nonce cookie", oauthstate.Encode(good), "", "Auth response is missing cookie nonce", 200},
-		{"mismatched nonce", oauthstate.Encode(good), "n2", "Invalid nonce", 200},
+		{"cookie for another nonce", oauthstate.Encode(good), sealedNonce + "n2", "Invalid nonce", 200},
+		// A leaked callback URL: the attacker copies the state's nonce into the cookie.
+		{"state nonce as cookie", oauthstate.Encode(good), "n1", "Invalid nonce", 200},
 		{"nonce prefix", oauthstate.Encode(good), "n", "Invalid nonce", 200},
-		{"disallowed origin", with(func(s *oauthstate.State) { s.Origin = "https://attacker.example" }), "n1", "Origin 'https://attacker.example' is not allowed", 200},
-		{"open redirect", with(func(s *oauthstate.State) { s.Flow, s.RedirectURL = "redirect", "https://attacker.example/steal" }), "n1", "Redirect URL is not an allowed origin", 302},
-		{"javascript redirect", with(func(s *oauthstate.State) { s.Flow, s.RedirectURL = "redirect", "javascript:alert(1)" }), "n1", "", 302},
+		{"disallowed origin", with(func(s *oauthstate.State) { s.Origin = "https://attacker.example" }), sealedNonce + "n1", "Origin 'https://attacker.example' is not allowed", 200},
+		{"open redirect", with(func(s *oauthstate.State) { s.Flow, s.RedirectURL = "redirect", "https://attacker.example/steal" }), sealedNonce + "n1", "Redirect URL is not an allowed origin", 302},
+		{"javascript redirect", with(func(s *oauthstate.State) { s.Flow, s.RedirectURL = "redirect", "javascript:alert(1)" }), sealedNonce + "n1", "", 302},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -592,4 +607,35 @@ func TestGuest(t *testing.T) {
 	checkError(t, h.do(req{target: "/api/auth/guest/start?env=development"}), 501, "NotImplementedError", "Not implemented")
 	checkError(t, h.do(req{target: "/api/auth/guest/handler/frame"}), 501, "NotImplementedError", "Not implemented")
 	checkError(t, h.do(req{method: "POST", target: "/api/auth/guest/logout", headers: xrw}), 404, "NotFoundError", "Unknown auth provider 'guest'")
+}
+
+// A callback URL works once: the successful callback deletes the nonce cookie, so the
+// same URL replayed (with the cookie the browser now holds, i.e. none, or with the old
+// cookie copied from elsewhere together with a code the IdP already redeemed) cannot
+// sign anyone in again; and a leaked URL cannot be redeemed from another browser (the
+// "state nonce as cookie" case of TestFrameRefusesTamperedCallbacks).
+func TestCallbackDeletesNonceCookie(t *testing.T) {
+	h := newHarness(t)
+	_, frame := h.signIn(t, "env=development&origin="+url.QueryEscape(testAppOrigin))
+	if frame.Code != http.StatusOK {
+		t.Fatalf("frame: %d", frame.Code)
+	}
+	_, lines := setCookies(frame)
+	deleted := false
+	for _, l := range lines {
+		if strings.HasPrefix(l, "spectrocloud-nonce=;") && strings.Contains(l, "Path=/api/auth/spectrocloud/handler") &&
+			(strings.Contains(l, "Max-Age=0") || strings.Contains(l, "Expires=Thu, 01 Jan 1970")) {
+			deleted = true
+		}
+	}
+	if !deleted {
+		t.Errorf("the nonce cookie is not deleted after a successful callback: %q", lines)
+	}
+	// A failed callback leaves it (the user may retry the same sign-in).
+	st := oauthstate.State{Nonce: "n1", Env: "development", Origin: testAppOrigin}
+	rec := h.do(req{target: "/api/auth/spectrocloud/handler/frame?code=bad&state=" + oauthstate.Encode(st),
+		cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}})
+	if _, lines := setCookies(rec); len(lines) != 0 {
+		t.Errorf("cookies changed by a failed callback: %q", lines)
+	}
 }

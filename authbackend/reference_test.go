@@ -168,17 +168,17 @@ func TestReferenceFrameErrors(t *testing.T) {
 			errName: "NotAllowedError", message: "Auth response is missing cookie nonce"},
 		{name: "nonce mismatch", r: req{target: sf + "?code=abc&state=" + stateFor("tampered"), cookies: map[string]string{"spectrocloud-nonce": "go9shfmGxQXK7WY1qvjjXg%3D%3D"}},
 			errName: "NotAllowedError", message: "Invalid nonce"},
-		{name: "missing code", r: req{target: sf + "?state=" + stateFor("n1"), cookies: map[string]string{"spectrocloud-nonce": "n1"}},
+		{name: "missing code", r: req{target: sf + "?state=" + stateFor("n1"), cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}},
 			errName: "Error", message: "No code received from SpectroCloud", wantCalled: true},
-		{name: "idp error param", r: req{target: sf + "?error=access_denied&state=" + stateFor("n1"), cookies: map[string]string{"spectrocloud-nonce": "n1"}},
+		{name: "idp error param", r: req{target: sf + "?error=access_denied&state=" + stateFor("n1"), cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}},
 			errName: "Error", message: "No code received from SpectroCloud", wantCalled: true},
-		{name: "user not in catalog", r: req{target: sf + "?code=good-code&state=" + stateFor("n1"), cookies: map[string]string{"spectrocloud-nonce": "n1"}},
+		{name: "user not in catalog", r: req{target: sf + "?code=good-code&state=" + stateFor("n1"), cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}},
 			resolver: true, errName: "Error", wantCalled: true,
 			message: "Failed to sign-in, unable to resolve user identity. Please verify that your catalog contains the expected User entities that would match your configured sign-in resolver."},
 		{name: "disallowed state origin", r: req{target: sf + "?code=good-code&state=" +
-			oauthstate.Encode(oauthstate.State{Nonce: "n1", Env: "development", Origin: "https://evil.example"}), cookies: map[string]string{"spectrocloud-nonce": "n1"}},
+			oauthstate.Encode(oauthstate.State{Nonce: "n1", Env: "development", Origin: "https://evil.example"}), cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}},
 			errName: "NotAllowedError", message: "Origin 'https://evil.example' is not allowed"},
-		{name: "state env given in query but state invalid", r: req{target: sf + "?env=development&code=good-code&state=zz", cookies: map[string]string{"spectrocloud-nonce": "n1"}},
+		{name: "state env given in query but state invalid", r: req{target: sf + "?env=development&code=good-code&state=zz", cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}},
 			errName: "NotAllowedError", message: "OAuth state is invalid, missing env"},
 	}
 	for _, tc := range cases {

@@ -105,6 +105,13 @@ func (j *Jar) SetNonce(h http.Header, nonce string, appOrigin string, now time.T
 	h.Add("Set-Cookie", serialize(j.nonceName, nonce, NonceMaxAge, o, now))
 }
 
+// ClearNonce deletes <p>-nonce (at <path>/handler, where SetNonce put it).
+func (j *Jar) ClearNonce(h http.Header, appOrigin string, now time.Time) {
+	o := j.options(appOrigin)
+	o.path = j.path + "/handler"
+	h.Add("Set-Cookie", serialize(j.nonceName, "", 0, o, now))
+}
+
 // Nonce returns the nonce cookie (chunk-aware, like every Backstage cookie read).
 func (j *Jar) Nonce(r *http.Request) (string, bool) { return readChunked(parseRequest(r), j.nonceName) }
 

@@ -35,6 +35,9 @@ type EmailOptions struct {
 	// DangerouslyAllowSignInWithoutUserInCatalog signs in as user:default/<value>
 	// (owning only itself) when no catalog user matches.
 	DangerouslyAllowSignInWithoutUserInCatalog bool
+	// MatchWithoutPlusTag (emailMatchingUserEntityProfileEmail only; ours) retries a
+	// failed lookup with plus-addressing removed, as Backstage always does.
+	MatchWithoutPlusTag bool
 }
 
 // AnnotationOptions configure emailMatchingUserEntityAnnotation.
@@ -91,9 +94,12 @@ func (o EmailOptions) fallback(name string) *EntityRef {
 }
 
 // EmailMatchingUserEntityProfileEmail finds the User whose spec.profile.email equals
-// the sign-in email; on NotFound it retries with plus-addressing stripped
-// (alice+dev@x -> alice@x), and only that second lookup has the dangerous fallback
-// user:default/<email without +tag>, as in Backstage.
+// the sign-in email, exactly. Backstage retries without plus-addressing
+// (alice+dev@x -> alice@x), which lets a different account alice+mallory@x sign in as
+// alice wherever users or admins can choose addresses; here that retry happens only
+// with MatchWithoutPlusTag, and then, as in Backstage, only the retry has the dangerous
+// fallback user:default/<email without +tag>. Without it the fallback is
+// user:default/<email>.
 func EmailMatchingUserEntityProfileEmail(cat Catalog, opts EmailOptions) Resolver {
 	return ResolverFunc(func(ctx context.Context, info SignInInfo) (Identity, error) {
 		email := info.Email
@@ -104,6 +110,10 @@ func EmailMatchingUserEntityProfileEmail(cat Catalog, opts EmailOptions) Resolve
 			return Identity{}, err
 		}
 		q := CatalogUserQuery{Filter: map[string]string{"spec.profile.email": email}}
+		if !opts.MatchWithoutPlusTag {
+			id, err := SignInWithCatalogUser(ctx, cat, q, opts.fallback(email))
+			return id, tried(err, q.describe())
+		}
 		id, err := SignInWithCatalogUser(ctx, cat, q, nil)
 		if err == nil || !backstageerr.IsNotFound(err) {
 			return id, err

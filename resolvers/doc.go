@@ -21,7 +21,12 @@
 //   - when every resolver answers NotFound, the error keeps Backstage's exact sentence
 //     and appends " Tried: <resolver> with <lookup>; ..." so the user and the operator
 //     can see which values were searched for;
-//   - an empty allowedDomains list is a config problem rather than a silent lock-out.
+//   - an empty allowedDomains list is a config problem rather than a silent lock-out;
+//   - emailMatchingUserEntityProfileEmail matches the email exactly; Backstage's retry
+//     without plus-addressing (alice+x@ -> alice@), which merges different accounts,
+//     happens only with our option matchEmailWithoutPlusTag: true;
+//   - unknown option keys are errors (zod strips them): a misspelled allowedDomain
+//     must not switch the domain check off.
 //
 // The catalogs live in subpackages: localcatalog (catalog.locations files) and
 // remotecatalog (a running Backstage catalog's REST API). This package never signs

@@ -227,10 +227,16 @@ func (o emailOptions) email() EmailOptions {
 
 func (o *emailOptions) Validate(config.Section) config.Problems { return nil }
 
-type profileEmailOptions struct{ emailOptions }
+type profileEmailOptions struct {
+	emailOptions
+	// MatchWithoutPlusTag is our option: Backstage always retries without the +tag.
+	MatchWithoutPlusTag Flag `config:"matchEmailWithoutPlusTag"`
+}
 
 func (o *profileEmailOptions) Build(cat Catalog) Resolver {
-	return EmailMatchingUserEntityProfileEmail(cat, o.email())
+	eo := o.email()
+	eo.MatchWithoutPlusTag = bool(o.MatchWithoutPlusTag)
+	return EmailMatchingUserEntityProfileEmail(cat, eo)
 }
 
 type localPartOptions struct{ emailOptions }

@@ -33,6 +33,10 @@ func TestFromConfigProblems(t *testing.T) {
 		}}, wantOK: true, problems: []string{"signIn.resolvers[0].resolver: Sign-in resolver 'preferredUsernameMatchingUserEntityName' is not available"}},
 		{name: "missing resolver key", signIn: map[string]any{"resolvers": []any{map[string]any{"allowedDomains": []any{"x"}}}}, wantOK: true,
 			problems: []string{"signIn.resolvers[0].resolver: missing required config value"}},
+		{name: "plus option only for the profile email resolver", signIn: map[string]any{"resolvers": []any{
+			map[string]any{"resolver": profile, "matchEmailWithoutPlusTag": true},
+			map[string]any{"resolver": localPart, "matchEmailWithoutPlusTag": true},
+		}}, wantOK: true, problems: []string{"signIn.resolvers[1].matchEmailWithoutPlusTag: unknown key"}},
 		{name: "allowedDomains not a list", signIn: map[string]any{"resolvers": []any{
 			map[string]any{"resolver": localPart, "allowedDomains": "example.com"},
 		}}, wantOK: true, problems: []string{"signIn.resolvers[0].allowedDomains: Invalid sign-in resolver options, allowedDomains must be a list of strings, got a string"}},

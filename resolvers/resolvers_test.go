@@ -237,10 +237,15 @@ func TestResolvers(t *testing.T) {
 	}{
 		{name: "exact email", entries: []entry{{"resolver": profile}}, email: "alice@example.com", wantUser: "user:default/alice", wantEnt: aliceEnt},
 		{name: "email case-insensitive", entries: []entry{{"resolver": profile}}, email: "CAROL@example.COM", wantUser: "user:default/carol"},
-		{name: "plus addressing retried", entries: []entry{{"resolver": profile}}, email: "alice+dev@example.com", wantUser: "user:default/alice", wantEnt: aliceEnt},
+		// Another account's plus address is not alice (Backstage would sign it in as alice).
+		{name: "plus address is another identity", entries: []entry{{"resolver": profile}}, email: "alice+mallory@example.com",
+			wantErr: "Error", wantMsg: resolvers.MsgUnresolvedIdentity + " Tried: emailMatchingUserEntityProfileEmail with spec.profile.email=alice+mallory@example.com."},
+		{name: "plus address with allowedDomains", entries: []entry{{"resolver": profile, "allowedDomains": []any{"example.com"}}}, email: "alice+mallory@example.com",
+			wantErr: "Error", wantMsg: resolvers.MsgUnresolvedIdentity + " Tried: emailMatchingUserEntityProfileEmail with spec.profile.email=alice+mallory@example.com."},
+		{name: "plus addressing retried when asked", entries: []entry{{"resolver": profile, "matchEmailWithoutPlusTag": true}}, email: "alice+dev@example.com", wantUser: "user:default/alice", wantEnt: aliceEnt},
 		{name: "no match", entries: []entry{{"resolver": profile}, {"resolver": localPart}}, email: "bob@example.com",
 			wantErr: "Error", wantMsg: resolvers.MsgUnresolvedIdentity + " Tried: emailMatchingUserEntityProfileEmail with spec.profile.email=bob@example.com; emailLocalPartMatchingUserEntityName with user:default/bob."},
-		{name: "no match after plus retry", entries: []entry{{"resolver": profile}}, email: "bob+x@example.com",
+		{name: "no match after plus retry", entries: []entry{{"resolver": profile, "matchEmailWithoutPlusTag": true}}, email: "bob+x@example.com",
 			wantErr: "Error", wantMsg: resolvers.MsgUnresolvedIdentity + " Tried: emailMatchingUserEntityProfileEmail with spec.profile.email=bob+x@example.com, then spec.profile.email=bob@example.com."},
 		{name: "multiple matches", entries: []entry{{"resolver": profile}, {"resolver": localPart}}, email: "dup@example.com",
 			wantErr: "ConflictError", wantMsg: "User lookup resulted in multiple matches"},
@@ -259,7 +264,8 @@ func TestResolvers(t *testing.T) {
 		{name: "profile email allowedDomains allows listed", entries: []entry{{"resolver": profile, "allowedDomains": []any{"evil.test", "example.com"}}}, email: "eve@evil.test", wantUser: "user:default/eve"},
 		{name: "fallback local part", entries: []entry{{"resolver": localPart, "dangerouslyAllowSignInWithoutUserInCatalog": true}}, email: "Bob@example.com", wantUser: "user:default/bob"},
 		{name: "fallback profile email", entries: []entry{{"resolver": profile, "dangerouslyAllowSignInWithoutUserInCatalog": true}}, email: "bob@example.com", wantUser: "user:default/bob@example.com"},
-		{name: "fallback profile email strips plus", entries: []entry{{"resolver": profile, "dangerouslyAllowSignInWithoutUserInCatalog": true}}, email: "bob+x@example.com", wantUser: "user:default/bob@example.com"},
+		{name: "fallback profile email keeps plus", entries: []entry{{"resolver": profile, "dangerouslyAllowSignInWithoutUserInCatalog": true}}, email: "bob+x@example.com", wantUser: "user:default/bob+x@example.com"},
+		{name: "fallback profile email strips plus when asked", entries: []entry{{"resolver": profile, "dangerouslyAllowSignInWithoutUserInCatalog": true, "matchEmailWithoutPlusTag": true}}, email: "bob+x@example.com", wantUser: "user:default/bob@example.com"},
 		{name: "fallback annotation", entries: []entry{{"resolver": annot, "dangerouslyAllowSignInWithoutUserInCatalog": "true"}}, email: "bob@example.com", wantUser: "user:default/bob@example.com"},
 		{name: "fallback not used for other errors", entries: []entry{{"resolver": profile, "dangerouslyAllowSignInWithoutUserInCatalog": true}}, email: "dup@example.com",
 			wantErr: "ConflictError", wantMsg: "User lookup resulted in multiple matches"},
@@ -354,7 +360,12 @@ func TestUnresolvedIsErrUnresolvedIdentity(t *testing.T) {
 
 func TestProfileEmailQueries(t *testing.T) {
 	fake := newFake()
-	r := chain(t, fake, entry{"resolver": profile})
+	_, _ = chain(t, fake, entry{"resolver": profile}).Resolve(context.Background(), resolvers.SignInInfo{Email: "bob+x@example.com"})
+	if len(fake.finds) != 1 || fake.finds[0]["spec.profile.email"] != "bob+x@example.com" {
+		t.Fatalf("exact matching looked up %v", fake.finds)
+	}
+	fake = newFake()
+	r := chain(t, fake, entry{"resolver": profile, "matchEmailWithoutPlusTag": true})
 	_, _ = r.Resolve(context.Background(), resolvers.SignInInfo{Email: "bob+x@example.com"})
 	want := []map[string]string{
 		{"spec.profile.email": "bob+x@example.com", "kind": "user"},

@@ -39,22 +39,39 @@ type errorBody struct {
 // publicError returns the Backstage error a client may see for err: the outermost
 // *backstageerr.Error in its chain, or, for any other error, a plain Error "An
 // internal error occurred logId=<id>" after logging the real error under that id.
-// Internals (database, network, bugs) therefore never reach a response.
+// A Backstage error with a Detail (internal addresses, upstream answers) is shown with
+// its Message and a logId, and the Detail is logged under that id. Internals
+// (database, network, bugs) therefore never reach a response.
 func (s *Server) publicError(r *http.Request, err error) *backstageerr.Error {
 	if be, ok := backstageerr.As(err); ok {
-		return be
+		if be.Detail == "" {
+			return be
+		}
+		logID := s.logID()
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "request failed",
+			slog.String("logId", logID),
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("error", be.Name+": "+be.Message),
+			slog.String("detail", be.Detail))
+		return &backstageerr.Error{Name: be.Name, Message: be.Message + " logId=" + logID, Cause: be.Cause}
 	}
-	var b [10]byte
-	if _, rerr := io.ReadFull(s.rand, b[:]); rerr != nil {
-		copy(b[:], "0000000000")
-	}
-	logID := hex.EncodeToString(b[:])
+	logID := s.logID()
 	s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 		slog.String("logId", logID),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.String("error", err.Error()))
 	return backstageerr.Plain("An internal error occurred logId=%s", logID)
+}
+
+// logID is a random id that ties a response to the log record with the details.
+func (s *Server) logID() string {
+	var b [10]byte
+	if _, rerr := io.ReadFull(s.rand, b[:]); rerr != nil {
+		copy(b[:], "0000000000")
+	}
+	return hex.EncodeToString(b[:])
 }
 
 // serializeError renders a public error (and its causes) as serializeError does.

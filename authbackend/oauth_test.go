@@ -1,6 +1,7 @@
 package authbackend
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/cookies"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/oauthstate"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
@@ -637,5 +639,37 @@ func TestCallbackDeletesNonceCookie(t *testing.T) {
 		cookies: map[string]string{"spectrocloud-nonce": sealedNonce + "n1"}})
 	if _, lines := setCookies(rec); len(lines) != 0 {
 		t.Errorf("cookies changed by a failed callback: %q", lines)
+	}
+}
+
+// An error with internal detail (a remote catalog's address and dial error) reaches the
+// user as its generic message with a logId; the log has the detail under that id.
+func TestErrorDetailIsLoggedNotShown(t *testing.T) {
+	catalogDown := &backstageerr.Error{Name: backstageerr.NameServiceUnavailable,
+		Message: "Catalog lookup failed: the catalog could not be reached",
+		Detail:  "Catalog lookup at http://10.9.8.7:7007/api/catalog/entities failed: dial tcp 10.9.8.7:7007: connection refused"}
+	h := newHarness(t, func(o *Options, _ *fakeProvider) {
+		devEnv(o).Resolver = resolverFunc(func(context.Context, resolvers.SignInInfo) (resolvers.Identity, error) {
+			return resolvers.Identity{}, catalogDown
+		})
+	})
+	_, frame := h.signIn(t, "env=development")
+	page := parseFramePage(t, frame)
+	m := regexp.MustCompile(`"message":"Catalog lookup failed: the catalog could not be reached logId=([0-9a-f]{20})"`).FindStringSubmatch(page.raw)
+	if m == nil || strings.Contains(frame.Body.String(), "10.9.8.7") {
+		t.Fatalf("frame message = %s", page.raw)
+	}
+	if !strings.Contains(h.logs.String(), "logId="+m[1]) || !strings.Contains(h.logs.String(), "dial tcp 10.9.8.7:7007") {
+		t.Errorf("the detail is not logged under the logId: %s", h.logs.String())
+	}
+	// Refresh: wrapped as Backstage wraps, still without the detail.
+	h2 := newHarness(t)
+	set, _ := h2.signIn(t, "env=development")
+	h2.prov.refreshErr = catalogDown
+	rec := h2.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw,
+		cookies: map[string]string{"spectrocloud-refresh-token": set["spectrocloud-refresh-token"]}})
+	e := checkError(t, rec, 401, "AuthenticationError", anyMessage)
+	if !strings.HasPrefix(e.Error.Message, "Refresh failed; caused by ServiceUnavailableError: Catalog lookup failed: the catalog could not be reached logId=") || strings.Contains(rec.Body.String(), "10.9.8.7") {
+		t.Errorf("refresh message = %q", e.Error.Message)
 	}
 }

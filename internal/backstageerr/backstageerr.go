@@ -25,6 +25,9 @@ type Error struct {
 	Name    string
 	Message string
 	Cause   error
+	// Detail is for the operator's log only (internal addresses, upstream answers): the
+	// HTTP layer logs it under a logId and shows the user Message with that logId.
+	Detail string
 }
 
 func (e *Error) Error() string { return e.Message }

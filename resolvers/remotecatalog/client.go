@@ -225,7 +225,7 @@ func (c *Catalog) lookup(ctx context.Context, pathAndQuery string, single bool) 
 	}
 	select {
 	case <-ctx.Done():
-		return cached{}, c.failure(pathAndQuery, ctx.Err(), "the sign-in request was cancelled while waiting for the catalog")
+		return cached{}, c.failure(pathAndQuery, ctx.Err(), "the sign-in request was cancelled while waiting for the catalog", "cancelled")
 	case r := <-ch:
 		if r.Err != nil {
 			return cached{}, r.Err
@@ -234,9 +234,12 @@ func (c *Catalog) lookup(ctx context.Context, pathAndQuery string, single bool) 
 	}
 }
 
-func (c *Catalog) failure(pathAndQuery string, cause error, format string, args ...any) error {
-	msg := fmt.Sprintf("Catalog lookup at %s failed: ", c.base+strings.SplitN(pathAndQuery, "?", 2)[0]) + fmt.Sprintf(format, args...)
-	return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable, Message: msg, Cause: cause}
+// failure is a ServiceUnavailableError whose message says what kind of failure it was
+// and nothing more: no catalog URL, no dial error, no upstream body. Those are in the
+// Detail, which the HTTP layer logs under a logId that the user sees.
+func (c *Catalog) failure(pathAndQuery string, cause error, public, detailFormat string, args ...any) error {
+	detail := fmt.Sprintf("Catalog lookup at %s failed: ", c.base+strings.SplitN(pathAndQuery, "?", 2)[0]) + fmt.Sprintf(detailFormat, args...)
+	return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable, Message: "Catalog lookup failed: " + public, Cause: cause, Detail: detail}
 }
 
 func (c *Catalog) fetch(ctx context.Context, pathAndQuery string, single bool) (cached, error) {
@@ -244,13 +247,13 @@ func (c *Catalog) fetch(ctx context.Context, pathAndQuery string, single bool) (
 	if token == "" && c.opts.Tokens != nil {
 		t, err := c.opts.Tokens.PluginToken(ctx, "catalog")
 		if err != nil {
-			return cached{}, c.failure(pathAndQuery, err, "could not obtain a plugin token for the catalog: %v", err)
+			return cached{}, c.failure(pathAndQuery, err, "the auth backend could not obtain credentials for the catalog", "could not obtain a plugin token for the catalog: %v", err)
 		}
 		token = t
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+pathAndQuery, nil)
 	if err != nil {
-		return cached{}, c.failure(pathAndQuery, err, "invalid request URL: %v", err)
+		return cached{}, c.failure(pathAndQuery, err, "the request could not be built", "invalid request URL: %v", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if token != "" {
@@ -261,36 +264,36 @@ func (c *Catalog) fetch(ctx context.Context, pathAndQuery string, single bool) (
 	if err != nil {
 		var ne net.Error
 		if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-			return cached{}, c.failure(pathAndQuery, err, "the catalog did not answer within %s", c.timeout)
+			return cached{}, c.failure(pathAndQuery, err, fmt.Sprintf("the catalog did not answer within %s", c.timeout), "timeout: %v", err)
 		}
-		return cached{}, c.failure(pathAndQuery, err, "could not reach the catalog: %v", sanitize(err.Error()))
+		return cached{}, c.failure(pathAndQuery, err, "the catalog could not be reached", "could not reach the catalog: %v", sanitize(err.Error()))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodySize+1))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return cached{}, c.failure(pathAndQuery, err, "the catalog did not answer within %s", c.timeout)
+			return cached{}, c.failure(pathAndQuery, err, fmt.Sprintf("the catalog did not answer within %s", c.timeout), "timeout reading the answer: %v", err)
 		}
-		return cached{}, c.failure(pathAndQuery, err, "reading the answer failed: %v", sanitize(err.Error()))
+		return cached{}, c.failure(pathAndQuery, err, "reading the catalog's answer failed", "reading the answer failed: %v", sanitize(err.Error()))
 	}
 	c.logger.Debug("catalog lookup", "url", c.base+pathAndQuery, "status", resp.StatusCode, "duration", c.now().Sub(start))
 	if len(body) > maxBodySize {
-		return cached{}, c.failure(pathAndQuery, nil, "the answer is larger than %d bytes", maxBodySize)
+		return cached{}, c.failure(pathAndQuery, nil, "the catalog's answer is too large", "the answer is larger than %d bytes", maxBodySize)
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotFound && single:
 		return cached{notFound: true}, nil
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return cached{}, c.failure(pathAndQuery, nil,
+		return cached{}, c.failure(pathAndQuery, nil, "the catalog rejected the auth backend's credentials ("+resp.Status+")",
 			"the catalog rejected our credentials (%s%s); check authbackend.catalog.token or that the catalog trusts this auth backend's plugin tokens",
 			resp.Status, errorDetail(body))
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return cached{}, c.failure(pathAndQuery, nil, "the catalog answered %s%s", resp.Status, errorDetail(body))
+		return cached{}, c.failure(pathAndQuery, nil, "the catalog answered "+resp.Status, "the catalog answered %s%s", resp.Status, errorDetail(body))
 	}
 	if single {
 		var e resolvers.Entity
 		if err := json.Unmarshal(body, &e); err != nil || e.Kind == "" || e.Metadata.Name == "" {
-			return cached{}, c.failure(pathAndQuery, err, "the catalog answered with something that is not an entity: %s", snippet(body))
+			return cached{}, c.failure(pathAndQuery, err, "the catalog's answer is not valid", "the catalog answered with something that is not an entity: %s", snippet(body))
 		}
 		return cached{entities: []resolvers.Entity{e}}, nil
 	}
@@ -301,13 +304,13 @@ func (c *Catalog) fetch(ctx context.Context, pathAndQuery string, single bool) (
 			Items *[]resolvers.Entity `json:"items"`
 		}
 		if err2 := json.Unmarshal(body, &wrapped); err2 != nil || wrapped.Items == nil {
-			return cached{}, c.failure(pathAndQuery, err, "the catalog answered with something that is not a list of entities: %s", snippet(body))
+			return cached{}, c.failure(pathAndQuery, err, "the catalog's answer is not valid", "the catalog answered with something that is not a list of entities: %s", snippet(body))
 		}
 		list = *wrapped.Items
 	}
 	for i, e := range list {
 		if e.Kind == "" || e.Metadata.Name == "" {
-			return cached{}, c.failure(pathAndQuery, nil, "entity %d of the catalog's answer has no kind or metadata.name", i)
+			return cached{}, c.failure(pathAndQuery, nil, "the catalog's answer is not valid", "entity %d of the catalog's answer has no kind or metadata.name", i)
 		}
 	}
 	return cached{entities: list, notFound: len(list) == 0}, nil

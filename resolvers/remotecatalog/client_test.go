@@ -87,7 +87,8 @@ func TestLookups(t *testing.T) {
 		wantUser  string
 		wantEnt   []string
 		wantErr   string
-		wantMsg   []string // substrings
+		wantMsg   []string // substrings of the detail (the log)
+		public    string   // the user's message
 		wantQuery string
 	}{
 		{name: "user found", handler: answer(200, "["+aliceJSON+"]"), wantUser: "user:default/alice",
@@ -100,13 +101,16 @@ func TestLookups(t *testing.T) {
 		{name: "by name 404", byRef: true, handler: answer(404, `{"error":{"name":"NotFoundError","message":"No entity named 'user:default/alice' found"}}`),
 			wantErr: "NotFoundError", wantMsg: []string{"User not found"}},
 		{name: "catalog 500", handler: answer(500, `{"error":{"name":"Error","message":"database is locked"}}`), wantErr: "ServiceUnavailableError",
-			wantMsg: []string{"Catalog lookup at http://127.0.0.1:", "/api/catalog/entities failed: the catalog answered 500 Internal Server Error: Error: database is locked"}},
+			wantMsg: []string{"Catalog lookup at http://127.0.0.1:", "/api/catalog/entities failed: the catalog answered 500 Internal Server Error: Error: database is locked"},
+			public:  "Catalog lookup failed: the catalog answered 500 Internal Server Error"},
 		{name: "401", handler: answer(401, missingCred), wantErr: "ServiceUnavailableError",
-			wantMsg: []string{"the catalog rejected our credentials (401 Unauthorized: AuthenticationError: Missing credentials)"}},
+			wantMsg: []string{"the catalog rejected our credentials (401 Unauthorized: AuthenticationError: Missing credentials)"},
+			public:  "Catalog lookup failed: the catalog rejected the auth backend's credentials (401 Unauthorized)"},
 		{name: "403", handler: answer(403, "nope"), wantErr: "ServiceUnavailableError", wantMsg: []string{"rejected our credentials (403 Forbidden: \"nope\")"}},
 		{name: "malformed JSON", handler: answer(200, "<html>\x00\x1b[31m"+strings.Repeat("x", 5000)), wantErr: "ServiceUnavailableError",
 			wantMsg: []string{"answered with something that is not a list of entities: \"<html>  [31mxxx", "…\""}},
-		{name: "by name garbage", byRef: true, handler: answer(200, `{"hello":1}`), wantErr: "ServiceUnavailableError", wantMsg: []string{"not an entity"}},
+		{name: "by name garbage", byRef: true, handler: answer(200, `{"hello":1}`), wantErr: "ServiceUnavailableError", wantMsg: []string{"not an entity"},
+			public: "Catalog lookup failed: the catalog's answer is not valid"},
 		{name: "entity without name", handler: answer(200, `[{"kind":"User","metadata":{}}]`), wantErr: "ServiceUnavailableError", wantMsg: []string{"entity 0 of the catalog's answer has no kind or metadata.name"}},
 	}
 	for _, tt := range tests {
@@ -122,13 +126,25 @@ func TestLookups(t *testing.T) {
 				if backstageerr.NameOf(err) != tt.wantErr {
 					t.Fatalf("err = %s %v, want %s", backstageerr.NameOf(err), err, tt.wantErr)
 				}
-				for _, m := range tt.wantMsg {
-					if !strings.Contains(err.Error(), m) {
-						t.Fatalf("message %q does not contain %q", err.Error(), m)
+				be, _ := backstageerr.As(err)
+				msg := err.Error()
+				if be.Detail != "" {
+					msg = be.Detail
+					// The user's message names no address and no upstream answer.
+					if strings.Contains(be.Message, "127.0.0.1") || strings.Contains(be.Message, "database is locked") || strings.Contains(be.Message, "Missing credentials") {
+						t.Fatalf("user message leaks internals: %q", be.Message)
 					}
 				}
-				if len(err.Error()) > 600 {
-					t.Fatalf("message too long (%d): the upstream body must be truncated", len(err.Error()))
+				if tt.public != "" && be.Message != tt.public {
+					t.Fatalf("user message %q, want %q", be.Message, tt.public)
+				}
+				for _, m := range tt.wantMsg {
+					if !strings.Contains(msg, m) {
+						t.Fatalf("detail %q does not contain %q", msg, m)
+					}
+				}
+				if len(msg) > 600 {
+					t.Fatalf("detail too long (%d): the upstream body must be truncated", len(msg))
 				}
 				return
 			}
@@ -219,8 +235,14 @@ func TestUnreachable(t *testing.T) {
 	s.Close()
 	c := newClient(t, s, nil)
 	_, err := c.FindUsers(context.Background(), map[string]string{"spec.profile.email": "alice@example.com"})
-	if backstageerr.NameOf(err) != backstageerr.NameServiceUnavailable || !strings.Contains(err.Error(), "could not reach the catalog") || !strings.Contains(err.Error(), s.URL+"/api/catalog/entities") {
-		t.Fatalf("err = %v", err)
+	be, _ := backstageerr.As(err)
+	if backstageerr.NameOf(err) != backstageerr.NameServiceUnavailable || be.Message != "Catalog lookup failed: the catalog could not be reached" ||
+		!strings.Contains(be.Detail, "could not reach the catalog") || !strings.Contains(be.Detail, s.URL+"/api/catalog/entities") {
+		t.Fatalf("err = %v (detail %q)", err, be.Detail)
+	}
+	// The user's message names neither the catalog's address nor the dial error.
+	if strings.Contains(be.Message, "127.0.0.1") || strings.Contains(be.Message, "refused") {
+		t.Fatalf("user message leaks internals: %q", be.Message)
 	}
 }
 
@@ -228,8 +250,9 @@ func TestTokenError(t *testing.T) {
 	s := newServer(t, answer(200, "[]"))
 	c := newClient(t, s, func(o *Options) { o.Tokens = &tokens{err: errors.New("no signing key")} })
 	_, err := c.FindUsers(context.Background(), map[string]string{"spec.profile.email": "alice@example.com"})
-	if !strings.Contains(err.Error(), "could not obtain a plugin token for the catalog: no signing key") || s.hits.Load() != 0 {
-		t.Fatalf("err = %v hits = %d", err, s.hits.Load())
+	be, _ := backstageerr.As(err)
+	if !strings.Contains(be.Detail, "could not obtain a plugin token for the catalog: no signing key") || s.hits.Load() != 0 {
+		t.Fatalf("err = %v detail %q hits = %d", err, be.Detail, s.hits.Load())
 	}
 }
 

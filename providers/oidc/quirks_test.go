@@ -37,7 +37,7 @@ func editDiscovery(t *testing.T, idp *mockpalette.Server, edit func(map[string]a
 	return ts.URL + idp.IssuerPath()
 }
 
-func newOIDC(t *testing.T, m map[string]any) *oidc.Provider {
+func newOIDC(t testing.TB, m map[string]any) *oidc.Provider {
 	t.Helper()
 	r := config.FromMap(m)
 	cfg := oidc.ParseConfig(r)

@@ -36,6 +36,11 @@ func (p *Provider) tokenCtx(ctx context.Context) (context.Context, *tokenCall) {
 	call := &tokenCall{}
 	c := *p.client
 	c.Transport = &tokenCallTransport{base: transportOf(p.client), call: call}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= c.Timeout {
+		// The context bounds the call already. A client Timeout would make net/http
+		// treat the wrapper as a legacy transport: a timer goroutine per request.
+		c.Timeout = 0
+	}
 	return context.WithValue(ctx, oauth2.HTTPClient, &c), call
 }
 

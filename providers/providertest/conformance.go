@@ -82,7 +82,7 @@ const offlineScope = DefaultScope + " offline_access"
 
 // Flow drives sign-ins against a provider and a mock IdP.
 type Flow struct {
-	T        *testing.T
+	T        testing.TB
 	IdP      *mockpalette.Server
 	Provider providers.Provider
 	// Scope is requested at Start ("": DefaultScope).

@@ -64,36 +64,36 @@ func newFaultyIdP(t *testing.T) *faultyIdP {
 			"grant_types_supported": []string{"authorization_code", "refresh_token"}, "id_token_signing_alg_values_supported": []string{"RS256"},
 		})
 	})
-	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		h := f.token
-		f.mu.Unlock()
-		if h != nil {
-			h(w, r)
-			return
-		}
+	mux.HandleFunc("POST /token", f.replaceable(func() http.HandlerFunc { return f.token }, func(w http.ResponseWriter, r *http.Request) {
 		writeTestJSON(w, http.StatusOK, map[string]any{
 			"access_token": "at-1", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "rt-1", "id_token": f.idToken(),
 		})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		h := f.jwks
-		f.mu.Unlock()
-		if h != nil {
-			h(w, r)
-			return
-		}
+	}))
+	mux.HandleFunc("GET /keys", f.replaceable(func() http.HandlerFunc { return f.jwks }, func(w http.ResponseWriter, r *http.Request) {
 		pub := testKeys()[0].PublicKey
 		writeTestJSON(w, http.StatusOK, map[string]any{"keys": []any{map[string]any{
 			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "k1",
 			"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
 			"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 		}}})
-	})
+	}))
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// replaceable serves the handler a test put in place (read by get under the lock), else
+// def.
+func (f *faultyIdP) replaceable(get func() http.HandlerFunc, def http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		h := get()
+		f.mu.Unlock()
+		if h == nil {
+			h = def
+		}
+		h(w, r)
+	}
 }
 
 func (f *faultyIdP) set(edit func(f *faultyIdP)) {

@@ -5,6 +5,11 @@
 // refresh_token (or real rotated refresh tokens with Options.RefreshGrant), and can
 // misbehave on demand (Fault, SetFault, /_mock/next) to exercise relying parties.
 //
+// With Options.Personality GenericOIDC it is instead a plain standards-following IdP
+// (its own layout, refresh grant, rotating refresh tokens for offline_access,
+// revocation, at_hash), so that relying parties can be tested against OpenID Connect
+// itself rather than against Palette's quirks.
+//
 // Typical test use:
 //
 //	idp := mockpalette.New(mockpalette.Options{})

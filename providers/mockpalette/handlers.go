@@ -15,13 +15,13 @@ import (
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	p := s.IssuerPath()
-	mux.HandleFunc("GET "+p+"/.well-known/openid-configuration", s.discovery)
-	mux.HandleFunc(p+"/auth", s.authorize)
-	mux.HandleFunc("POST "+p+"/token", s.token)
-	mux.HandleFunc(p+"/userinfo", s.userinfo)
-	mux.HandleFunc("GET "+p+"/keys", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.jwks()) })
-	mux.HandleFunc("POST "+p+"/revoke", s.revoke)
+	e := s.eps
+	mux.HandleFunc("GET "+e.Discovery, s.discovery)
+	mux.HandleFunc(e.Authorize, s.authorize)
+	mux.HandleFunc("POST "+e.Token, s.token)
+	mux.HandleFunc(e.Userinfo, s.userinfo)
+	mux.HandleFunc("GET "+e.JWKS, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.jwks()) })
+	mux.HandleFunc("POST "+e.Revoke, s.revoke)
 	mux.HandleFunc("GET /_mock/next", s.mockNext)
 	mux.HandleFunc("/_mock/rotate", func(w http.ResponseWriter, r *http.Request) {
 		s.RotateKeys()
@@ -57,45 +57,52 @@ func (s *Server) routes() http.Handler {
 	})
 }
 
-func (s *Server) issuer(r *http.Request) string {
-	base := s.opts.BaseURL
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
+func (s *Server) origin(r *http.Request) string {
+	if s.opts.BaseURL != "" {
+		return s.opts.BaseURL
 	}
-	return base + s.IssuerPath()
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
+func (s *Server) issuer(r *http.Request) string { return s.origin(r) + s.eps.Issuer }
+
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
-	iss := s.issuer(r)
+	base, e := s.origin(r), s.eps
 	s.mu.Lock()
-	announced := iss
+	announced := base + e.Issuer
 	if s.discIss != "" {
 		announced = s.discIss
 	}
 	s.mu.Unlock()
 	grants := []string{"authorization_code"}
 	scopes := []string{"openid", "profile", "email", "groups"}
+	claims := []string{"sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "given_name", "family_name", "groups"}
+	if s.opts.Personality == GenericOIDC {
+		claims = append(claims, "at_hash")
+	} else {
+		claims = append(claims, "azp")
+	}
 	doc := map[string]any{
 		"issuer":                                announced,
-		"authorization_endpoint":                iss + "/auth",
-		"token_endpoint":                        iss + "/token",
-		"userinfo_endpoint":                     iss + "/userinfo",
-		"jwks_uri":                              iss + "/keys",
+		"authorization_endpoint":                base + e.Authorize,
+		"token_endpoint":                        base + e.Token,
+		"userinfo_endpoint":                     base + e.Userinfo,
+		"jwks_uri":                              base + e.JWKS,
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "client_secret_basic"},
 		"code_challenge_methods_supported":      []string{"S256"},
-		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nonce", "email", "email_verified", "name", "given_name", "family_name", "groups"},
+		"claims_supported":                      claims,
 	}
-	if s.opts.RefreshGrant {
+	if s.refreshGrantEnabled() {
 		grants = append(grants, "refresh_token")
 		scopes = append(scopes, "offline_access")
-		doc["revocation_endpoint"] = iss + "/revoke"
+		doc["revocation_endpoint"] = base + e.Revoke
 	}
 	doc["grant_types_supported"] = grants
 	doc["scopes_supported"] = scopes
@@ -248,7 +255,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case "authorization_code":
 		s.codeGrant(w, r, form, f)
 	case "refresh_token":
-		if !s.opts.RefreshGrant {
+		if !s.refreshGrantEnabled() {
 			oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "refresh_token grant is not supported")
 			return
 		}
@@ -324,7 +331,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user User, nonce,
 	if f.Audience != "" {
 		aud = f.Audience
 	}
-	claims["iss"], claims["aud"], claims["azp"] = iss, aud, aud
+	claims["iss"], claims["aud"] = iss, aud
 	claims["iat"], claims["auth_time"], claims["exp"] = iat.Unix(), now.Unix(), iat.Add(ttl).Unix()
 	if f.Nonce != nil {
 		nonce = *f.Nonce
@@ -333,6 +340,16 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user User, nonce,
 		claims["nonce"] = nonce
 	}
 	at := "mock-at-" + randomHex(16)
+	generic := s.opts.Personality == GenericOIDC
+	if !generic {
+		claims["azp"] = aud
+	}
+	switch {
+	case f.BadAtHash:
+		claims["at_hash"] = atHash("not-" + at)
+	case generic:
+		claims["at_hash"] = atHash(at)
+	}
 	uiClaims := profileClaims(user, f)
 	if f.UserinfoSubject != "" {
 		uiClaims["sub"] = f.UserinfoSubject
@@ -348,13 +365,19 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user User, nonce,
 	}
 	s.mu.Lock()
 	s.access[at] = &accessGrant{user: user, subject: user.Subject, claims: uiClaims, expires: now.Add(s.opts.IDTokenTTL)}
-	if s.opts.RefreshGrant {
+	// Palette with the grant always issues a refresh token; a generic IdP only for
+	// offline_access.
+	issueRefresh := s.opts.RefreshGrant
+	if generic {
+		issueRefresh = slices.Contains(strings.Fields(scope), "offline_access")
+	}
+	if issueRefresh {
 		rt := "mock-rt-" + randomHex(16)
 		s.refresh[rt] = &refreshGrant{user: user, clientID: s.opts.ClientID, scope: scope}
 		resp["refresh_token"] = rt
 	}
 	s.mu.Unlock()
-	if !s.opts.RefreshGrant && !f.NoSessionToken {
+	if !s.refreshGrantEnabled() && !f.NoSessionToken {
 		resp["refresh_token"] = s.sessionToken(user, now)
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -374,7 +397,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
-	if !s.opts.RefreshGrant {
+	if !s.refreshGrantEnabled() {
 		http.NotFound(w, r)
 		return
 	}
@@ -392,7 +415,8 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
 // mockNext arms a fault over HTTP with the reference mock's query names: email,
 // given_name, family_name, name, sub, groups, email_verified, hs256_refresh=0, bad_sig=1,
 // nonce=..., id_token_ttl=<seconds>, plus iss, aud, alg=none|hs256, iat_offset=<seconds>,
-// error, error_description, token_status, token_delay_ms, userinfo_sub, permanent=1.
+// error, error_description, token_status, token_delay_ms, userinfo_sub, bad_at_hash=1,
+// permanent=1.
 func (s *Server) mockNext(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var f Fault
@@ -464,6 +488,7 @@ func (s *Server) mockNext(w http.ResponseWriter, r *http.Request) {
 		f.TokenDelay = time.Duration(v) * time.Millisecond
 	}
 	f.UserinfoSubject = q.Get("userinfo_sub")
+	f.BadAtHash = q.Get("bad_at_hash") == "1"
 	s.SetFault(f)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "next": f})

@@ -45,9 +45,40 @@ func DefaultUsers() []User {
 	}
 }
 
+// Personality is the kind of IdP the mock imitates.
+type Personality int
+
+const (
+	// Palette (the default) is SpectroCloud Palette: issuer /v1/oidc/tenant/{tenant}
+	// with auth, token, userinfo, keys and revoke under it; no refresh grant (unless
+	// Options.RefreshGrant), Palette's HS256 session JWT returned as refresh_token; ID
+	// tokens carry azp and no at_hash.
+	Palette Personality = iota
+	// GenericOIDC is a standards-following OpenID Connect IdP with a layout of its own
+	// (issuer /realms/{tenant}, endpoints under /protocol/openid-connect/ as in
+	// Keycloak): refresh_token grant and revocation endpoint advertised, a single-use
+	// rotating refresh token issued when offline_access is requested (OIDC Core 11); ID
+	// tokens carry at_hash and no azp.
+	GenericOIDC
+)
+
+func (p Personality) String() string {
+	if p == GenericOIDC {
+		return "generic-oidc"
+	}
+	return "palette"
+}
+
+// Endpoints are the paths the IdP serves (relative to the server root).
+type Endpoints struct {
+	Issuer, Discovery, Authorize, Token, Userinfo, JWKS, Revoke string
+}
+
 // Options configure the mock IdP. Zero values take the defaults noted.
 type Options struct {
-	// Tenant is the tenant id in /v1/oidc/tenant/{tenant}/ (default "t1").
+	// Personality is the IdP imitated (default Palette).
+	Personality Personality
+	// Tenant is the tenant id in the issuer path (default "t1").
 	Tenant string
 	// ClientID and ClientSecret of the one registered client (default
 	// backstage-client / backstage-secret).
@@ -59,9 +90,10 @@ type Options struct {
 	Users []User
 	// LoginForm serves an HTML form at /auth to pick a user.
 	LoginForm bool
-	// RefreshGrant enables the refresh_token grant (advertised in discovery, real
-	// single-use rotated refresh tokens, /revoke). Without it, like Palette, the token
-	// response's refresh_token is an HS256 session JWT and there is no refresh grant.
+	// RefreshGrant enables the refresh_token grant on the Palette personality
+	// (advertised in discovery, real single-use rotated refresh tokens, /revoke).
+	// Without it, like Palette, the token response's refresh_token is an HS256 session
+	// JWT and there is no refresh grant. GenericOIDC always has the grant.
 	RefreshGrant bool
 	// BaseURL (e.g. http://127.0.0.1:7010) fixes the issuer's origin; "" derives it
 	// from each request's Host.
@@ -110,6 +142,8 @@ type Fault struct {
 	EmailVerified any `json:"email_verified,omitempty"`
 	// UserinfoSubject makes userinfo answer with another sub.
 	UserinfoSubject string `json:"userinfo_sub,omitempty"`
+	// BadAtHash puts an at_hash that does not match the access token in the ID token.
+	BadAtHash bool `json:"bad_at_hash,omitempty"`
 }
 
 // Request is one recorded request (the mock's own /_mock/ endpoints are not recorded).
@@ -141,9 +175,10 @@ type refreshGrant struct {
 	scope    string
 }
 
-// Server is a Palette-shaped OpenID Connect IdP for tests and demos.
+// Server is a Palette-shaped (or generic) OpenID Connect IdP for tests and demos.
 type Server struct {
 	opts Options
+	eps  Endpoints
 	log  *slog.Logger
 	now  func() time.Time
 
@@ -198,6 +233,7 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.eps = endpointsOf(opts.Personality, opts.Tenant)
 	s.RotateKeys()
 	s.handler = s.routes()
 	return s
@@ -206,14 +242,39 @@ func New(opts Options) *Server {
 // Handler serves the IdP.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// IssuerPath is /v1/oidc/tenant/{tenant}.
-func (s *Server) IssuerPath() string { return "/v1/oidc/tenant/" + s.opts.Tenant }
+// IssuerPath is /v1/oidc/tenant/{tenant} (Palette) or /realms/{tenant} (GenericOIDC).
+func (s *Server) IssuerPath() string { return s.eps.Issuer }
+
+// Endpoints returns the paths the IdP serves.
+func (s *Server) Endpoints() Endpoints { return s.eps }
+
+func endpointsOf(p Personality, tenant string) Endpoints {
+	if p == GenericOIDC {
+		iss := "/realms/" + tenant
+		oc := iss + "/protocol/openid-connect"
+		return Endpoints{
+			Issuer: iss, Discovery: iss + "/.well-known/openid-configuration",
+			Authorize: oc + "/auth", Token: oc + "/token", Userinfo: oc + "/userinfo", JWKS: oc + "/certs", Revoke: oc + "/revoke",
+		}
+	}
+	iss := "/v1/oidc/tenant/" + tenant
+	return Endpoints{
+		Issuer: iss, Discovery: iss + "/.well-known/openid-configuration",
+		Authorize: iss + "/auth", Token: iss + "/token", Userinfo: iss + "/userinfo", JWKS: iss + "/keys", Revoke: iss + "/revoke",
+	}
+}
+
+// refreshGrantEnabled reports whether the refresh_token grant, rotated refresh tokens
+// and revocation are offered.
+func (s *Server) refreshGrantEnabled() bool {
+	return s.opts.RefreshGrant || s.opts.Personality == GenericOIDC
+}
 
 // Options returns the effective options.
 func (s *Server) Options() Options { return s.opts }
 
 // Start serves the mock on 127.0.0.1:0 until the test ends and returns the issuer URL
-// (e.g. http://127.0.0.1:43121/v1/oidc/tenant/t1).
+// (e.g. http://127.0.0.1:43121/v1/oidc/tenant/t1, or .../realms/t1 for GenericOIDC).
 func (s *Server) Start(t TB) string {
 	t.Helper()
 	ts := httptest.NewServer(s.Handler())
@@ -295,7 +356,7 @@ func (s *Server) SetDiscoveryIssuer(iss string) {
 }
 
 // RevokeUser ends every refresh and access token of the user with this subject
-// (refresh grant mode); it returns how many refresh tokens were revoked.
+// (when the refresh grant is offered); it returns how many refresh tokens were revoked.
 func (s *Server) RevokeUser(subject string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

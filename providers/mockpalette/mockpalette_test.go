@@ -179,3 +179,93 @@ func TestRotateKeysReplacesJWKS(t *testing.T) {
 		t.Fatalf("jwks after rotation: %v", keys)
 	}
 }
+
+func TestGenericPersonality(t *testing.T) {
+	idp := New(Options{Personality: GenericOIDC})
+	issuer := idp.Start(t)
+	if !strings.HasSuffix(issuer, "/realms/t1") {
+		t.Fatalf("issuer %s", issuer)
+	}
+	base := strings.TrimSuffix(issuer, idp.IssuerPath())
+	resp, err := http.Get(base + idp.Endpoints().Discovery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	oc := issuer + "/protocol/openid-connect"
+	if doc["issuer"] != issuer || doc["token_endpoint"] != oc+"/token" || doc["jwks_uri"] != oc+"/certs" || doc["revocation_endpoint"] != oc+"/revoke" {
+		t.Fatalf("discovery %v", doc)
+	}
+	if g, _ := doc["grant_types_supported"].([]any); len(g) != 2 || g[1] != "refresh_token" {
+		t.Fatalf("grant_types_supported %v", doc["grant_types_supported"])
+	}
+
+	token := func(scope string) map[string]any {
+		t.Helper()
+		q := authParams("http://app/cb")
+		q.Set("scope", scope)
+		r, err := noRedirect().Get(oc + "/auth?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {codeFrom(t, r)}, "redirect_uri": {"http://app/cb"}}
+		st, body := tokenRequest(t, oc, form, true)
+		if st != 200 {
+			t.Fatalf("token: %d %v", st, body)
+		}
+		return body
+	}
+	// Without offline_access: no refresh token at all (no Palette session token either).
+	if body := token("openid email"); body["refresh_token"] != nil {
+		t.Fatalf("refresh_token without offline_access: %v", body["refresh_token"])
+	}
+	body := token("openid email offline_access")
+	rt, _ := body["refresh_token"].(string)
+	if !strings.HasPrefix(rt, "mock-rt-") {
+		t.Fatalf("refresh_token %q", rt)
+	}
+	claims := jwtClaims(t, body["id_token"].(string))
+	if claims["at_hash"] != atHash(body["access_token"].(string)) || claims["azp"] != nil || claims["email_verified"] != true {
+		t.Fatalf("ID token claims %v", claims)
+	}
+	// The refresh token rotates and is single-use.
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+	st, next := tokenRequest(t, oc, refresh, true)
+	if st != 200 || next["refresh_token"] == rt || next["refresh_token"] == nil {
+		t.Fatalf("refresh: %d %v", st, next)
+	}
+	if st, again := tokenRequest(t, oc, refresh, true); st != 400 || again["error"] != "invalid_grant" {
+		t.Fatalf("reused refresh token: %d %v", st, again)
+	}
+}
+
+func TestPaletteIDTokenHasAzpAndNoAtHash(t *testing.T) {
+	idp := New(Options{})
+	issuer := idp.Start(t)
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {codeFrom(t, authorize(t, issuer, authParams("http://app/cb")))}, "redirect_uri": {"http://app/cb"}}
+	_, body := tokenRequest(t, issuer, form, true)
+	claims := jwtClaims(t, body["id_token"].(string))
+	if claims["azp"] != "backstage-client" || claims["at_hash"] != nil {
+		t.Fatalf("claims %v", claims)
+	}
+}
+
+func jwtClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	b, err := b64.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

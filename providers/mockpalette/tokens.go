@@ -2,6 +2,7 @@ package mockpalette
 
 import (
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -62,6 +63,12 @@ func (s *Server) idToken(claims map[string]any, f Fault) string {
 		return signRS256(strangerKey(), kid, claims)
 	}
 	return signRS256(key, kid, claims)
+}
+
+// atHash is the at_hash claim for an RS256 ID token (OIDC Core 3.1.3.6).
+func atHash(accessToken string) string {
+	sum := sha256.Sum256([]byte(accessToken))
+	return b64.EncodeToString(sum[:len(sum)/2])
 }
 
 // sessionToken is Palette's HS256 session JWT (returned as refresh_token).

@@ -128,7 +128,9 @@ func TestParseConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("unexpected problems: %v", err)
 				}
-			} else if err == nil || !strings.Contains(err.Error(), tt.problem) {
+			} else if err == nil {
+				t.Fatalf("no problems, want %q", tt.problem)
+			} else if msg := err.Error(); !strings.Contains(msg, tt.problem) {
 				t.Fatalf("problems = %v, want %q", err, tt.problem)
 			}
 			if tt.check != nil {

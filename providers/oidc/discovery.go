@@ -3,9 +3,11 @@ package oidc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -145,7 +147,7 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 		}
 	}
 	d := &idp{meta: m, pkce: slices.Contains(m.CodeChallengeMethodsSupported, "S256")}
-	d.keys = newRefreshingKeySet(gooidc.ClientContext(context.Background(), p.client), m.JWKSURI, p.now)
+	d.keys = newRefreshingKeySet(p.jwksClient(), m.JWKSURI, p.now)
 	// go-oidc checks the signature and the alg allowlist here; iss/aud/exp/iat/nonce are
 	// checked in verifyIDToken with our clock skew and messages.
 	d.verifier = gooidc.NewVerifier(m.Issuer, d.keys, &gooidc.Config{
@@ -171,8 +173,16 @@ type refreshingKeySet struct {
 	gen  *keyGeneration // replaced with set
 }
 
-func newRefreshingKeySet(ctx context.Context, url string, now func() time.Time) *refreshingKeySet {
-	return &refreshingKeySet{ctx: ctx, url: url, now: now}
+func newRefreshingKeySet(client *http.Client, url string, now func() time.Time) *refreshingKeySet {
+	return &refreshingKeySet{ctx: gooidc.ClientContext(context.Background(), client), url: url, now: now}
+}
+
+// jwksClient is the provider's client with a transport that makes every unusable JWKS
+// answer a transport error (see jwksTransport).
+func (p *Provider) jwksClient() *http.Client {
+	c := *p.client
+	c.Transport = &jwksTransport{base: transportOf(p.client)}
+	return &c
 }
 
 // generation returns the current key-set generation, or nil when the set is due for a
@@ -195,7 +205,18 @@ func (k *refreshingKeySet) VerifySignature(ctx context.Context, jwt string) ([]b
 	k.mu.Unlock()
 	payload, err := set.VerifySignature(ctx, jwt)
 	if err != nil {
-		return nil, fmt.Errorf("verify signature: %w", err)
+		// The only HTTP request here is the JWKS fetch: a *url.Error is a fetch failure
+		// (the JWKS transport makes bad answers transport errors).
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = &keyFetchError{cause: err}
+		} else {
+			err = fmt.Errorf("verify signature: %w", err)
+		}
+	}
+	reportKeyCheck(ctx, err)
+	if err != nil {
+		return nil, err
 	}
 	return payload, nil
 }

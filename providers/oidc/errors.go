@@ -38,8 +38,8 @@ func (p *Provider) upstreamErr(what string, err error) error {
 }
 
 // tokenEndpointErr reports a token endpoint failure, naming the HTTP status and OAuth
-// error code only.
-func (p *Provider) tokenEndpointErr(what string, err error) error {
+// error code only. call is what the endpoint answered (see tokenCtx).
+func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		code := oauthErrorCode(re.ErrorCode)
@@ -50,12 +50,15 @@ func (p *Provider) tokenEndpointErr(what string, err error) error {
 		}
 		return p.failed("%s with the identity provider failed (%s)", what, detail)
 	}
-	p.log.Warn("oidc token endpoint unreachable", "op", what, "err", err)
-	if isTimeout(err) {
-		return p.failed("%s with the identity provider timed out after %s", what, p.cfg.Timeout)
-	}
-	if strings.Contains(err.Error(), "cannot parse json") || strings.Contains(err.Error(), "server response missing access_token") {
+	if call.answered2xx {
+		// A 2xx arrived in full, yet x/oauth2 found no token in it (not JSON, no
+		// access_token, ...).
+		p.log.Warn("oidc token endpoint answered an unusable token response", "op", what, "status", call.status, "err", err)
 		return p.failed("%s with the identity provider failed (invalid token response)", what)
+	}
+	p.log.Warn("oidc token endpoint unreachable", "op", what, "err", err)
+	if isTimeout(err) || isTimeout(call.err) {
+		return p.failed("%s with the identity provider timed out after %s", what, p.cfg.Timeout)
 	}
 	return p.failed("%s with the identity provider failed (the identity provider could not be reached)", what)
 }

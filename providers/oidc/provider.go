@@ -209,9 +209,10 @@ func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackReque
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
-	tok, err := p.oauth2Config(d, req.CallbackURL).Exchange(p.clientCtx(ctx), code, opts...)
+	tctx, call := p.tokenCtx(ctx)
+	tok, err := p.oauth2Config(d, req.CallbackURL).Exchange(tctx, code, opts...)
 	if err != nil {
-		return providers.Result{}, p.tokenEndpointErr("token exchange", err)
+		return providers.Result{}, p.tokenEndpointErr("token exchange", err, call)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
@@ -270,7 +271,8 @@ func (p *Provider) Refresh(ctx context.Context, req providers.RefreshRequest) (p
 var errUnsupportedGrant = errors.New("unsupported_grant_type")
 
 func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) (providers.Result, error) {
-	src := p.oauth2Config(d, "").TokenSource(p.clientCtx(ctx), &oauth2.Token{RefreshToken: s.RefreshToken})
+	tctx, call := p.tokenCtx(ctx)
+	src := p.oauth2Config(d, "").TokenSource(tctx, &oauth2.Token{RefreshToken: s.RefreshToken})
 	tok, err := src.Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
@@ -282,7 +284,7 @@ func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) 
 				return providers.Result{}, errUnsupportedGrant
 			}
 		}
-		return providers.Result{}, p.tokenEndpointErr("token refresh", err)
+		return providers.Result{}, p.tokenEndpointErr("token refresh", err, call)
 	}
 	oldClaims := unverifiedClaims(s.IDToken)
 	oldSub, _ := oldClaims["sub"].(string)
@@ -440,10 +442,6 @@ func (p *Provider) oauth2Config(d *idp, redirectURL string) *oauth2.Config {
 		c.ClientSecret = ""
 	}
 	return c
-}
-
-func (p *Provider) clientCtx(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
 }
 
 func scopeOf(tok *oauth2.Token) string {

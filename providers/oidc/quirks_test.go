@@ -37,7 +37,7 @@ func editDiscovery(t *testing.T, idp *mockpalette.Server, edit func(map[string]a
 	return ts.URL + idp.IssuerPath()
 }
 
-func newOIDC(t *testing.T, m map[string]any) *oidc.Provider {
+func newOIDC(t testing.TB, m map[string]any) *oidc.Provider {
 	t.Helper()
 	cfg, ps := oidc.Module.Parse(config.SectionFromMap(m))
 	if err := ps.Err(); err != nil {
@@ -124,7 +124,10 @@ func TestClientSecretPostAndAlgAllowlist(t *testing.T) {
 	m["tokenSignedResponseAlg"] = "ES256"
 	p = newOIDC(t, m)
 	_, _, err := providertest.Flow{T: t, IdP: idp, Provider: p}.SignIn()
-	if err == nil || !strings.Contains(err.Error(), `"RS256", which is not an accepted algorithm`) {
+	if err == nil {
+		t.Fatal("RS256 token accepted with an ES256 allowlist")
+	}
+	if msg := err.Error(); !strings.Contains(msg, `"RS256", which is not an accepted algorithm`) {
 		t.Fatalf("RS256 token with ES256 allowlist: %v", err)
 	}
 }

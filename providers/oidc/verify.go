@@ -54,17 +54,20 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	if !slices.Contains(p.cfg.TokenSignedResponseAlgs, alg) {
 		return nil, badToken("the ID token is signed with %q, which is not an accepted algorithm (accepted: %s)", printable(alg, 20), strings.Join(p.cfg.TokenSignedResponseAlgs, ", "))
 	}
-	tok, err := d.verifier.Verify(ctx, raw)
+	vctx, kc := withKeyCheck(ctx)
+	tok, err := d.verifier.Verify(vctx, raw)
 	if err != nil {
 		p.log.Warn("oidc id token signature check failed", "err", err)
-		if errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		var fetch *keyFetchError
+		switch {
+		case ctx.Err() != nil:
 			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched in time", cause: err}
-		}
-		if strings.Contains(err.Error(), "unmarshal claims") {
+		case kc.done && kc.err == nil:
+			// The signature is valid and go-oidc checks nothing but the claims' shape
+			// after it (issuer, audience and expiry checks are ours).
 			return nil, &idTokenError{reason: "the ID token claims are malformed", cause: err}
-		}
-		if strings.Contains(err.Error(), "fetching keys") {
-			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched", cause: err}
+		case errors.As(kc.err, &fetch):
+			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched", cause: kc.err}
 		}
 		return nil, &idTokenError{reason: "the ID token signature could not be verified with the identity provider's current keys", cause: err}
 	}

@@ -90,7 +90,7 @@ func TestIssuerFromAuthorizationURL(t *testing.T) {
 		if tt.issuer == "" {
 			if err == nil {
 				t.Errorf("%q: derived %q, want a problem", tt.in, iss)
-			} else if !strings.Contains(err.Error(), "/v1/oidc/tenant/<tenantUid>/auth") || !strings.Contains(err.Error(), "metadataUrl") {
+			} else if msg := err.Error(); !strings.Contains(msg, "/v1/oidc/tenant/<tenantUid>/auth") || !strings.Contains(msg, "metadataUrl") {
 				t.Errorf("%q: problem %q does not explain the shape and suggest metadataUrl", tt.in, err)
 			}
 			continue

@@ -43,7 +43,7 @@ func (c *Config) fill(l *loader, r *Reader) {
 	}
 	c.App.BaseURL = httpURL(r.Sub("app"), "baseUrl")
 	c.Backend = readBackend(r.Sub("backend"), l.workDir)
-	c.Auth = readAuth(r.Sub("auth"), l.workDir)
+	c.Auth = readAuth(r.Sub("auth"), l.workDir, c.DevelopmentMode)
 	c.Catalog = readCatalog(r.Sub("catalog"), r.Sub("authbackend").Sub("catalog"), l.workDir)
 	c.Discovery = readDiscovery(r.Sub("discovery"))
 	demo := r.Sub("authbackend").Sub("demoPage")
@@ -438,7 +438,7 @@ func readSSL(r *Reader) string {
 	}
 }
 
-func readAuth(a *Reader, workDir string) AuthConfig {
+func readAuth(a *Reader, workDir string, development bool) AuthConfig {
 	cfg := AuthConfig{
 		SessionSecret:                   a.Sub("session").String("secret"),
 		BackstageTokenExpiration:        DefaultTokenExpiration,
@@ -446,6 +446,9 @@ func readAuth(a *Reader, workDir string) AuthConfig {
 		OmitIdentityTokenOwnershipClaim: a.Bool("omitIdentityTokenOwnershipClaim", true),
 		ExtraAllowedOrigins:             a.StringList("experimentalExtraAllowedOrigins"),
 		Providers:                       map[string]Section{},
+	}
+	if err := checkSessionSecret(cfg.SessionSecret, development); err != nil {
+		a.Sub("session").Problemf("secret", "%v", err)
 	}
 	if d, ok := a.Duration("backstageTokenExpiration"); ok {
 		cfg.BackstageTokenExpiration = ClampTokenExpiration(d)

@@ -28,6 +28,12 @@ type UserInfoReader interface {
 	UserInfo(ctx context.Context, userEntityRef string) (json.RawMessage, error)
 }
 
+// CachedUserInfo is implemented by UserInfoReaders that can tell whether a user's info
+// is answered from memory (rate limits count only requests that read the database).
+type CachedUserInfo interface {
+	HasCachedUserInfo(userEntityRef string) bool
+}
+
 // JWKSSource serves a JWKS document ({"keys":[...]}) from memory.
 type JWKSSource interface {
 	JWKS(ctx context.Context) ([]byte, error)

@@ -136,6 +136,12 @@ func (s *Server) userInfo(c *gin.Context) {
 	}
 	principal, err := s.opts.Verifier.VerifyUserToken(ctx, token, true)
 	if err != nil {
+		// Failed verifications count against the userinfo limit.
+		if s.userInfoLimit != nil {
+			if _, ok := s.admit(c, s.userInfoLimit); !ok {
+				return
+			}
+		}
 		// Service credentials never verify as user tokens; only then is it worth
 		// telling them apart from bad tokens.
 		if s.isStaticToken(token) || jwtHeaderType(token) == typPluginToken {
@@ -143,6 +149,12 @@ func (s *Server) userInfo(c *gin.Context) {
 		}
 		s.writeError(c, err)
 		return
+	}
+	// Only requests no cache answers (they read the database) count against the limit.
+	if s.userInfoLimit != nil && !s.userInfoCached(principal.Sub) {
+		if _, ok := s.admit(c, s.userInfoLimit); !ok {
+			return
+		}
 	}
 	info, err := s.opts.UserInfo.UserInfo(ctx, principal.Sub)
 	if errors.Is(err, jwks.ErrNotFound) || (err == nil && len(info) == 0) {
@@ -192,4 +204,13 @@ func jwtHeaderType(token string) string {
 
 func (s *Server) notImplemented(c *gin.Context) {
 	s.writeError(c, backstageerr.NotImplemented("Not implemented"))
+}
+
+// userInfoCached reports whether the user info reader answers sub from memory; readers
+// that cannot tell count every request.
+func (s *Server) userInfoCached(sub string) bool {
+	if c, ok := s.opts.UserInfo.(CachedUserInfo); ok {
+		return c.HasCachedUserInfo(sub)
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
@@ -246,11 +247,11 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-// errClass is the Backstage class of a jwks error ("" for other errors).
+// errClass is the Backstage class of an error ("" for unclassed errors).
 func errClass(err error) string {
-	var je *Error
-	if errors.As(err, &je) {
-		return je.Class
+	var be *backstageerr.Error
+	if errors.As(err, &be) {
+		return be.Name
 	}
 	return ""
 }

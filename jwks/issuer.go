@@ -15,6 +15,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"golang.org/x/sync/singleflight"
 )
@@ -128,7 +129,7 @@ func NewIssuer(opts IssuerOptions) *Issuer {
 func (is *Issuer) IssueUserToken(ctx context.Context, claims UserClaims) (IssuedToken, error) {
 	sub, err := jsrules.CanonicalEntityRef(claims.Sub)
 	if err != nil {
-		return IssuedToken{}, classed(ClassInput, nil, `"sub" claim provided by the auth resolver is not a valid EntityRef: %s`, err.Error())
+		return IssuedToken{}, backstageerr.Input(`"sub" claim provided by the auth resolver is not a valid EntityRef: %s`, err.Error())
 	}
 	ent, err := canonicalEnt(sub, claims.Ent)
 	if err != nil {
@@ -160,7 +161,7 @@ func (is *Issuer) IssueUserToken(ctx context.Context, claims UserClaims) (Issued
 	}
 	hdr := key.header(TypUser)
 	if n := len(hdr) + base64.RawURLEncoding.EncodedLen(len(payload)) + 1 + 86; n > MaxTokenLength {
-		return IssuedToken{}, classed(ClassError, nil, "Failed to issue a new user token. The resulting token is excessively large, with either too many ownership claims or too large custom claims. You likely have a bug either in the sign-in resolver or catalog data. The following claims were requested: '%s'", payload)
+		return IssuedToken{}, backstageerr.Plain("Failed to issue a new user token. The resulting token is excessively large, with either too many ownership claims or too large custom claims. You likely have a bug either in the sign-in resolver or catalog data. The following claims were requested: '%s'", payload)
 	}
 	token, err := key.sign(TypUser, payload)
 	if err != nil {
@@ -184,7 +185,7 @@ func canonicalEnt(sub string, ent []string) ([]string, error) {
 	for _, r := range ent {
 		c, err := jsrules.CanonicalEntityRef(r)
 		if err != nil {
-			return nil, classed(ClassInput, nil, `"ent" claim provided by the auth resolver is not a valid EntityRef: %s`, err.Error())
+			return nil, backstageerr.Input(`"ent" claim provided by the auth resolver is not a valid EntityRef: %s`, err.Error())
 		}
 		dup := false
 		for _, o := range out {
@@ -251,7 +252,7 @@ func appendExtra(b []byte, extra map[string]any, skip map[string]bool) ([]byte, 
 		b = append(b, ':')
 		var err error
 		if b, err = jsrules.AppendValue(b, extra[k]); err != nil {
-			return nil, classed(ClassInput, nil, "custom claim %q: %s", k, err.Error())
+			return nil, backstageerr.Input("custom claim %q: %s", k, err.Error())
 		}
 		b = append(b, ',')
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
@@ -260,7 +261,7 @@ func TestIssueUserTokenInvalidClaims(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
-			if errClass(err) != ClassInput {
+			if errClass(err) != backstageerr.NameInput {
 				t.Errorf("class %s, want InputError", errClass(err))
 			}
 		})
@@ -283,7 +284,7 @@ func TestIssueUserTokenSizeLimit(t *testing.T) {
 	if !strings.HasPrefix(err.Error(), prefix) {
 		t.Errorf("message: %.300s", err.Error())
 	}
-	if errClass(err) != ClassError {
+	if errClass(err) != backstageerr.NameError {
 		t.Errorf("class %s", errClass(err))
 	}
 	// With the ownership claim omitted the same user fits.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
 
 // Verification error messages, as Backstage's auth service words them.
@@ -54,11 +55,11 @@ func NewVerifier(keys KeySource, now func() time.Time) *Verifier {
 }
 
 func illegalToken(cause error) error {
-	return &Error{Class: ClassAuthentication, Message: MsgIllegalToken, Cause: cause}
+	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: MsgIllegalToken, Cause: cause}
 }
 
 func failedVerification(cause error) error {
-	return &Error{Class: ClassAuthentication, Message: MsgFailedUserTokenVerify, Cause: cause}
+	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: MsgFailedUserTokenVerify, Cause: cause}
 }
 
 type tokenHeader struct {
@@ -92,7 +93,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	if e, ok := v.cache.Get(token); ok && nowSec < e.exp {
 		if keys, err := v.keys.PublicKeys(ctx); err == nil && keys.Has(e.kid) {
 			if e.p.Limited && !allowLimited {
-				return Principal{}, classed(ClassAuthentication, nil, MsgIllegalLimitedUserToken)
+				return Principal{}, backstageerr.Authentication(MsgIllegalLimitedUserToken)
 			}
 			return e.p, nil
 		}
@@ -119,7 +120,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	case TypUser:
 	case TypLimitedUser:
 		if !allowLimited {
-			return Principal{}, classed(ClassAuthentication, nil, MsgIllegalLimitedUserToken)
+			return Principal{}, backstageerr.Authentication(MsgIllegalLimitedUserToken)
 		}
 		limited = true
 	case "":
@@ -172,7 +173,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	case c.Nbf != nil && *c.Nbf > nowSec:
 		return Principal{}, failedVerification(errors.New(`"nbf" claim timestamp check failed`))
 	case *c.Sub == "":
-		return Principal{}, classed(ClassAuthentication, nil, "No user sub found in token")
+		return Principal{}, backstageerr.Authentication("No user sub found in token")
 	}
 	sec, frac := math.Modf(*c.Exp)
 	p := Principal{Sub: *c.Sub, Limited: limited, ExpiresAt: time.Unix(int64(sec), int64(frac*1e9))}

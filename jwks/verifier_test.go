@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
 
 // signRaw builds a compact ES256 JWS from literal header and payload JSON.
@@ -119,7 +121,7 @@ func TestVerifyUserToken(t *testing.T) {
 				if err == nil {
 					t.Fatalf("accepted: %+v", p)
 				}
-				if err.Error() != tc.wantMsg || errClass(err) != ClassAuthentication {
+				if err.Error() != tc.wantMsg || errClass(err) != backstageerr.NameAuthentication {
 					t.Fatalf("error %s: %q, want AuthenticationError %q", errClass(err), err, tc.wantMsg)
 				}
 			}
@@ -128,9 +130,9 @@ func TestVerifyUserToken(t *testing.T) {
 }
 
 func errorsCause(err error) error {
-	var je *Error
-	if errors.As(err, &je) {
-		return je.Cause
+	var be *backstageerr.Error
+	if errors.As(err, &be) {
+		return be.Cause
 	}
 	return nil
 }

@@ -520,9 +520,10 @@ func (s *KeySet) prune(kids []string) {
 	}()
 }
 
-// refreshUnknownKID reloads the store when a token names a kid that is not
-// listed, at most once per unknownKIDReloadInterval, in case a replica's key was missed.
-func (s *KeySet) refreshUnknownKID(ctx context.Context) bool {
+// RefreshUnknownKID reloads the store when a token names a kid that is not
+// listed, at most once per unknownKIDReloadInterval, in case a replica's key was
+// missed. It reports whether it reloaded.
+func (s *KeySet) RefreshUnknownKID(ctx context.Context) bool {
 	if time.Since(time.Unix(0, s.lastReload.Load())) < unknownKIDReloadInterval {
 		return false
 	}

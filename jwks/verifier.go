@@ -34,9 +34,19 @@ const DefaultVerifyCacheSize = 16384
 // public keys of a KeySource, like backend-defaults' UserTokenHandler: ES256 only,
 // listed kid, exp > now with zero tolerance, iat/exp/sub required.
 type Verifier struct {
-	keys  KeySource
-	now   func() time.Time
-	cache *lru.Cache[string, verified]
+	keys KeySource
+	// refresher is keys when it can reload on an unknown kid (a KeySet over a shared
+	// store); nil for key sources that cannot learn new keys (static files).
+	refresher UnknownKIDRefresher
+	now       func() time.Time
+	cache     *lru.Cache[string, verified]
+}
+
+// UnknownKIDRefresher is implemented by key sources that can look for a key another
+// process just created: RefreshUnknownKID reloads (paced by the implementation) and
+// reports whether it did, so the caller looks the kid up again.
+type UnknownKIDRefresher interface {
+	RefreshUnknownKID(ctx context.Context) bool
 }
 
 type verified struct {
@@ -51,7 +61,9 @@ func NewVerifier(keys KeySource, now func() time.Time) *Verifier {
 		now = time.Now
 	}
 	c, _ := lru.New[string, verified](DefaultVerifyCacheSize)
-	return &Verifier{keys: keys, now: now, cache: c}
+	v := &Verifier{keys: keys, now: now, cache: c}
+	v.refresher, _ = keys.(UnknownKIDRefresher)
+	return v
 }
 
 func illegalToken(cause error) error {
@@ -141,7 +153,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	}
 	pub := keys.Key(hdr.Kid)
 	if pub == nil {
-		if r, ok := v.keys.(*KeySet); ok && hdr.Kid != "" && r.refreshUnknownKID(ctx) {
+		if v.refresher != nil && hdr.Kid != "" && v.refresher.RefreshUnknownKID(ctx) {
 			if keys, err = v.keys.PublicKeys(ctx); err == nil {
 				pub = keys.Key(hdr.Kid)
 			}

@@ -190,3 +190,41 @@ func TestVerifierRejectsOversizedInput(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// refreshingSource is a key source other than *KeySet that can reload on an unknown
+// kid: the Verifier must use it through the interface.
+type refreshingSource struct {
+	*KeySet
+	refreshes int
+}
+
+func (r *refreshingSource) RefreshUnknownKID(ctx context.Context) bool {
+	r.refreshes++
+	return r.Reload(ctx) == nil
+}
+
+// plainSource hides every method but KeySource's.
+type plainSource struct{ KeySource }
+
+func TestVerifierRefreshesThroughInterface(t *testing.T) {
+	shared := NewMemoryKeyStore()
+	a := NewKeySet(KeySetOptions{Store: shared, KeyDuration: time.Hour})
+	b := NewKeySet(KeySetOptions{Store: shared, KeyDuration: time.Hour})
+	if _, err := b.JWKS(ctxT(t)); err != nil { // b loads before a has a key
+		t.Fatal(err)
+	}
+	it, err := NewIssuer(IssuerOptions{Issuer: testIss, Keys: a, Expiration: time.Hour}).IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewVerifier(plainSource{b}, nil).VerifyUserToken(ctxT(t), it.Token, false); err == nil || err.Error() != MsgFailedUserTokenVerify {
+		t.Fatalf("a source that cannot refresh verified an unlisted kid: %v", err)
+	}
+	src := &refreshingSource{KeySet: b}
+	if _, err := NewVerifier(src, nil).VerifyUserToken(ctxT(t), it.Token, false); err != nil {
+		t.Fatalf("not verified after refresh: %v", err)
+	}
+	if src.refreshes != 1 {
+		t.Errorf("%d refreshes, want 1", src.refreshes)
+	}
+}

@@ -47,13 +47,15 @@ func (r *countingReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// flakyStore fails the next failAdds AddKey calls and counts calls.
+// flakyStore fails the next failAdds AddKey and failLists ListKeys calls and
+// counts calls.
 type flakyStore struct {
 	KeyStore
-	mu       sync.Mutex
-	failAdds int
-	adds     int
-	lists    atomic.Int32
+	mu        sync.Mutex
+	failAdds  int
+	failLists int
+	adds      int
+	lists     atomic.Int32
 }
 
 func (s *flakyStore) AddKey(ctx context.Context, k StoredKey) error {
@@ -72,6 +74,15 @@ func (s *flakyStore) AddKey(ctx context.Context, k StoredKey) error {
 
 func (s *flakyStore) ListKeys(ctx context.Context) ([]StoredKey, error) {
 	s.lists.Add(1)
+	s.mu.Lock()
+	fail := s.failLists > 0
+	if fail {
+		s.failLists--
+	}
+	s.mu.Unlock()
+	if fail {
+		return nil, errors.New("database is down")
+	}
 	return s.KeyStore.ListKeys(ctx)
 }
 

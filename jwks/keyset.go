@@ -34,6 +34,9 @@ type KeySetOptions struct {
 	PublishDelay time.Duration
 	// PollInterval reloads the key list from the store this often (0: never).
 	PollInterval time.Duration
+	// RetryBackoff is the first wait before Start's background loop retries a
+	// start-up reload or key insert that failed; it doubles up to 30 s (default 1 s).
+	RetryBackoff time.Duration
 	// Now defaults to time.Now; Rand (kids) to crypto/rand.Reader; Logger to a
 	// discarding logger.
 	Now    func() time.Time
@@ -52,6 +55,7 @@ type KeySet struct {
 	listDuration time.Duration
 	publishDelay time.Duration
 	pollInterval time.Duration
+	retryBackoff time.Duration
 	now          func() time.Time
 	rand         io.Reader
 	log          *slog.Logger
@@ -105,6 +109,9 @@ var (
 // createTimeout bounds one key generation + store insert + notify.
 const createTimeout = 30 * time.Second
 
+// maxRetryBackoff caps the wait between retries of a failed start-up.
+const maxRetryBackoff = 30 * time.Second
+
 // unknownKIDReloadInterval paces store reloads triggered by tokens with an unknown kid:
 // often enough that a key another process (a Node auth backend sharing the database,
 // which does not notify) just created is found on the first try, rarely enough that
@@ -119,6 +126,7 @@ func NewKeySet(opts KeySetOptions) *KeySet {
 		listDuration: opts.ListDuration,
 		publishDelay: max(opts.PublishDelay, 0),
 		pollInterval: max(opts.PollInterval, 0),
+		retryBackoff: opts.RetryBackoff,
 		now:          opts.Now,
 		rand:         opts.Rand,
 		log:          opts.Logger,
@@ -135,6 +143,9 @@ func NewKeySet(opts KeySetOptions) *KeySet {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.retryBackoff <= 0 {
+		s.retryBackoff = time.Second
 	}
 	if s.keyDuration <= 0 {
 		s.keyDuration = time.Hour
@@ -165,25 +176,43 @@ func NewKeySet(opts KeySetOptions) *KeySet {
 	return s
 }
 
-// Start loads the listed keys, creates (inserts) the signing key eagerly and runs
-// the background loop until ctx ends: store polls, change notifications, and with
-// PublishDelay > 0 creation of the next key ahead of rotation. It does not wait for
-// the new key's PublishDelay.
+// Start loads the listed keys and inserts this process's first signing key (both
+// before it returns, so the first request finds them), then runs the background
+// loop until ctx ends: store polls, change notifications, and with PublishDelay > 0
+// creation of the next key ahead of rotation. It does not wait for the new key's
+// PublishDelay.
+//
+// A failed start-up reload or insert does not fail Start: it is logged and retried
+// by the loop with backoff (RetryBackoff, doubling to 30 s) until both succeed, and
+// polling and notifications run meanwhile. The database has just been opened and
+// migrated when Start runs, so such a failure is a blip, and a replica that stopped
+// polling after one would never list other replicas' later keys. Start returns an
+// error only when it cannot run at all: it was already started, or ctx has ended.
 func (s *KeySet) Start(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
-		return errors.New("jwks: KeySet already started")
+		return errors.New("signing keys: KeySet already started")
 	}
-	if err := s.Reload(ctx); err != nil {
-		return err
+	err := s.startup(ctx)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("signing keys: start: %w", ctxErr)
 	}
-	if err := s.ensureKeyCreated(ctx); err != nil {
-		return err
+	if err != nil {
+		s.log.Warn("signing keys not ready at start-up; retrying in the background", "error", err, "in", s.retryBackoff)
 	}
 	if s.notifier != nil {
 		go s.listen(ctx)
 	}
-	go s.loop(ctx)
+	go s.loop(ctx, err != nil)
 	return nil
+}
+
+// startup is Start's first reload and key insert, bounded by createTimeout so a
+// hung store cannot hold up start-up; the loop repeats it until it succeeds. Both
+// steps are idempotent, and the insert does not depend on the reload.
+func (s *KeySet) startup(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, createTimeout)
+	defer cancel()
+	return errors.Join(s.Reload(ctx), s.ensureKeyCreated(ctx))
 }
 
 // SigningKey returns the key to sign with now. Without a usable key it creates
@@ -557,14 +586,20 @@ func (s *KeySet) listen(ctx context.Context) {
 	}
 }
 
-// loop reloads on poll ticks and notifications and creates the next key ahead of
-// rotation when keys have a publish delay.
-func (s *KeySet) loop(ctx context.Context) {
+// loop reloads on poll ticks and notifications, retries a failed start-up (retry)
+// with backoff, and creates the next key ahead of rotation when keys have a publish
+// delay.
+func (s *KeySet) loop(ctx context.Context, retry bool) {
 	var tick <-chan time.Time
 	if s.pollInterval > 0 {
 		t := time.NewTicker(s.pollInterval)
 		defer t.Stop()
 		tick = t.C
+	}
+	var retryC <-chan time.Time
+	backoff := s.retryBackoff
+	if retry {
+		retryC = time.After(backoff)
 	}
 	for {
 		var prep <-chan time.Time
@@ -596,6 +631,17 @@ func (s *KeySet) loop(ctx context.Context) {
 		case <-s.changed:
 			if err := s.Reload(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("reloading signing keys after a change notification failed", "error", err)
+			}
+		case <-retryC:
+			if err := s.startup(ctx); err != nil {
+				if ctx.Err() == nil {
+					backoff = min(2*backoff, maxRetryBackoff)
+					s.log.Warn("signing keys still not ready; retrying", "error", err, "in", backoff)
+					retryC = time.After(backoff)
+				}
+			} else {
+				s.log.Info("signing keys ready after a failed start-up")
+				retryC = nil
 			}
 		case <-prep:
 			// Re-evaluated at the top of the loop.

@@ -410,3 +410,64 @@ func TestMemoryKeyStore(t *testing.T) {
 		t.Fatalf("after concurrent use: %v", got)
 	}
 }
+
+// TestKeySetStartSurvivesFailedFirstLoad: the first ListKeys (and AddKey) of a
+// replica fail at start-up. Start still succeeds, and the replica goes on to list the
+// keys another replica creates afterwards: by polling, by notification, and (with
+// neither) by the start-up retry, which also inserts its own key.
+func TestKeySetStartSurvivesFailedFirstLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		poll    time.Duration
+		notify  bool
+		backoff time.Duration
+	}{
+		{"polling", 20 * time.Millisecond, false, time.Hour},
+		{"notifications", 0, true, time.Hour},
+		{"start-up retry", 0, false, 10 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			shared := NewMemoryKeyStore()
+			hub := newNotifyHub(true)
+			flaky := &flakyStore{KeyStore: shared, failLists: 1, failAdds: 1}
+			var bStore KeyStore = flaky
+			aStore := KeyStore(shared)
+			if tc.notify {
+				bStore = &notifyingStore{KeyStore: flaky, hub: hub}
+				aStore = &notifyingStore{KeyStore: shared, hub: hub}
+			}
+			b := NewKeySet(KeySetOptions{Store: bStore, KeyDuration: time.Hour, PollInterval: tc.poll, RetryBackoff: tc.backoff})
+			if err := b.Start(ctx); err != nil {
+				t.Fatalf("Start after a failed first load: %v", err)
+			}
+			if n := flaky.lists.Load(); n != 1 {
+				t.Fatalf("Start listed the store %d times, want 1 (failing)", n)
+			}
+			if tc.notify {
+				waitFor(t, func() bool { hub.mu.Lock(); defer hub.mu.Unlock(); return len(hub.listeners) == 1 })
+			}
+			if tc.backoff == time.Hour {
+				// A lazy load now (JWKS on a set that never loaded) must not be what
+				// finds the other replica's key below.
+				if got := jwksKIDs(t, b); len(got) != 0 {
+					t.Fatalf("B lists %v before A exists", got)
+				}
+			}
+			a := NewKeySet(KeySetOptions{Store: aStore, KeyDuration: time.Hour})
+			if err := a.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			aKey, err := a.SigningKey(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.backoff != time.Hour {
+				// B's own key is inserted by the retry, with nobody asking B for one.
+				waitFor(t, func() bool { return len(storedKIDs(t, shared)) == 2 })
+			}
+			waitFor(t, func() bool { return mustPublicKeys(t, b).Key(aKey.KID) != nil })
+		})
+	}
+}

@@ -104,16 +104,27 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 	case "memory":
 		logger.Warn("auth.keyStore.provider is memory: tokens from other replicas will not verify here")
 		ks := jwks.NewKeySet(jwks.KeySetOptions{Store: jwks.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
-		_ = ks.Start(runCtx)
+		if err := ks.Start(runCtx); err != nil {
+			a.close()
+			return nil, fmt.Errorf("user signing keys: %w", err)
+		}
 		userKeys = ks
 	default:
 		ks := jwks.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
-		// Start creates the first key in the background; readiness does not wait for it.
-		_ = ks.Start(runCtx)
+		// Start loads the stored keys and inserts this replica's first key before it
+		// returns (a failure there is logged and retried in the background); the key
+		// signs only after keyPublishDelay, which readiness does not wait for.
+		if err := ks.Start(runCtx); err != nil {
+			a.close()
+			return nil, fmt.Errorf("user signing keys: %w", err)
+		}
 		userKeys = ks
 	}
 	pluginKeys := jwks.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
-	_ = pluginKeys.Start(runCtx)
+	if err := pluginKeys.Start(runCtx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("plugin signing keys: %w", err)
+	}
 	tokens.set(jwks.NewPluginTokenIssuer(pluginKeys, "auth", nil))
 
 	issuer := jwks.NewIssuer(jwks.IssuerOptions{

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,36 @@ func (s *flakyStore) ListKeys(ctx context.Context) ([]StoredKey, error) {
 		return nil, errors.New("database is down")
 	}
 	return s.KeyStore.ListKeys(ctx)
+}
+
+// pruneWatch signals every completed RemoveKeys, so tests can wait for the
+// KeySet's background prunes.
+type pruneWatch struct {
+	KeyStore
+	removed chan []string
+}
+
+func newPruneWatch(s KeyStore) *pruneWatch {
+	return &pruneWatch{KeyStore: s, removed: make(chan []string, 16)}
+}
+
+func (p *pruneWatch) RemoveKeys(ctx context.Context, kids []string) error {
+	err := p.KeyStore.RemoveKeys(ctx, kids)
+	p.removed <- kids
+	return err
+}
+
+// waitPrune waits for the next prune and checks which kids it removed.
+func (p *pruneWatch) waitPrune(t *testing.T, want ...string) {
+	t.Helper()
+	select {
+	case got := <-p.removed:
+		if !slices.Equal(got, want) {
+			t.Fatalf("pruned %v, want %v", got, want)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no prune of %v within 5s", want)
+	}
 }
 
 // notifyHub is an in-process stand-in for PostgreSQL LISTEN/NOTIFY.

@@ -78,7 +78,6 @@ type KeySet struct {
 	version    uint64
 	loads      singleflight.Group
 	lastReload atomic.Int64 // wall-clock unix nanos of the last completed reload
-	prunes     sync.WaitGroup
 
 	changed chan struct{} // coalesced change notifications for the loop
 	started atomic.Bool
@@ -538,9 +537,7 @@ func (s *KeySet) rebuildLocked(now time.Time) *PublicKeySet {
 // listPublicKeys does; duplicate removals by several replicas are harmless.
 func (s *KeySet) prune(kids []string) {
 	s.log.Info("Removing expired signing keys, '" + strings.Join(kids, "', '") + "'")
-	s.prunes.Add(1)
 	go func() {
-		defer s.prunes.Done()
 		ctx, cancel := context.WithTimeout(context.Background(), createTimeout)
 		defer cancel()
 		if err := s.store.RemoveKeys(ctx, kids); err != nil {
@@ -651,9 +648,6 @@ func (s *KeySet) loop(ctx context.Context, retry bool) {
 		}
 	}
 }
-
-// waitIdle waits for background prunes (tests).
-func (s *KeySet) waitIdle() { s.prunes.Wait() }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

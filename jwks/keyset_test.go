@@ -83,7 +83,7 @@ func TestKeySetJWKSShape(t *testing.T) {
 
 func TestKeySetRotationAndPruning(t *testing.T) {
 	clock := newFakeClock()
-	store := NewMemoryKeyStore()
+	store := newPruneWatch(NewMemoryKeyStore())
 	ks := newTestKeySet(t, clock, store)
 	ctx := ctxT(t)
 	k1, err := ks.SigningKey(ctx)
@@ -114,7 +114,7 @@ func TestKeySetRotationAndPruning(t *testing.T) {
 	if mustPublicKeys(t, ks).Version() == v1 {
 		t.Error("version did not change")
 	}
-	ks.waitIdle()
+	store.waitPrune(t, k1.KID)
 	if got := storedKIDs(t, store); !slices.Equal(got, []string{k2.KID}) {
 		t.Fatalf("store after pruning %v", got)
 	}
@@ -130,7 +130,7 @@ func TestKeySetRotationAndPruning(t *testing.T) {
 	if got := jwksKIDs(t, ks); !slices.Equal(got, []string{k2.KID}) {
 		t.Fatalf("JWKS %v", got)
 	}
-	ks.waitIdle()
+	store.waitPrune(t, "other")
 	if got := storedKIDs(t, store); !slices.Equal(got, []string{k2.KID}) {
 		t.Fatalf("store %v", got)
 	}

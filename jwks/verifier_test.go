@@ -164,7 +164,8 @@ func TestVerifierCacheHonoursExpiryAndListing(t *testing.T) {
 
 	// Listing: a token whose key is pruned is no longer accepted.
 	clock2 := newFakeClock()
-	ks2 := NewKeySet(KeySetOptions{Store: NewMemoryKeyStore(), KeyDuration: time.Hour, ListDuration: 2 * time.Hour, Now: clock2.Now})
+	store2 := newPruneWatch(NewMemoryKeyStore())
+	ks2 := NewKeySet(KeySetOptions{Store: store2, KeyDuration: time.Hour, ListDuration: 2 * time.Hour, Now: clock2.Now})
 	is2 := NewIssuer(IssuerOptions{Issuer: testIss, Keys: ks2, Expiration: 24 * time.Hour, Now: clock2.Now})
 	v2 := NewVerifier(ks2, clock2.Now)
 	long, err := is2.IssueUserToken(ctx, UserClaims{Sub: "user:default/a"})
@@ -174,12 +175,13 @@ func TestVerifierCacheHonoursExpiryAndListing(t *testing.T) {
 	if _, err := v2.VerifyUserToken(ctx, long.Token, false); err != nil {
 		t.Fatal(err)
 	}
+	longKey, _ := ks2.SigningKey(ctx)
 	clock2.Advance(2 * time.Hour)
 	ks2.lastReload.Store(time.Now().UnixNano()) // no unknown-kid reload
 	if _, err := v2.VerifyUserToken(ctx, long.Token, false); err == nil {
 		t.Fatal("token accepted after its key left the JWKS")
 	}
-	ks2.waitIdle()
+	store2.waitPrune(t, longKey.KID)
 }
 
 func TestVerifierRejectsOversizedInput(t *testing.T) {

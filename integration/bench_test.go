@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
+	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
@@ -70,7 +70,7 @@ catalog:
 	}
 	logger := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
-	db, err := dbstore.Open(ctx, dbstore.Options{Client: "sqlite", SQLitePath: filepath.Join(dir, "auth.sqlite"), Logger: logger})
+	db, err := authdb.Open(ctx, authdb.Options{Client: "sqlite", SQLitePath: filepath.Join(dir, "auth.sqlite"), Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}

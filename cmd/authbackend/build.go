@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
+	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
@@ -70,7 +70,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.closers = append(a.closers, cancel)
 
-	db, err := dbstore.Open(ctx, databaseOptions(cfg, logger))
+	db, err := authdb.Open(ctx, databaseOptions(cfg, logger))
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("database: %w", err)
@@ -265,9 +265,9 @@ func buildProviders(cfg *config.Config, catalog resolvers.Catalog, logger *slog.
 
 // databaseOptions maps backend.database (with backend.database.plugin.auth over it) to
 // the store, as Backstage's DatabaseManager does for the auth plugin.
-func databaseOptions(cfg *config.Config, logger *slog.Logger) dbstore.Options {
+func databaseOptions(cfg *config.Config, logger *slog.Logger) authdb.Options {
 	d := cfg.Backend.Database
-	o := dbstore.Options{Client: d.Client, EnsureExists: d.EnsureExists, SkipMigrations: d.SkipMigrations, Logger: logger}
+	o := authdb.Options{Client: d.Client, EnsureExists: d.EnsureExists, SkipMigrations: d.SkipMigrations, Logger: logger}
 	if d.Client != "pg" {
 		switch {
 		case d.Connection.Filename != "":

@@ -1,4 +1,4 @@
-package dbstore
+package authdb
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func channelName(base, schema string) string {
 // so its own listeners skip it.
 func (s *notifyingKeyStore) Notify(ctx context.Context) error {
 	if _, err := s.db.sql.ExecContext(ctx, "SELECT pg_notify($1, $2)", s.channel, s.db.instanceID); err != nil {
-		return fmt.Errorf("dbstore: notify %s: %w", s.channel, err)
+		return fmt.Errorf("authdb: notify %s: %w", s.channel, err)
 	}
 	return nil
 }
@@ -53,17 +53,17 @@ func (s *notifyingKeyStore) Notify(ctx context.Context) error {
 // An error is returned only when the first connection cannot be made.
 func (s *notifyingKeyStore) Listen(ctx context.Context, onChange func()) error {
 	if onChange == nil {
-		return errors.New("dbstore: Listen: nil onChange")
+		return errors.New("authdb: Listen: nil onChange")
 	}
 	conn, err := s.db.listenConn(ctx, s.channel)
 	if err != nil {
-		return fmt.Errorf("dbstore: listen %s on %s: %w", s.channel, s.db.describe, err)
+		return fmt.Errorf("authdb: listen %s on %s: %w", s.channel, s.db.describe, err)
 	}
 	s.db.mu.Lock()
 	if s.db.closed {
 		s.db.mu.Unlock()
 		_ = conn.Close(context.WithoutCancel(ctx))
-		return fmt.Errorf("dbstore: listen %s: %s is closed", s.channel, s.db.describe)
+		return fmt.Errorf("authdb: listen %s: %s is closed", s.channel, s.db.describe)
 	}
 	s.db.wg.Add(1)
 	s.db.mu.Unlock()

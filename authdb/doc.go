@@ -1,4 +1,4 @@
-// Package dbstore owns the auth plugin database: connecting to PostgreSQL (pgx) or
+// Package authdb owns the auth plugin database: connecting to PostgreSQL (pgx) or
 // SQLite (modernc.org/sqlite), creating the schema the way the Node backend's knex
 // migrations do, and the three tables the Go backend uses:
 //
@@ -20,4 +20,4 @@
 //
 // Only public keys are stored: private keys never leave the process (BACKSTAGE_AUTH.md
 // section 6.1).
-package dbstore
+package authdb

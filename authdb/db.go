@@ -1,4 +1,4 @@
-package dbstore
+package authdb
 
 import (
 	"context"
@@ -127,7 +127,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	var id [8]byte
 	if _, err := io.ReadFull(rand.Reader, id[:]); err != nil {
-		return nil, fmt.Errorf("dbstore: random instance id: %w", err)
+		return nil, fmt.Errorf("authdb: random instance id: %w", err)
 	}
 	db.instanceID = hex.EncodeToString(id[:])
 
@@ -143,7 +143,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("dbstore: unsupported database client %q (want pg or sqlite)", opts.Client)
+		return nil, fmt.Errorf("authdb: unsupported database client %q (want pg or sqlite)", opts.Client)
 	}
 	db.closeCtx, db.closeStop = context.WithCancel(context.Background())
 
@@ -191,7 +191,7 @@ func (db *DB) Describe() string { return db.describe }
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return fmt.Errorf("dbstore: ping %s: %w", db.describe, err)
+		return fmt.Errorf("authdb: ping %s: %w", db.describe, err)
 	}
 	return nil
 }
@@ -220,10 +220,10 @@ func (db *DB) isPG() bool { return db.dialect == dialectPG }
 func (db *DB) openSQLite(ctx context.Context, opts Options) error {
 	path := strings.TrimSpace(opts.SQLitePath)
 	if path == "" {
-		return errors.New("dbstore: sqlite needs a file path or :memory:")
+		return errors.New("authdb: sqlite needs a file path or :memory:")
 	}
 	if strings.ContainsAny(path, "?#") {
-		return fmt.Errorf("dbstore: sqlite path %q must not contain '?' or '#'", path)
+		return fmt.Errorf("authdb: sqlite path %q must not contain '?' or '#'", path)
 	}
 	memory := path == ":memory:"
 	db.describe = "sqlite " + path
@@ -237,14 +237,14 @@ func (db *DB) openSQLite(ctx context.Context, opts Options) error {
 	if !memory {
 		if dir := filepath.Dir(path); dir != "." {
 			if err := os.MkdirAll(dir, 0o750); err != nil {
-				return fmt.Errorf("dbstore: creating directory for %s: %w", path, err)
+				return fmt.Errorf("authdb: creating directory for %s: %w", path, err)
 			}
 		}
 		params = append(params, "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)")
 	}
 	sqlDB, err := sql.Open("sqlite", path+"?"+strings.Join(params, "&"))
 	if err != nil {
-		return fmt.Errorf("dbstore: opening %s: %w", db.describe, err)
+		return fmt.Errorf("authdb: opening %s: %w", db.describe, err)
 	}
 	if memory {
 		// Every connection to ":memory:" is its own empty database: keep exactly one,
@@ -259,7 +259,7 @@ func (db *DB) openSQLite(ctx context.Context, opts Options) error {
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
-		return fmt.Errorf("dbstore: opening %s: %w", db.describe, err)
+		return fmt.Errorf("authdb: opening %s: %w", db.describe, err)
 	}
 	db.sql = sqlDB
 	db.logger.Info("database opened", "database", db.describe)
@@ -270,19 +270,19 @@ func (db *DB) openSQLite(ctx context.Context, opts Options) error {
 
 func (db *DB) openPG(ctx context.Context, opts Options, attempts int) error {
 	if strings.TrimSpace(opts.PGConnString) == "" {
-		return errors.New("dbstore: pg needs a connection string")
+		return errors.New("authdb: pg needs a connection string")
 	}
 	cfg, err := pgx.ParseConfig(opts.PGConnString)
 	if err != nil {
 		// pgconn already redacts the password in its parse errors.
-		return fmt.Errorf("dbstore: invalid PostgreSQL connection string: %w", err)
+		return fmt.Errorf("authdb: invalid PostgreSQL connection string: %w", err)
 	}
 	adminDB := cfg.Database
 	if opts.PGDatabase != "" {
 		cfg.Database = opts.PGDatabase
 	}
 	if cfg.Database == "" {
-		return errors.New("dbstore: no PostgreSQL database named (set the database in the connection string or PGDatabase)")
+		return errors.New("authdb: no PostgreSQL database named (set the database in the connection string or PGDatabase)")
 	}
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
@@ -357,7 +357,7 @@ func (db *DB) openPG(ctx context.Context, opts Options, attempts int) error {
 		plural = ""
 	}
 	return &connectError{
-		msg: fmt.Sprintf("dbstore: cannot connect to PostgreSQL at %s/%s after %d attempt%s: %s",
+		msg: fmt.Sprintf("authdb: cannot connect to PostgreSQL at %s/%s after %d attempt%s: %s",
 			addr, cfg.Database, n, plural, redact(lastErr.Error(), password)),
 		err: lastErr,
 	}

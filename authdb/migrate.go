@@ -1,4 +1,4 @@
-package dbstore
+package authdb
 
 import (
 	"context"
@@ -44,7 +44,7 @@ func (s migrationState) status(set *migrationSet) migrationStatus {
 
 func (db *DB) partialError(set *migrationSet, st migrationState) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "dbstore: %s: the %s migrations are incomplete: %s lacks %s",
+	fmt.Fprintf(&b, "authdb: %s: the %s migrations are incomplete: %s lacks %s",
 		db.describe, set.what, set.table, strings.Join(st.missing, ", "))
 	if len(st.unknown) > 0 {
 		fmt.Fprintf(&b, " (and lists migrations we do not know: %s)", strings.Join(st.unknown, ", "))
@@ -80,7 +80,7 @@ func (db *DB) migrate(ctx context.Context, set *migrationSet) error {
 
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("dbstore: %s: starting migration transaction: %w", db.describe, err)
+		return fmt.Errorf("authdb: %s: starting migration transaction: %w", db.describe, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	applied, err := db.migrateLocked(ctx, tx, set)
@@ -91,7 +91,7 @@ func (db *DB) migrate(ctx context.Context, set *migrationSet) error {
 		return nil // rolled back by the deferred call: nothing was left to do
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("dbstore: %s: committing %s migrations: %w", db.describe, set.what, err)
+		return fmt.Errorf("authdb: %s: committing %s migrations: %w", db.describe, set.what, err)
 	}
 	db.logger.Info("database migrated", "database", db.describe, "table", set.table, "migrations", len(set.names))
 	return nil
@@ -99,7 +99,7 @@ func (db *DB) migrate(ctx context.Context, set *migrationSet) error {
 
 func (db *DB) migrateLocked(ctx context.Context, tx *sql.Tx, set *migrationSet) (bool, error) {
 	wrap := func(step string, err error) error {
-		return fmt.Errorf("dbstore: %s: %s (%s migrations): %w", db.describe, step, set.what, err)
+		return fmt.Errorf("authdb: %s: %s (%s migrations): %w", db.describe, step, set.what, err)
 	}
 	lockTable := set.table + "_lock"
 	if db.isPG() {
@@ -137,7 +137,7 @@ func (db *DB) migrateLocked(ctx context.Context, tx *sql.Tx, set *migrationSet) 
 		return false, wrap("taking the knex migration lock", err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return false, fmt.Errorf("dbstore: %s: %s is locked (is_locked = 1): another process is migrating, "+
+		return false, fmt.Errorf("authdb: %s: %s is locked (is_locked = 1): another process is migrating, "+
 			"or a crashed migration left the lock behind; if nothing is migrating, run `knex migrate:unlock` "+
 			"or UPDATE %s SET is_locked = 0", db.describe, lockTable, lockTable)
 	}
@@ -159,7 +159,7 @@ func (db *DB) migrateLocked(ctx context.Context, tx *sql.Tx, set *migrationSet) 
 			return false, wrap("looking for "+table, err)
 		}
 		if exists {
-			return false, fmt.Errorf("dbstore: %s: table %s exists but %s records none of the %s migrations; "+
+			return false, fmt.Errorf("authdb: %s: table %s exists but %s records none of the %s migrations; "+
 				"refusing to migrate a database in an unknown state", db.describe, table, set.table, set.what)
 		}
 	}
@@ -199,20 +199,20 @@ func (db *DB) readMigrationState(ctx context.Context, q queryer, set *migrationS
 	var st migrationState
 	exists, err := db.tableExists(ctx, q, set.table)
 	if err != nil {
-		return st, fmt.Errorf("dbstore: %s: looking for %s: %w", db.describe, set.table, err)
+		return st, fmt.Errorf("authdb: %s: looking for %s: %w", db.describe, set.table, err)
 	}
 	st.tableExists = exists
 	recorded := map[string]bool{}
 	if exists {
 		rows, err := q.QueryContext(ctx, "SELECT name FROM "+quoteIdent(set.table)+" ORDER BY id")
 		if err != nil {
-			return st, fmt.Errorf("dbstore: %s: reading %s: %w", db.describe, set.table, err)
+			return st, fmt.Errorf("authdb: %s: reading %s: %w", db.describe, set.table, err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var name sql.NullString
 			if err := rows.Scan(&name); err != nil {
-				return st, fmt.Errorf("dbstore: %s: reading %s: %w", db.describe, set.table, err)
+				return st, fmt.Errorf("authdb: %s: reading %s: %w", db.describe, set.table, err)
 			}
 			recorded[name.String] = true
 			if !slices.Contains(set.names, name.String) && !slices.Contains(st.unknown, name.String) {
@@ -220,7 +220,7 @@ func (db *DB) readMigrationState(ctx context.Context, q queryer, set *migrationS
 			}
 		}
 		if err := rows.Err(); err != nil {
-			return st, fmt.Errorf("dbstore: %s: reading %s: %w", db.describe, set.table, err)
+			return st, fmt.Errorf("authdb: %s: reading %s: %w", db.describe, set.table, err)
 		}
 	}
 	for _, name := range set.names {

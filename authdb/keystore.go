@@ -1,4 +1,4 @@
-package dbstore
+package authdb
 
 import (
 	"context"
@@ -47,10 +47,10 @@ const removeBatch = 500
 // AddKey inserts the public JWK exactly as given. A duplicate kid is jwks.ErrKeyExists.
 func (s *keyStore) AddKey(ctx context.Context, key jwks.StoredKey) error {
 	if key.KID == "" {
-		return errors.New("dbstore: AddKey: empty kid")
+		return errors.New("authdb: AddKey: empty kid")
 	}
 	if !json.Valid(key.JWK) {
-		return fmt.Errorf("dbstore: AddKey %s: JWK is not valid JSON", key.KID)
+		return fmt.Errorf("authdb: AddKey %s: JWK is not valid JSON", key.KID)
 	}
 	var query string
 	var at any
@@ -71,16 +71,16 @@ func (s *keyStore) AddKey(ctx context.Context, key jwks.StoredKey) error {
 		}
 	case pluginKind:
 		if key.ExpiresAt.IsZero() {
-			return fmt.Errorf("dbstore: AddKey %s: plugin keys need ExpiresAt", key.KID)
+			return fmt.Errorf("authdb: AddKey %s: plugin keys need ExpiresAt", key.KID)
 		}
 		query = `INSERT INTO backstage_backend_public_keys__keys (id, key, expires_at) VALUES ($1, $2, $3)`
 		at = formatISO(key.ExpiresAt)
 	}
 	if _, err := s.db.sql.ExecContext(ctx, query, key.KID, string(key.JWK), at); err != nil {
 		if isUniqueViolation(err) {
-			return fmt.Errorf("dbstore: %s %s: %w", s.table(), key.KID, jwks.ErrKeyExists)
+			return fmt.Errorf("authdb: %s %s: %w", s.table(), key.KID, jwks.ErrKeyExists)
 		}
-		return fmt.Errorf("dbstore: adding key %s to %s: %w", key.KID, s.table(), err)
+		return fmt.Errorf("authdb: adding key %s to %s: %w", key.KID, s.table(), err)
 	}
 	return nil
 }
@@ -94,7 +94,7 @@ func (s *keyStore) ListKeys(ctx context.Context) ([]jwks.StoredKey, error) {
 	}
 	rows, err := s.db.sql.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("dbstore: listing %s: %w", s.table(), err)
+		return nil, fmt.Errorf("authdb: listing %s: %w", s.table(), err)
 	}
 	defer rows.Close()
 	keys := []jwks.StoredKey{}
@@ -102,7 +102,7 @@ func (s *keyStore) ListKeys(ctx context.Context) ([]jwks.StoredKey, error) {
 		var kid, jwk string
 		var at any
 		if err := rows.Scan(&kid, &jwk, &at); err != nil {
-			return nil, fmt.Errorf("dbstore: listing %s: %w", s.table(), err)
+			return nil, fmt.Errorf("authdb: listing %s: %w", s.table(), err)
 		}
 		t, err := parseStoredTime(at)
 		if err != nil {
@@ -122,7 +122,7 @@ func (s *keyStore) ListKeys(ctx context.Context) ([]jwks.StoredKey, error) {
 		keys = append(keys, k)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("dbstore: listing %s: %w", s.table(), err)
+		return nil, fmt.Errorf("authdb: listing %s: %w", s.table(), err)
 	}
 	return keys, nil
 }
@@ -147,7 +147,7 @@ func (s *keyStore) RemoveKeys(ctx context.Context, kids []string) error {
 		}
 		b.WriteString(")")
 		if _, err := s.db.sql.ExecContext(ctx, b.String(), args...); err != nil {
-			return fmt.Errorf("dbstore: removing keys from %s: %w", s.table(), err)
+			return fmt.Errorf("authdb: removing keys from %s: %w", s.table(), err)
 		}
 	}
 	return nil

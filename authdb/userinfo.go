@@ -1,4 +1,4 @@
-package dbstore
+package authdb
 
 import (
 	"context"
@@ -24,10 +24,10 @@ ON CONFLICT (user_entity_ref) DO UPDATE SET user_info = excluded.user_info, upda
 // UpsertUserInfo stores userInfo byte for byte. A zero updatedAt means now.
 func (s *userInfoStore) UpsertUserInfo(ctx context.Context, userEntityRef string, userInfo json.RawMessage, updatedAt time.Time) error {
 	if userEntityRef == "" {
-		return errors.New("dbstore: UpsertUserInfo: empty user entity ref")
+		return errors.New("authdb: UpsertUserInfo: empty user entity ref")
 	}
 	if !json.Valid(userInfo) {
-		return fmt.Errorf("dbstore: UpsertUserInfo %s: user info is not valid JSON", userEntityRef)
+		return fmt.Errorf("authdb: UpsertUserInfo %s: user info is not valid JSON", userEntityRef)
 	}
 	if updatedAt.IsZero() {
 		updatedAt = s.db.now()
@@ -39,7 +39,7 @@ func (s *userInfoStore) UpsertUserInfo(ctx context.Context, userEntityRef string
 		at = updatedAt.Format(sqliteMillisLayout)
 	}
 	if _, err := s.db.sql.ExecContext(ctx, upsertUserInfo, userEntityRef, string(userInfo), at); err != nil {
-		return fmt.Errorf("dbstore: storing user info for %s: %w", userEntityRef, err)
+		return fmt.Errorf("authdb: storing user info for %s: %w", userEntityRef, err)
 	}
 	return nil
 }
@@ -49,10 +49,10 @@ func (s *userInfoStore) GetUserInfo(ctx context.Context, userEntityRef string) (
 	var info string
 	err := s.db.sql.QueryRowContext(ctx, `SELECT user_info FROM user_info WHERE user_entity_ref = $1`, userEntityRef).Scan(&info)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("dbstore: user info for %s: %w", userEntityRef, jwks.ErrNotFound)
+		return nil, fmt.Errorf("authdb: user info for %s: %w", userEntityRef, jwks.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dbstore: reading user info for %s: %w", userEntityRef, err)
+		return nil, fmt.Errorf("authdb: reading user info for %s: %w", userEntityRef, err)
 	}
 	return json.RawMessage(info), nil
 }

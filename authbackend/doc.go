@@ -3,7 +3,8 @@
 // the framework's health routes. It owns routing, error responses, security headers,
 // CORS, the OAuth route handlers (state, cookies, origin checks) and sign-in
 // resolution; identity providers (package providers) only talk to their IdP, the
-// token issuer and key sets come from package jwks, resolvers from package resolvers.
+// token issuer and verifier come from package tokens, key sets from package
+// signingkeys, resolvers from package resolvers.
 //
 // Subpackages: oauthstate (Backstage's hex-encoded state), origins (allowed-origin and
 // redirect checks, minimatch globs) and cookies (cookie jar and the sealer that

@@ -4,8 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks/keystoretest"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys/keystoretest"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens/userinfotest"
 )
 
 // runSuites runs the conformance suites on all three stores of one database; each
@@ -14,13 +16,13 @@ func runSuites(t *testing.T, db *DB) {
 	for _, tc := range []struct {
 		name  string
 		table string
-		store func() jwks.KeyStore
+		store func() signingkeys.KeyStore
 	}{
 		{"SigningKeys", tableSigningKeys, db.SigningKeys},
 		{"PluginKeys", tablePluginKeys, db.PluginKeys},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			newStore := func(t *testing.T) jwks.KeyStore {
+			newStore := func(t *testing.T) signingkeys.KeyStore {
 				mustExec(t, db, "DELETE FROM "+tc.table)
 				return tc.store()
 			}
@@ -29,7 +31,7 @@ func runSuites(t *testing.T, db *DB) {
 			t.Run("TimesComeBackUTC", func(t *testing.T) {
 				s := newStore(t)
 				at := time.Date(2026, 11, 27, 12, 6, 48, 0, time.FixedZone("CET", 3600))
-				if err := s.AddKey(t.Context(), jwks.StoredKey{KID: "k", JWK: []byte(`{}`), CreatedAt: at, ExpiresAt: at}); err != nil {
+				if err := s.AddKey(t.Context(), signingkeys.StoredKey{KID: "k", JWK: []byte(`{}`), CreatedAt: at, ExpiresAt: at}); err != nil {
 					t.Fatal(err)
 				}
 				keys, err := s.ListKeys(t.Context())
@@ -47,7 +49,7 @@ func runSuites(t *testing.T, db *DB) {
 		})
 	}
 	t.Run("UserInfo", func(t *testing.T) {
-		keystoretest.RunUserInfo(t, func(t *testing.T) jwks.UserInfoStore {
+		userinfotest.Run(t, func(t *testing.T) tokens.UserInfoStore {
 			mustExec(t, db, "DELETE FROM user_info")
 			return db.UserInfo()
 		})
@@ -74,14 +76,14 @@ func TestConformancePostgres(t *testing.T) {
 // callers fall back to polling.
 func TestChangeNotifierOnlyOnPostgres(t *testing.T) {
 	db := openT(t, Options{Client: "sqlite", SQLitePath: ":memory:"})
-	for name, s := range map[string]jwks.KeyStore{"signing": db.SigningKeys(), "plugin": db.PluginKeys()} {
-		if _, ok := s.(jwks.ChangeNotifier); ok {
+	for name, s := range map[string]signingkeys.KeyStore{"signing": db.SigningKeys(), "plugin": db.PluginKeys()} {
+		if _, ok := s.(signingkeys.ChangeNotifier); ok {
 			t.Errorf("sqlite %s store implements ChangeNotifier", name)
 		}
 	}
 	pg := newPG(t, "")
-	for name, s := range map[string]jwks.KeyStore{"signing": pg.SigningKeys(), "plugin": pg.PluginKeys()} {
-		if _, ok := s.(jwks.ChangeNotifier); !ok {
+	for name, s := range map[string]signingkeys.KeyStore{"signing": pg.SigningKeys(), "plugin": pg.PluginKeys()} {
+		if _, ok := s.(signingkeys.ChangeNotifier); !ok {
 			t.Errorf("postgres %s store does not implement ChangeNotifier", name)
 		}
 	}

@@ -22,7 +22,8 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // Options say which database to use. The lead maps backend.database and
@@ -99,7 +100,7 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	signing, plugin jwks.KeyStore
+	signing, plugin signingkeys.KeyStore
 	userInfo        *userInfoStore
 }
 
@@ -172,15 +173,15 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 }
 
 // SigningKeys is the signing_keys table (user-token public keys). On PostgreSQL it
-// also implements jwks.ChangeNotifier.
-func (db *DB) SigningKeys() jwks.KeyStore { return db.signing }
+// also implements signingkeys.ChangeNotifier.
+func (db *DB) SigningKeys() signingkeys.KeyStore { return db.signing }
 
 // PluginKeys is backstage_backend_public_keys__keys (plugin service-token public keys).
-// On PostgreSQL it also implements jwks.ChangeNotifier.
-func (db *DB) PluginKeys() jwks.KeyStore { return db.plugin }
+// On PostgreSQL it also implements signingkeys.ChangeNotifier.
+func (db *DB) PluginKeys() signingkeys.KeyStore { return db.plugin }
 
 // UserInfo is the user_info table.
-func (db *DB) UserInfo() jwks.UserInfoStore { return db.userInfo }
+func (db *DB) UserInfo() tokens.UserInfoStore { return db.userInfo }
 
 // Describe names the database for logs, without credentials, e.g.
 // "postgres 127.0.0.1:5432/backstage_plugin_auth schema auth" or "sqlite data/auth.sqlite".

@@ -1,11 +1,26 @@
 // Package authdb owns the auth plugin database: connecting to PostgreSQL (pgx) or
-// SQLite (modernc.org/sqlite), creating the schema the way the Node backend's knex
-// migrations do, and the three tables the Go backend uses:
+// SQLite (modernc.org/sqlite) (db.go), creating the schema the way the Node
+// backend's knex migrations do (migrate.go, schema.go), and one store per table the
+// Go backend reads or writes. Packages above it define the interfaces; authdb
+// implements them and is wired in by cmd.
 //
-//   - signing_keys (user-token public keys) as a jwks.KeyStore,
+// Tables and where their code lives:
+//
+//   - signing_keys (user-token public keys): keystore.go, a signingkeys.KeyStore;
 //   - backstage_backend_public_keys__keys (plugin service-token public keys, from
-//     @backstage/backend-defaults) as a jwks.KeyStore,
-//   - user_info as a jwks.UserInfoStore.
+//     @backstage/backend-defaults): keystore.go, the same type with the other column
+//     set;
+//   - user_info: userinfo.go, a tokens.UserInfoStore;
+//   - LISTEN/NOTIFY for both key tables: notify.go, a signingkeys.ChangeNotifier;
+//   - stored-time formats shared by the stores: timefmt.go.
+//
+// The migrations already create the authorization-server tables, which no store
+// reads yet: oauth_authorization_sessions, oidc_authorization_codes and
+// offline_sessions (and sessions, Node's express-session table). When the
+// authorization server arrives, each gets its own file here beside the ones above
+// (oauthsessions.go, oidccodes.go, offlinesessions.go, sessions.go), implementing an
+// interface its consumer defines, as keystore.go and userinfo.go do; the schema
+// itself must not change, since Node and Go share the database.
 //
 // The database stays interchangeable with the Node backend: the tables, types,
 // constraint and index names match @backstage/plugin-auth-backend 0.31.0's 13
@@ -14,7 +29,7 @@
 // knex's lock row; times are stored in the formats Node writes. A database Node fully
 // migrated is left untouched, and one it migrated only partly is refused (see migrate).
 //
-// On PostgreSQL the key stores also implement jwks.ChangeNotifier (LISTEN/NOTIFY, one
+// On PostgreSQL the key stores also implement signingkeys.ChangeNotifier (one
 // channel per table) so replicas learn about each other's new keys at once; on SQLite
 // they do not, and callers poll.
 //

@@ -13,7 +13,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 type keyKind int
@@ -32,7 +32,7 @@ type keyStore struct {
 	kind keyKind
 }
 
-var _ jwks.KeyStore = (*keyStore)(nil)
+var _ signingkeys.KeyStore = (*keyStore)(nil)
 
 func (s *keyStore) table() string {
 	if s.kind == pluginKind {
@@ -44,8 +44,8 @@ func (s *keyStore) table() string {
 // removeBatch bounds the IN list of one DELETE (SQLite allows 32766 parameters).
 const removeBatch = 500
 
-// AddKey inserts the public JWK exactly as given. A duplicate kid is jwks.ErrKeyExists.
-func (s *keyStore) AddKey(ctx context.Context, key jwks.StoredKey) error {
+// AddKey inserts the public JWK exactly as given. A duplicate kid is signingkeys.ErrKeyExists.
+func (s *keyStore) AddKey(ctx context.Context, key signingkeys.StoredKey) error {
 	if key.KID == "" {
 		return errors.New("authdb: AddKey: empty kid")
 	}
@@ -78,7 +78,7 @@ func (s *keyStore) AddKey(ctx context.Context, key jwks.StoredKey) error {
 	}
 	if _, err := s.db.sql.ExecContext(ctx, query, key.KID, string(key.JWK), at); err != nil {
 		if isUniqueViolation(err) {
-			return fmt.Errorf("authdb: %s %s: %w", s.table(), key.KID, jwks.ErrKeyExists)
+			return fmt.Errorf("authdb: %s %s: %w", s.table(), key.KID, signingkeys.ErrKeyExists)
 		}
 		return fmt.Errorf("authdb: adding key %s to %s: %w", key.KID, s.table(), err)
 	}
@@ -87,7 +87,7 @@ func (s *keyStore) AddKey(ctx context.Context, key jwks.StoredKey) error {
 
 // ListKeys returns every stored key, oldest first. Rows that cannot be read (a time or
 // JSON another writer mangled) are skipped with a warning rather than failing the JWKS.
-func (s *keyStore) ListKeys(ctx context.Context) ([]jwks.StoredKey, error) {
+func (s *keyStore) ListKeys(ctx context.Context) ([]signingkeys.StoredKey, error) {
 	query := `SELECT kid, key, created_at FROM signing_keys ORDER BY created_at, kid`
 	if s.kind == pluginKind {
 		query = `SELECT id, key, expires_at FROM backstage_backend_public_keys__keys ORDER BY expires_at, id`
@@ -97,7 +97,7 @@ func (s *keyStore) ListKeys(ctx context.Context) ([]jwks.StoredKey, error) {
 		return nil, fmt.Errorf("authdb: listing %s: %w", s.table(), err)
 	}
 	defer rows.Close()
-	keys := []jwks.StoredKey{}
+	keys := []signingkeys.StoredKey{}
 	for rows.Next() {
 		var kid, jwk string
 		var at any
@@ -113,7 +113,7 @@ func (s *keyStore) ListKeys(ctx context.Context) ([]jwks.StoredKey, error) {
 			s.db.logger.Warn("skipping stored key whose JWK is not JSON", "table", s.table(), "kid", kid)
 			continue
 		}
-		k := jwks.StoredKey{KID: kid, JWK: json.RawMessage(jwk)}
+		k := signingkeys.StoredKey{KID: kid, JWK: json.RawMessage(jwk)}
 		if s.kind == pluginKind {
 			k.ExpiresAt = t
 		} else {

@@ -8,20 +8,20 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 // notifyingKeyStore is a PostgreSQL key store that tells other processes about changes
 // with NOTIFY on its own channel. SQLite stores are plain keyStores, so a type
-// assertion to jwks.ChangeNotifier fails there and callers poll instead.
+// assertion to signingkeys.ChangeNotifier fails there and callers poll instead.
 type notifyingKeyStore struct {
 	*keyStore
 	channel string
 }
 
 var (
-	_ jwks.KeyStore       = (*notifyingKeyStore)(nil)
-	_ jwks.ChangeNotifier = (*notifyingKeyStore)(nil)
+	_ signingkeys.KeyStore       = (*notifyingKeyStore)(nil)
+	_ signingkeys.ChangeNotifier = (*notifyingKeyStore)(nil)
 )
 
 // channelName keeps deployments that share one database in different schemas apart.

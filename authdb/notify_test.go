@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 // signals counts callbacks and lets a test wait for the next one.
@@ -39,9 +39,9 @@ func (s *signals) drain() {
 	}
 }
 
-func notifier(t *testing.T, s jwks.KeyStore) jwks.ChangeNotifier {
+func notifier(t *testing.T, s signingkeys.KeyStore) signingkeys.ChangeNotifier {
 	t.Helper()
-	n, ok := s.(jwks.ChangeNotifier)
+	n, ok := s.(signingkeys.ChangeNotifier)
 	if !ok {
 		t.Fatalf("%T is not a ChangeNotifier", s)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 // syncBuffer is a log sink that the race detector accepts.
@@ -135,10 +135,10 @@ func TestStoresRejectBadInput(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"EmptyKID", db.SigningKeys().AddKey(ctx, jwks.StoredKey{JWK: jwk}), "empty kid"},
-		{"JWKNotJSON", db.SigningKeys().AddKey(ctx, jwks.StoredKey{KID: "k", JWK: json.RawMessage(`{"kty":`)}), "not valid JSON"},
-		{"PluginKeyWithoutExpiry", db.PluginKeys().AddKey(ctx, jwks.StoredKey{KID: "k", JWK: jwk}), "need ExpiresAt"},
-		{"PluginEmptyKID", db.PluginKeys().AddKey(ctx, jwks.StoredKey{JWK: jwk, ExpiresAt: exp}), "empty kid"},
+		{"EmptyKID", db.SigningKeys().AddKey(ctx, signingkeys.StoredKey{JWK: jwk}), "empty kid"},
+		{"JWKNotJSON", db.SigningKeys().AddKey(ctx, signingkeys.StoredKey{KID: "k", JWK: json.RawMessage(`{"kty":`)}), "not valid JSON"},
+		{"PluginKeyWithoutExpiry", db.PluginKeys().AddKey(ctx, signingkeys.StoredKey{KID: "k", JWK: jwk}), "need ExpiresAt"},
+		{"PluginEmptyKID", db.PluginKeys().AddKey(ctx, signingkeys.StoredKey{JWK: jwk, ExpiresAt: exp}), "empty kid"},
 		{"UserInfoEmptyRef", db.UserInfo().UpsertUserInfo(ctx, "", json.RawMessage(`{}`), time.Time{}), "empty user entity ref"},
 		{"UserInfoNotJSON", db.UserInfo().UpsertUserInfo(ctx, "user:default/a", json.RawMessage(`nope`), time.Time{}), "not valid JSON"},
 	} {
@@ -169,13 +169,13 @@ func TestSQLiteTimeFormatsMatchNode(t *testing.T) {
 	ctx := t.Context()
 	cet := time.FixedZone("CET", 3600)
 
-	if err := db.SigningKeys().AddKey(ctx, jwks.StoredKey{KID: "go", JWK: json.RawMessage(`{}`), CreatedAt: time.Date(2026, 11, 27, 12, 6, 48, 839_000_000, cet)}); err != nil {
+	if err := db.SigningKeys().AddKey(ctx, signingkeys.StoredKey{KID: "go", JWK: json.RawMessage(`{}`), CreatedAt: time.Date(2026, 11, 27, 12, 6, 48, 839_000_000, cet)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SigningKeys().AddKey(ctx, jwks.StoredKey{KID: "go-now", JWK: json.RawMessage(`{}`)}); err != nil {
+	if err := db.SigningKeys().AddKey(ctx, signingkeys.StoredKey{KID: "go-now", JWK: json.RawMessage(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.PluginKeys().AddKey(ctx, jwks.StoredKey{KID: "p", JWK: json.RawMessage(`{}`), ExpiresAt: time.Date(2026, 11, 27, 15, 6, 48, 839_000_000, cet)}); err != nil {
+	if err := db.PluginKeys().AddKey(ctx, signingkeys.StoredKey{KID: "p", JWK: json.RawMessage(`{}`), ExpiresAt: time.Date(2026, 11, 27, 15, 6, 48, 839_000_000, cet)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.UserInfo().UpsertUserInfo(ctx, "user:default/alice", json.RawMessage(`{"claims":{}}`), time.Date(2026, 11, 27, 11, 6, 53, 521_400_000, time.UTC)); err != nil {
@@ -289,12 +289,12 @@ func TestListSkipsUnreadableRows(t *testing.T) {
 
 func TestDuplicateErrorWraps(t *testing.T) {
 	db := openT(t, Options{Client: "sqlite", SQLitePath: ":memory:"})
-	k := jwks.StoredKey{KID: "x", JWK: json.RawMessage(`{}`)}
+	k := signingkeys.StoredKey{KID: "x", JWK: json.RawMessage(`{}`)}
 	if err := db.SigningKeys().AddKey(t.Context(), k); err != nil {
 		t.Fatal(err)
 	}
 	err := db.SigningKeys().AddKey(t.Context(), k)
-	if !errors.Is(err, jwks.ErrKeyExists) || !strings.Contains(err.Error(), "signing_keys x") {
+	if !errors.Is(err, signingkeys.ErrKeyExists) || !strings.Contains(err.Error(), "signing_keys x") {
 		t.Fatalf("duplicate AddKey = %v", err)
 	}
 }

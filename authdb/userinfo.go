@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // userInfoStore is the user_info table, written as Backstage's UserInfoDatabase does:
@@ -16,7 +16,7 @@ import (
 // leaves created_at at its insert-time default.
 type userInfoStore struct{ db *DB }
 
-var _ jwks.UserInfoStore = (*userInfoStore)(nil)
+var _ tokens.UserInfoStore = (*userInfoStore)(nil)
 
 const upsertUserInfo = `INSERT INTO user_info (user_entity_ref, user_info, updated_at) VALUES ($1, $2, $3)
 ON CONFLICT (user_entity_ref) DO UPDATE SET user_info = excluded.user_info, updated_at = excluded.updated_at`
@@ -44,12 +44,12 @@ func (s *userInfoStore) UpsertUserInfo(ctx context.Context, userEntityRef string
 	return nil
 }
 
-// GetUserInfo returns the stored JSON, or an error wrapping jwks.ErrNotFound.
+// GetUserInfo returns the stored JSON, or an error wrapping tokens.ErrNotFound.
 func (s *userInfoStore) GetUserInfo(ctx context.Context, userEntityRef string) (json.RawMessage, error) {
 	var info string
 	err := s.db.sql.QueryRowContext(ctx, `SELECT user_info FROM user_info WHERE user_entity_ref = $1`, userEntityRef).Scan(&info)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("authdb: user info for %s: %w", userEntityRef, jwks.ErrNotFound)
+		return nil, fmt.Errorf("authdb: user info for %s: %w", userEntityRef, tokens.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("authdb: reading user info for %s: %w", userEntityRef, err)

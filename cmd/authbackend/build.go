@@ -15,13 +15,15 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
+	// Aliased: build has a local "tokens" (the catalog's late plugin-token source).
+	backstagetokens "github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // Key propagation between replicas sharing a database: every replica reloads the key
@@ -79,8 +81,8 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 	logger.Info("database ready", "database", db.Describe())
 
 	shared := cfg.Backend.Database.Client == "pg"
-	keySetOpts := func(store jwks.KeyStore, keyDuration, listDuration time.Duration) jwks.KeySetOptions {
-		o := jwks.KeySetOptions{Store: store, KeyDuration: keyDuration, ListDuration: listDuration,
+	keySetOpts := func(store signingkeys.KeyStore, keyDuration, listDuration time.Duration) signingkeys.KeySetOptions {
+		o := signingkeys.KeySetOptions{Store: store, KeyDuration: keyDuration, ListDuration: listDuration,
 			PollInterval: keyPollInterval, Logger: logger}
 		if shared {
 			o.PublishDelay = keyPublishDelay
@@ -88,14 +90,14 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 		return o
 	}
 
-	var userKeys jwks.KeySource
+	var userKeys signingkeys.KeySource
 	switch cfg.Auth.KeyStore.Provider {
 	case "static":
-		files := make([]jwks.StaticKeyFile, len(cfg.Auth.KeyStore.Static))
+		files := make([]signingkeys.StaticKeyFile, len(cfg.Auth.KeyStore.Static))
 		for i, k := range cfg.Auth.KeyStore.Static {
-			files[i] = jwks.StaticKeyFile{PublicKeyFile: k.PublicKeyFile, PrivateKeyFile: k.PrivateKeyFile, KeyID: k.KeyID, Algorithm: k.Algorithm}
+			files[i] = signingkeys.StaticKeyFile{PublicKeyFile: k.PublicKeyFile, PrivateKeyFile: k.PrivateKeyFile, KeyID: k.KeyID, Algorithm: k.Algorithm}
 		}
-		static, err := jwks.NewStaticKeySet(files)
+		static, err := signingkeys.NewStaticKeySet(files)
 		if err != nil {
 			a.close()
 			return nil, fmt.Errorf("auth.keyStore.static: %w", err)
@@ -103,14 +105,14 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 		userKeys = static
 	case "memory":
 		logger.Warn("auth.keyStore.provider is memory: tokens from other replicas will not verify here")
-		ks := jwks.NewKeySet(jwks.KeySetOptions{Store: jwks.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
+		ks := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: signingkeys.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
 		if err := ks.Start(runCtx); err != nil {
 			a.close()
 			return nil, fmt.Errorf("user signing keys: %w", err)
 		}
 		userKeys = ks
 	default:
-		ks := jwks.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
+		ks := signingkeys.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
 		// Start loads the stored keys and inserts this replica's first key before it
 		// returns (a failure there is logged and retried in the background); the key
 		// signs only after keyPublishDelay, which readiness does not wait for.
@@ -120,14 +122,14 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 		}
 		userKeys = ks
 	}
-	pluginKeys := jwks.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
+	pluginKeys := signingkeys.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
 	if err := pluginKeys.Start(runCtx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("plugin signing keys: %w", err)
 	}
-	tokens.set(jwks.NewPluginTokenIssuer(pluginKeys, "auth", nil))
+	tokens.set(backstagetokens.NewPluginTokenIssuer(pluginKeys, "auth", nil))
 
-	issuer := jwks.NewIssuer(jwks.IssuerOptions{
+	issuer := backstagetokens.NewIssuer(backstagetokens.IssuerOptions{
 		Issuer:             cfg.AuthBaseURL(),
 		Keys:               userKeys,
 		Expiration:         cfg.Auth.BackstageTokenExpiration,
@@ -145,7 +147,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger) (*app
 		Logger:     logger,
 		Config:     cfg,
 		Issuer:     issuer,
-		Verifier:   jwks.NewVerifier(userKeys, nil),
+		Verifier:   backstagetokens.NewVerifier(userKeys, nil),
 		UserInfo:   issuer,
 		UserKeys:   userKeys,
 		PluginKeys: pluginKeys,

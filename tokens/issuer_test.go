@@ -1,4 +1,4 @@
-package jwks
+package tokens
 
 import (
 	"context"
@@ -14,18 +14,19 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 const testIss = "http://127.0.0.1:17007/api/auth"
 
-func newTestIssuer(t testing.TB, clock *fakeClock, keys KeySource, omitEnt bool, ui UserInfoStore) *Issuer {
+func newTestIssuer(t testing.TB, clock *fakeClock, keys signingkeys.KeySource, omitEnt bool, ui UserInfoStore) *Issuer {
 	t.Helper()
 	return NewIssuer(IssuerOptions{Issuer: testIss, Keys: keys, Expiration: time.Hour, OmitOwnershipClaim: omitEnt, UserInfo: ui, Now: clock.Now})
 }
 
 func TestIssueUserTokenGolden(t *testing.T) {
 	clock := newFakeClock() // iat 1795777608, as in the captured Backstage token
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	cases := []struct {
 		name    string
 		omitEnt bool
@@ -123,21 +124,22 @@ func TestCapturedBackstageToken(t *testing.T) {
 		t.Fatalf("rebuilt limited token differs from Backstage's\n got %s\nwant %s", got, lim.LimitedToken)
 	}
 	// Verify both with our verifier over the captured JWKS.
+	// The captured key, stored as the Node backend stored it when it issued the token.
 	var set struct{ Keys []json.RawMessage }
+	var jwk struct{ Kid string }
 	jb, _ := os.ReadFile("testdata/backstage-jwks.json")
-	if err := json.Unmarshal(jb, &set); err != nil {
+	if err := json.Unmarshal(jb, &set); err != nil || len(set.Keys) != 1 {
+		t.Fatalf("captured JWKS: %v", err)
+	}
+	if err := json.Unmarshal(set.Keys[0], &jwk); err != nil {
 		t.Fatal(err)
 	}
-	var listed []listedKey
-	for _, k := range set.Keys {
-		pub, err := parseECJWK(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		listed = append(listed, listedKey{kid: "8fd3fd1b-904a-43cb-bb6b-aca7f30cee48", jwk: k, pub: pub})
+	store := signingkeys.NewMemoryKeyStore()
+	if err := store.AddKey(ctxT(t), signingkeys.StoredKey{KID: jwk.Kid, JWK: set.Keys[0], CreatedAt: time.Unix(1795777608, 0)}); err != nil {
+		t.Fatal(err)
 	}
-	p, _ := buildPublicKeySet(listed, time.Time{}, 1)
-	v := NewVerifier(&StaticKeySet{pub: p}, func() time.Time { return time.Unix(1795777700, 0) })
+	now := func() time.Time { return time.Unix(1795777700, 0) }
+	v := NewVerifier(signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: store, KeyDuration: time.Hour, Now: now}), now)
 	for _, tc := range []struct {
 		tok     string
 		limited bool
@@ -156,7 +158,7 @@ func TestCapturedBackstageToken(t *testing.T) {
 // against the JWKS document we serve.
 func TestIssuedTokenVerifiesWithGoJose(t *testing.T) {
 	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	is := newTestIssuer(t, clock, ks, false, nil)
 	it, err := is.IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/jöhn", Extra: map[string]any{"x": "\u2028<"}})
 	if err != nil {
@@ -199,7 +201,7 @@ func TestUIPVerifiesInNode(t *testing.T) {
 		t.Skip("node not installed; cross-implementation check skipped")
 	}
 	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	is := newTestIssuer(t, clock, ks, true, nil)
 	doc, _ := ks.JWKS(ctxT(t))
 	var toks []string
@@ -243,7 +245,7 @@ for (const t of toks) {
 
 func TestIssueUserTokenInvalidClaims(t *testing.T) {
 	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	is := newTestIssuer(t, clock, ks, false, nil)
 	for _, tc := range []struct {
 		name   string
@@ -270,7 +272,7 @@ func TestIssueUserTokenInvalidClaims(t *testing.T) {
 
 func TestIssueUserTokenSizeLimit(t *testing.T) {
 	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	is := newTestIssuer(t, clock, ks, false, newCountingUserInfo())
 	ent := make([]string, 0, 1500)
 	for i := range 1500 {
@@ -314,7 +316,7 @@ func TestIssueUserTokenSizeLimit(t *testing.T) {
 
 func TestUserInfoSkipsUnchangedWrites(t *testing.T) {
 	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	store := newCountingUserInfo()
 	is := newTestIssuer(t, clock, ks, true, store)
 	ctx := ctxT(t)
@@ -365,7 +367,7 @@ func TestUserInfoSkipsUnchangedWrites(t *testing.T) {
 
 func TestUserInfoReadCache(t *testing.T) {
 	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
+	ks := newTestKeySet(t, clock)
 	store := newCountingUserInfo()
 	is := newTestIssuer(t, clock, ks, true, store)
 	ctx := ctxT(t)
@@ -394,7 +396,7 @@ func TestUserInfoReadCache(t *testing.T) {
 
 func TestUserInfoWithoutStore(t *testing.T) {
 	clock := newFakeClock()
-	is := newTestIssuer(t, clock, newTestKeySet(t, clock, nil), true, nil)
+	is := newTestIssuer(t, clock, newTestKeySet(t, clock), true, nil)
 	if _, err := is.IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/alice"}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package jwks
+package signingkeys
 
 import (
 	"bytes"
@@ -22,14 +22,15 @@ import (
 	asn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// Token types (the JWS "typ" header) Backstage uses.
+// Token types (the JWS "typ" header) Backstage uses; a SigningKey pre-encodes its
+// header for each.
 const (
 	TypUser        = "vnd.backstage.user"
 	TypLimitedUser = "vnd.backstage.limited-user"
 	TypPlugin      = "vnd.backstage.plugin"
 )
 
-// AlgES256 is the only signing algorithm this package issues and accepts.
+// AlgES256 is the only signing algorithm keys here sign with and verify.
 const AlgES256 = "ES256"
 
 // KeySource is what token issuers and verifiers need from a key set: the key to
@@ -83,8 +84,10 @@ func encodeHeader(typ, alg, kid string) string {
 	return base64.RawURLEncoding.EncodeToString(b) + "."
 }
 
-// header returns the encoded header (with trailing ".") for typ.
-func (k *SigningKey) header(typ string) string {
+// Header returns the protected header of a compact JWS of type typ signed by k:
+// base64url(JSON.stringify({typ,alg,kid})) followed by ".". Backstage's three token
+// types are encoded once per key.
+func (k *SigningKey) Header(typ string) string {
 	switch typ {
 	case TypUser:
 		return k.userHeader
@@ -99,9 +102,9 @@ func (k *SigningKey) header(typ string) string {
 // Public returns the public half of the key.
 func (k *SigningKey) Public() *ecdsa.PublicKey { return &k.priv.PublicKey }
 
-// appendSignature signs signingInput with ES256 and appends the base64url raw
+// AppendSignature signs signingInput with ES256 and appends the base64url raw
 // R||S signature (64 bytes) to dst.
-func (k *SigningKey) appendSignature(dst, signingInput []byte) ([]byte, error) {
+func (k *SigningKey) AppendSignature(dst, signingInput []byte) ([]byte, error) {
 	h := sha256.Sum256(signingInput)
 	der, err := ecdsa.SignASN1(rand.Reader, k.priv, h[:])
 	if err != nil {
@@ -136,15 +139,16 @@ func derToRaw(der []byte, raw *[64]byte) bool {
 	return true
 }
 
-// sign builds a compact JWS of the given typ over payload (JSON bytes).
-func (k *SigningKey) sign(typ string, payload []byte) (string, error) {
-	hdr := k.header(typ)
+// Sign builds a compact JWS of the given typ over payload (JSON bytes, sent as they
+// are: the caller serialises them).
+func (k *SigningKey) Sign(typ string, payload []byte) (string, error) {
+	hdr := k.Header(typ)
 	buf := make([]byte, 0, len(hdr)+base64.RawURLEncoding.EncodedLen(len(payload))+1+86)
 	buf = append(buf, hdr...)
 	buf = base64.RawURLEncoding.AppendEncode(buf, payload)
 	n := len(buf)
 	buf = append(buf, '.')
-	buf, err := k.appendSignature(buf, buf[:n])
+	buf, err := k.AppendSignature(buf, buf[:n])
 	if err != nil {
 		return "", err
 	}

@@ -1,4 +1,4 @@
-package jwks
+package tokens
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -20,10 +21,10 @@ const pluginTokenMinRemaining = 10 * time.Minute
 
 // PluginTokenIssuer mints Backstage plugin tokens (BACKSTAGE_AUTH.md §5.4) for
 // calls this backend makes to other plugins, e.g. sub "auth" → aud "catalog".
-// The keys must be a KeySet over the plugin key table, served at
+// The keys must be a signingkeys.KeySet over the plugin key table, served at
 // /.backstage/auth/v1/jwks.json.
 type PluginTokenIssuer struct {
-	keys     KeySource
+	keys     signingkeys.KeySource
 	pluginID string
 	now      func() time.Time
 
@@ -38,7 +39,7 @@ type pluginToken struct {
 }
 
 // NewPluginTokenIssuer returns an issuer for tokens with sub = pluginID.
-func NewPluginTokenIssuer(keys KeySource, pluginID string, now func() time.Time) *PluginTokenIssuer {
+func NewPluginTokenIssuer(keys signingkeys.KeySource, pluginID string, now func() time.Time) *PluginTokenIssuer {
 	if now == nil {
 		now = time.Now
 	}
@@ -74,7 +75,7 @@ func (p *PluginTokenIssuer) PluginToken(ctx context.Context, targetPluginID stri
 		b = append(b, `,"exp":`...)
 		b = strconv.AppendInt(b, exp, 10)
 		b = append(b, '}')
-		tok, err := key.sign(TypPlugin, b)
+		tok, err := key.Sign(signingkeys.TypPlugin, b)
 		if err != nil {
 			return "", fmt.Errorf("plugin token for %s: %w", targetPluginID, err)
 		}

@@ -1,4 +1,4 @@
-package jwks
+package tokens
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 // Verification error messages, as Backstage's auth service words them.
@@ -34,7 +35,7 @@ const DefaultVerifyCacheSize = 16384
 // public keys of a KeySource, like backend-defaults' UserTokenHandler: ES256 only,
 // listed kid, exp > now with zero tolerance, iat/exp/sub required.
 type Verifier struct {
-	keys KeySource
+	keys signingkeys.KeySource
 	// refresher is keys when it can reload on an unknown kid (a KeySet over a shared
 	// store); nil for key sources that cannot learn new keys (static files).
 	refresher UnknownKIDRefresher
@@ -56,7 +57,7 @@ type verified struct {
 }
 
 // NewVerifier returns a Verifier; now defaults to time.Now.
-func NewVerifier(keys KeySource, now func() time.Time) *Verifier {
+func NewVerifier(keys signingkeys.KeySource, now func() time.Time) *Verifier {
 	if now == nil {
 		now = time.Now
 	}
@@ -129,8 +130,8 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 	}
 	limited := false
 	switch normalizeTyp(hdr.Typ) {
-	case TypUser:
-	case TypLimitedUser:
+	case signingkeys.TypUser:
+	case signingkeys.TypLimitedUser:
 		if !allowLimited {
 			return Principal{}, backstageerr.Authentication(MsgIllegalLimitedUserToken)
 		}
@@ -144,7 +145,7 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 		return Principal{}, illegalToken(fmt.Errorf("token type %q is not a user token", hdr.Typ))
 	}
 
-	if hdr.Alg != AlgES256 {
+	if hdr.Alg != signingkeys.AlgES256 {
 		return Principal{}, failedVerification(fmt.Errorf("unsupported alg %q", hdr.Alg))
 	}
 	keys, err := v.keys.PublicKeys(ctx)

@@ -1,4 +1,4 @@
-package jwks
+package signingkeys
 
 import (
 	"context"
@@ -150,21 +150,18 @@ func TestKeySetFailedInsertIsRetriedAndNeverUsed(t *testing.T) {
 	mem := NewMemoryKeyStore()
 	store := &flakyStore{KeyStore: mem, failAdds: 1}
 	ks := newTestKeySet(t, clock, store)
-	is := newTestIssuer(t, clock, ks, true, nil)
-	if _, err := is.IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/a"}); err == nil || !strings.Contains(err.Error(), "database is down") {
+	if _, err := ks.SigningKey(ctxT(t)); err == nil || !strings.Contains(err.Error(), "database is down") {
 		t.Fatalf("err = %v", err)
 	}
 	if got := jwksKIDs(t, ks); len(got) != 0 {
 		t.Fatalf("a key that was never stored is listed: %v", got)
 	}
-	it, err := is.IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/a"})
+	k, err := ks.SigningKey(ctxT(t))
 	if err != nil {
 		t.Fatalf("retry failed: %v", err)
 	}
-	var h struct{ Kid string }
-	_ = json.Unmarshal(decodeToken(t, it.Token).header, &h)
-	if got := storedKIDs(t, mem); !slices.Equal(got, []string{h.Kid}) {
-		t.Fatalf("store %v, token kid %s", got, h.Kid)
+	if got := storedKIDs(t, mem); !slices.Equal(got, []string{k.KID}) {
+		t.Fatalf("store %v, signing kid %s", got, k.KID)
 	}
 	if store.adds != 2 {
 		t.Errorf("%d inserts, want 2", store.adds)
@@ -275,8 +272,8 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// TestMultiReplica: two processes share one store. A token A returns must verify
-// against B's in-memory JWKS at that moment, with notifications delivered and,
+// TestMultiReplica: two processes share one store. The key A signs with must be in
+// B's in-memory JWKS as soon as A hands it out, with notifications delivered and,
 // separately, with only polling.
 func TestMultiReplica(t *testing.T) {
 	for _, tc := range []struct {
@@ -308,22 +305,16 @@ func TestMultiReplica(t *testing.T) {
 			if err := a.Start(ctx); err != nil {
 				t.Fatal(err)
 			}
-			issuer := NewIssuer(IssuerOptions{Issuer: testIss, Keys: a, Expiration: time.Hour, OmitOwnershipClaim: true})
-			it, err := issuer.IssueUserToken(ctx, UserClaims{Sub: "user:default/alice"})
+			aKey, err := a.SigningKey(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var h struct{ Kid string }
-			_ = json.Unmarshal(decodeToken(t, it.Token).header, &h)
-			if !slices.Contains(jwksKIDs(t, b), h.Kid) {
-				t.Fatalf("B's JWKS does not list A's key %s when A returns a token", h.Kid)
-			}
 			reloads := b.lastReload.Load()
-			if _, err := NewVerifier(b, nil).VerifyUserToken(ctx, it.Token, false); err != nil {
-				t.Fatalf("B rejects A's token: %v", err)
+			if pub := mustPublicKeys(t, b).Key(aKey.KID); pub == nil || !pub.Equal(aKey.Public()) {
+				t.Fatalf("B does not list A's key %s when A signs with it", aKey.KID)
 			}
 			if b.lastReload.Load() != reloads {
-				t.Error("B needed an unknown-kid reload")
+				t.Error("B needed a reload to find A's key")
 			}
 			if got := hub.notifies.Load(); got < 2 {
 				t.Errorf("%d notifications, want one per inserted key", got)
@@ -341,9 +332,9 @@ func TestMultiReplica(t *testing.T) {
 	}
 }
 
-// TestVerifierReloadsOnUnknownKID covers a replica that missed a key (publish
-// delay misconfigured): one paced reload, not one per token.
-func TestVerifierReloadsOnUnknownKID(t *testing.T) {
+// TestRefreshUnknownKID covers a replica that missed a key (publish delay
+// misconfigured): one paced reload, not one per token.
+func TestRefreshUnknownKID(t *testing.T) {
 	shared := NewMemoryKeyStore()
 	a := NewKeySet(KeySetOptions{Store: shared, KeyDuration: time.Hour})
 	store := &flakyStore{KeyStore: shared}
@@ -351,21 +342,20 @@ func TestVerifierReloadsOnUnknownKID(t *testing.T) {
 	if _, err := b.JWKS(ctxT(t)); err != nil { // b loads (no keys yet)
 		t.Fatal(err)
 	}
-	it, err := NewIssuer(IssuerOptions{Issuer: testIss, Keys: a, Expiration: time.Hour}).IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/a"})
+	aKey, err := a.SigningKey(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(b, nil)
 	b.lastReload.Store(0)
-	if _, err := v.VerifyUserToken(ctxT(t), it.Token, false); err != nil {
-		t.Fatalf("not found after reload: %v", err)
+	if !b.RefreshUnknownKID(ctxT(t)) || mustPublicKeys(t, b).Key(aKey.KID) == nil {
+		t.Fatal("A's key not found after a refresh")
 	}
 	lists := store.lists.Load()
 	for range 20 {
-		_, _ = v.VerifyUserToken(ctxT(t), tokenWithKID(t, "unknown-kid"), false)
+		b.RefreshUnknownKID(ctxT(t))
 	}
 	if n := store.lists.Load() - lists; n > 1 {
-		t.Errorf("%d reloads for 20 back-to-back unknown-kid tokens", n)
+		t.Errorf("%d reloads for 20 back-to-back unknown-kid refreshes", n)
 	}
 }
 

@@ -16,17 +16,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
 // Run runs the key store conformance suite. newStore must return an empty store; it is
 // called once per subtest. Cases follow Backstage's DatabaseKeyStore.test.ts and dex's
 // testKeysCRUD / requireSigningKeyRoundTripUsable.
-func Run(t *testing.T, newStore func(t *testing.T) jwks.KeyStore) {
+func Run(t *testing.T, newStore func(t *testing.T) signingkeys.KeyStore) {
 	t.Helper()
 	for _, tc := range []struct {
 		name string
-		run  func(*testing.T, jwks.KeyStore)
+		run  func(*testing.T, signingkeys.KeyStore)
 	}{
 		{"EmptyList", testEmpty},
 		{"AddThenList", testAddList},
@@ -45,13 +45,13 @@ func Run(t *testing.T, newStore func(t *testing.T) jwks.KeyStore) {
 var baseTime = time.Date(2026, 11, 27, 12, 6, 48, 839_000_000, time.FixedZone("CET", 3600))
 
 // key builds a StoredKey with both times set; a store keeps the one its table has.
-func key(kid string, i int) jwks.StoredKey {
+func key(kid string, i int) signingkeys.StoredKey {
 	jwk := fmt.Sprintf(`{"kty":"EC","x":"x-%s","y":"y-%s","crv":"P-256","kid":%q,"alg":"ES256"}`, kid, kid, kid)
 	at := baseTime.Add(time.Duration(i) * time.Minute)
-	return jwks.StoredKey{KID: kid, JWK: json.RawMessage(jwk), CreatedAt: at, ExpiresAt: at.Add(3 * time.Hour)}
+	return signingkeys.StoredKey{KID: kid, JWK: json.RawMessage(jwk), CreatedAt: at, ExpiresAt: at.Add(3 * time.Hour)}
 }
 
-func list(t *testing.T, s jwks.KeyStore) []jwks.StoredKey {
+func list(t *testing.T, s signingkeys.KeyStore) []signingkeys.StoredKey {
 	t.Helper()
 	keys, err := s.ListKeys(t.Context())
 	if err != nil {
@@ -60,7 +60,7 @@ func list(t *testing.T, s jwks.KeyStore) []jwks.StoredKey {
 	return keys
 }
 
-func kids(keys []jwks.StoredKey) []string {
+func kids(keys []signingkeys.StoredKey) []string {
 	out := make([]string, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, k.KID)
@@ -69,7 +69,7 @@ func kids(keys []jwks.StoredKey) []string {
 	return out
 }
 
-func add(t *testing.T, s jwks.KeyStore, keys ...jwks.StoredKey) {
+func add(t *testing.T, s signingkeys.KeyStore, keys ...signingkeys.StoredKey) {
 	t.Helper()
 	for _, k := range keys {
 		if err := s.AddKey(t.Context(), k); err != nil {
@@ -78,14 +78,14 @@ func add(t *testing.T, s jwks.KeyStore, keys ...jwks.StoredKey) {
 	}
 }
 
-func remove(t *testing.T, s jwks.KeyStore, ids ...string) {
+func remove(t *testing.T, s signingkeys.KeyStore, ids ...string) {
 	t.Helper()
 	if err := s.RemoveKeys(t.Context(), ids); err != nil {
 		t.Fatalf("RemoveKeys(%q): %v", ids, err)
 	}
 }
 
-func wantKIDs(t *testing.T, s jwks.KeyStore, want ...string) {
+func wantKIDs(t *testing.T, s signingkeys.KeyStore, want ...string) {
 	t.Helper()
 	got := kids(list(t, s))
 	sort.Strings(want)
@@ -97,7 +97,7 @@ func wantKIDs(t *testing.T, s jwks.KeyStore, want ...string) {
 	}
 }
 
-func testEmpty(t *testing.T, s jwks.KeyStore) {
+func testEmpty(t *testing.T, s signingkeys.KeyStore) {
 	if keys := list(t, s); len(keys) != 0 {
 		t.Fatalf("new store lists %d keys, want 0", len(keys))
 	}
@@ -119,15 +119,15 @@ func checkTime(t *testing.T, what, kid string, got, want time.Time) bool {
 	return true
 }
 
-func testAddList(t *testing.T, s jwks.KeyStore) {
-	in := []jwks.StoredKey{key("k1", 1), key("k2", 2), key("k3", 3)}
+func testAddList(t *testing.T, s signingkeys.KeyStore) {
+	in := []signingkeys.StoredKey{key("k1", 1), key("k2", 2), key("k3", 3)}
 	add(t, s, in...)
 	got := list(t, s)
 	if len(got) != len(in) {
 		t.Fatalf("listed %d keys, want %d", len(got), len(in))
 	}
 	for _, want := range in {
-		i := slices.IndexFunc(got, func(k jwks.StoredKey) bool { return k.KID == want.KID })
+		i := slices.IndexFunc(got, func(k signingkeys.StoredKey) bool { return k.KID == want.KID })
 		if i < 0 {
 			t.Fatalf("key %s missing from %q", want.KID, kids(got))
 		}
@@ -143,13 +143,13 @@ func testAddList(t *testing.T, s jwks.KeyStore) {
 	}
 }
 
-func testDuplicate(t *testing.T, s jwks.KeyStore) {
+func testDuplicate(t *testing.T, s signingkeys.KeyStore) {
 	first := key("dup", 1)
 	add(t, s, first)
 	second := key("dup", 2)
 	second.JWK = json.RawMessage(`{"kty":"EC","kid":"dup","other":true}`)
 	err := s.AddKey(t.Context(), second)
-	if !errors.Is(err, jwks.ErrKeyExists) {
+	if !errors.Is(err, signingkeys.ErrKeyExists) {
 		t.Fatalf("second AddKey(dup) = %v, want ErrKeyExists", err)
 	}
 	got := list(t, s)
@@ -159,7 +159,7 @@ func testDuplicate(t *testing.T, s jwks.KeyStore) {
 }
 
 // testRemoveSubset is Backstage's DatabaseKeyStore.test.ts sequence.
-func testRemoveSubset(t *testing.T, s jwks.KeyStore) {
+func testRemoveSubset(t *testing.T, s signingkeys.KeyStore) {
 	add(t, s, key("1", 1), key("2", 2), key("3", 3))
 	remove(t, s, "1")
 	wantKIDs(t, s, "2", "3")
@@ -169,7 +169,7 @@ func testRemoveSubset(t *testing.T, s jwks.KeyStore) {
 	wantKIDs(t, s, "2")
 }
 
-func testRemoveNoop(t *testing.T, s jwks.KeyStore) {
+func testRemoveNoop(t *testing.T, s signingkeys.KeyStore) {
 	add(t, s, key("a", 1), key("b", 2))
 	for _, ids := range [][]string{nil, {}, {"unknown"}, {"unknown", "also-unknown"}} {
 		remove(t, s, ids...)
@@ -184,7 +184,7 @@ func testRemoveNoop(t *testing.T, s jwks.KeyStore) {
 	wantKIDs(t, s, "b")
 }
 
-func testReAdd(t *testing.T, s jwks.KeyStore) {
+func testReAdd(t *testing.T, s signingkeys.KeyStore) {
 	k := key("again", 1)
 	add(t, s, k)
 	remove(t, s, "again")
@@ -203,7 +203,7 @@ func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // testLargeKey stores an RSA-4096-sized public JWK with a certificate thumbprint
 // (~0.8 KB, far over the varchar(255) the column started as).
-func testLargeKey(t *testing.T, s jwks.KeyStore) {
+func testLargeKey(t *testing.T, s signingkeys.KeyStore) {
 	n := make([]byte, 512)
 	if _, err := rand.Read(n); err != nil {
 		t.Fatal(err)
@@ -230,7 +230,7 @@ func testLargeKey(t *testing.T, s jwks.KeyStore) {
 }
 
 // testSignVerifyRoundTrip proves the stored JWK is usable, not merely equal.
-func testSignVerifyRoundTrip(t *testing.T, s jwks.KeyStore) {
+func testSignVerifyRoundTrip(t *testing.T, s signingkeys.KeyStore) {
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -282,7 +282,7 @@ func testSignVerifyRoundTrip(t *testing.T, s jwks.KeyStore) {
 // RunConcurrency hammers one store from several goroutines (run it with -race): each
 // adds, lists and removes its own keys while all race to add one shared kid, of which
 // exactly one AddKey may succeed.
-func RunConcurrency(t *testing.T, newStore func(t *testing.T) jwks.KeyStore) {
+func RunConcurrency(t *testing.T, newStore func(t *testing.T) signingkeys.KeyStore) {
 	t.Helper()
 	t.Run("ParallelAddListRemove", func(t *testing.T) {
 		s := newStore(t)
@@ -299,7 +299,7 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) jwks.KeyStore) {
 					mu.Lock()
 					sharedWins++
 					mu.Unlock()
-				case errors.Is(err, jwks.ErrKeyExists):
+				case errors.Is(err, signingkeys.ErrKeyExists):
 					mu.Lock()
 					sharedDups++
 					mu.Unlock()
@@ -336,61 +336,5 @@ func RunConcurrency(t *testing.T, newStore func(t *testing.T) jwks.KeyStore) {
 			}
 		}
 		wantKIDs(t, s, want...)
-	})
-}
-
-// RunUserInfo is the user-info store conformance suite.
-func RunUserInfo(t *testing.T, newStore func(t *testing.T) jwks.UserInfoStore) {
-	t.Helper()
-	alice := "user:default/alice"
-	// Odd but valid JSON: key order, escapes and non-ASCII must survive byte for byte.
-	info1 := json.RawMessage(`{"claims":{"sub":"user:default/alice","ent":["user:default/alice","group:default/team-a"],"name":"Zo\u00eb \u2603","z":1,"a":[]}}`)
-	info2 := json.RawMessage(`{"claims":{"sub":"user:default/alice","ent":["user:default/alice"],"emoji":"🦀"}}`)
-	at := time.Date(2026, 11, 27, 11, 6, 53, 521_000_000, time.UTC)
-
-	t.Run("NotFound", func(t *testing.T) {
-		s := newStore(t)
-		if _, err := s.GetUserInfo(t.Context(), alice); !errors.Is(err, jwks.ErrNotFound) {
-			t.Fatalf("GetUserInfo on empty store = %v, want ErrNotFound", err)
-		}
-	})
-	t.Run("UpsertThenGet", func(t *testing.T) {
-		s := newStore(t)
-		if err := s.UpsertUserInfo(t.Context(), alice, info1, at); err != nil {
-			t.Fatalf("UpsertUserInfo: %v", err)
-		}
-		got, err := s.GetUserInfo(t.Context(), alice)
-		if err != nil {
-			t.Fatalf("GetUserInfo: %v", err)
-		}
-		if !bytes.Equal(got, info1) {
-			t.Fatalf("GetUserInfo = %s, want byte-exact %s", got, info1)
-		}
-		if _, err := s.GetUserInfo(t.Context(), "user:default/bob"); !errors.Is(err, jwks.ErrNotFound) {
-			t.Fatalf("GetUserInfo(bob) = %v, want ErrNotFound", err)
-		}
-	})
-	t.Run("UpsertAgainUpdates", func(t *testing.T) {
-		s := newStore(t)
-		bob := "user:default/bob"
-		bobInfo := json.RawMessage(`{"claims":{"sub":"user:default/bob"}}`)
-		for _, step := range []struct {
-			ref  string
-			info json.RawMessage
-		}{{alice, info1}, {bob, bobInfo}, {alice, info2}} {
-			if err := s.UpsertUserInfo(t.Context(), step.ref, step.info, at); err != nil {
-				t.Fatalf("UpsertUserInfo(%s): %v", step.ref, err)
-			}
-			at = at.Add(time.Second)
-		}
-		for ref, want := range map[string]json.RawMessage{alice: info2, bob: bobInfo} {
-			got, err := s.GetUserInfo(t.Context(), ref)
-			if err != nil {
-				t.Fatalf("GetUserInfo(%s): %v", ref, err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("GetUserInfo(%s) = %s, want %s", ref, got, want)
-			}
-		}
 	})
 }

@@ -1,11 +1,8 @@
-package jwks
+package tokens
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"log/slog"
@@ -17,6 +14,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -43,8 +41,8 @@ var reservedClaims = map[string]bool{"iss": true, "sub": true, "ent": true, "aud
 type IssuerOptions struct {
 	// Issuer is the iss claim: the external auth base URL (…/api/auth).
 	Issuer string
-	// Keys signs the tokens (a *KeySet or a *StaticKeySet).
-	Keys KeySource
+	// Keys signs the tokens (a *signingkeys.KeySet or a *signingkeys.StaticKeySet).
+	Keys signingkeys.KeySource
 	// Expiration is the token lifetime (already clamped to [10m, 24h] by config).
 	Expiration time.Duration
 	// OmitOwnershipClaim leaves ent out of the token (auth.omitIdentityTokenOwnershipClaim).
@@ -63,7 +61,7 @@ type IssuerOptions struct {
 // Issuer issues Backstage user tokens and records user_info.
 type Issuer struct {
 	iss         string
-	keys        KeySource
+	keys        signingkeys.KeySource
 	expSeconds  int64
 	omitEnt     bool
 	store       UserInfoStore
@@ -75,16 +73,6 @@ type Issuer struct {
 	readGroup   singleflight.Group
 	writeLocks  [64]sync.Mutex // per-user (striped) so the skip cache matches the row
 	lockSeed    maphash.Seed
-}
-
-type writtenInfo struct {
-	data []byte
-	at   time.Time
-}
-
-type cachedInfo struct {
-	data json.RawMessage
-	at   time.Time
 }
 
 // NewIssuer returns an Issuer.
@@ -146,10 +134,11 @@ func (is *Issuer) IssueUserToken(ctx context.Context, claims UserClaims) (Issued
 	// uip: the signature of the limited token {sub,iat,exp}, serialised exactly
 	// as verifiers rebuild it with JSON.stringify.
 	limited := appendLimitedPayload(make([]byte, 0, 64+len(sub)), sub, iat, exp)
-	in := make([]byte, 0, len(key.limitedHeader)+base64.RawURLEncoding.EncodedLen(len(limited)))
-	in = append(in, key.limitedHeader...)
+	limitedHeader := key.Header(signingkeys.TypLimitedUser)
+	in := make([]byte, 0, len(limitedHeader)+base64.RawURLEncoding.EncodedLen(len(limited)))
+	in = append(in, limitedHeader...)
 	in = base64.RawURLEncoding.AppendEncode(in, limited)
-	uipBytes, err := key.appendSignature(nil, in)
+	uipBytes, err := key.AppendSignature(nil, in)
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue user token: %w", err)
 	}
@@ -159,11 +148,11 @@ func (is *Issuer) IssueUserToken(ctx context.Context, claims UserClaims) (Issued
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	hdr := key.header(TypUser)
+	hdr := key.Header(signingkeys.TypUser)
 	if n := len(hdr) + base64.RawURLEncoding.EncodedLen(len(payload)) + 1 + 86; n > MaxTokenLength {
 		return IssuedToken{}, backstageerr.Plain("Failed to issue a new user token. The resulting token is excessively large, with either too many ownership claims or too large custom claims. You likely have a bug either in the sign-in resolver or catalog data. The following claims were requested: '%s'", payload)
 	}
-	token, err := key.sign(TypUser, payload)
+	token, err := key.Sign(signingkeys.TypUser, payload)
 	if err != nil {
 		return IssuedToken{}, fmt.Errorf("issue user token: %w", err)
 	}
@@ -257,88 +246,4 @@ func appendExtra(b []byte, extra map[string]any, skip map[string]bool) ([]byte, 
 		b = append(b, ',')
 	}
 	return b, nil
-}
-
-var userInfoSkip = map[string]bool{"sub": true, "ent": true}
-
-// recordUserInfo upserts {"claims":{sub, ent, ...extra}} unless this process
-// already wrote exactly these bytes for this user recently.
-func (is *Issuer) recordUserInfo(ctx context.Context, sub string, ent []string, extra map[string]any, now time.Time) error {
-	b := make([]byte, 0, 64+len(sub)+len(ent)*32)
-	b = append(b, `{"claims":{"sub":`...)
-	b = jsrules.AppendString(b, sub)
-	b = append(b, `,"ent":`...)
-	b, _ = jsrules.AppendValue(b, ent)
-	if len(extra) > 0 {
-		b = append(b, ',')
-		var err error
-		if b, err = appendExtra(b, extra, userInfoSkip); err != nil {
-			return err
-		}
-		b = b[:len(b)-1] // trailing comma
-	}
-	b = append(b, `}}`...)
-
-	mu := &is.writeLocks[maphash.String(is.lockSeed, sub)%uint64(len(is.writeLocks))]
-	mu.Lock()
-	defer mu.Unlock()
-	if w, ok := is.lastWritten.Get(sub); ok && bytes.Equal(w.data, b) && now.Sub(w.at) < DefaultUserInfoSkipTTL {
-		return nil
-	}
-	if err := is.store.UpsertUserInfo(ctx, sub, b, now.UTC()); err != nil {
-		return fmt.Errorf("store user info for %s: %w", sub, err)
-	}
-	is.lastWritten.Add(sub, writtenInfo{data: b, at: now})
-	is.readCache.Add(sub, cachedInfo{data: b, at: now})
-	return nil
-}
-
-// UserInfo returns the stored {"claims":{...}} JSON for the user, from a cache
-// refreshed from the store after UserInfoTTL; ErrNotFound when there is none.
-// The returned bytes are shared: do not modify them.
-func (is *Issuer) UserInfo(ctx context.Context, sub string) (json.RawMessage, error) {
-	now := is.now()
-	if c, ok := is.readCache.Get(sub); ok && now.Sub(c.at) < is.userInfoTTL {
-		return c.data, nil
-	}
-	v, err, _ := is.readGroup.Do(sub, func() (any, error) {
-		data, err := is.store.GetUserInfo(ctx, sub)
-		if err != nil {
-			return nil, err
-		}
-		is.readCache.Add(sub, cachedInfo{data: data, at: is.now()})
-		return data, nil
-	})
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("read user info for %s: %w", sub, err)
-	}
-	return v.(json.RawMessage), nil
-}
-
-// memoryUserInfo is the UserInfoStore used when none is configured: a bounded
-// in-process LRU (single replica only, like Backstage's memory stores).
-type memoryUserInfo struct {
-	c *lru.Cache[string, json.RawMessage]
-}
-
-var _ UserInfoStore = (*memoryUserInfo)(nil)
-
-func newMemoryUserInfo(size int) *memoryUserInfo {
-	c, _ := lru.New[string, json.RawMessage](size)
-	return &memoryUserInfo{c: c}
-}
-
-func (m *memoryUserInfo) UpsertUserInfo(_ context.Context, ref string, info json.RawMessage, _ time.Time) error {
-	m.c.Add(ref, info)
-	return nil
-}
-
-func (m *memoryUserInfo) GetUserInfo(_ context.Context, ref string) (json.RawMessage, error) {
-	if v, ok := m.c.Get(ref); ok {
-		return v, nil
-	}
-	return nil, ErrNotFound
 }

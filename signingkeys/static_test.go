@@ -1,4 +1,4 @@
-package jwks
+package signingkeys
 
 import (
 	"crypto/ecdsa"
@@ -10,9 +10,9 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // writeKeyPair writes SPKI and PKCS#8 PEM files for priv and returns their paths.
@@ -59,20 +59,18 @@ func TestStaticKeySet(t *testing.T) {
 	if set.Keys[0]["use"] != "sig" || set.Keys[0]["kid"] != "first" || set.Keys[0]["alg"] != "ES256" {
 		t.Errorf("JWK %v", set.Keys[0])
 	}
-	// The first key signs; tokens verify; nothing expires.
-	clock := newFakeClock()
-	is := NewIssuer(IssuerOptions{Issuer: testIss, Keys: ks, Expiration: time.Hour, Now: clock.Now})
-	it, err := is.IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/a"})
-	if err != nil {
-		t.Fatal(err)
+	// The first key signs; both are listed for verification.
+	k, err := ks.SigningKey(ctxT(t))
+	if err != nil || k.KID != "first" || !k.Public().Equal(&k1.PublicKey) {
+		t.Fatalf("signing key %+v, %v; want the first configured key", k, err)
 	}
-	if !strings.Contains(string(decodeToken(t, it.Token).header), `"kid":"first"`) {
-		t.Error("not signed by the first key")
+	// base64url({"typ":"vnd.backstage.user","alg":"ES256","kid":"first"}) + "."
+	if k.Header(TypUser) != "eyJ0eXAiOiJ2bmQuYmFja3N0YWdlLnVzZXIiLCJhbGciOiJFUzI1NiIsImtpZCI6ImZpcnN0In0." {
+		t.Errorf("user header %s", k.Header(TypUser))
 	}
-	clock.Advance(30 * 24 * time.Hour)
-	it2, _ := is.IssueUserToken(ctxT(t), UserClaims{Sub: "user:default/a"})
-	if _, err := NewVerifier(ks, clock.Now).VerifyUserToken(ctxT(t), it2.Token, false); err != nil {
-		t.Fatal(err)
+	p, _ := ks.PublicKeys(ctxT(t))
+	if !p.Key("second").Equal(&k2.PublicKey) || !slices.Equal(p.KIDs(), []string{"first", "second"}) {
+		t.Errorf("listed %v", p.KIDs())
 	}
 }
 
@@ -110,47 +108,5 @@ func TestStaticKeySetErrors(t *testing.T) {
 				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestPluginToken(t *testing.T) {
-	clock := newFakeClock()
-	ks := newTestKeySet(t, clock, nil)
-	pt := NewPluginTokenIssuer(ks, "auth", clock.Now)
-	ctx := ctxT(t)
-	tok, err := pt.PluginToken(ctx, "catalog")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := ks.SigningKey(ctx)
-	d := decodeToken(t, tok)
-	if want := `{"typ":"vnd.backstage.plugin","alg":"ES256","kid":"` + key.KID + `"}`; string(d.header) != want {
-		t.Errorf("header %s", d.header)
-	}
-	if want := `{"sub":"auth","aud":"catalog","iat":1795777608,"exp":1795781208}`; string(d.payload) != want {
-		t.Errorf("payload %s", d.payload)
-	}
-	if err := verifyES256(key.Public(), d.h64+"."+d.p64, d.s64); err != nil {
-		t.Fatal(err)
-	}
-	// Reused while at least 10 minutes remain; other targets get their own.
-	clock.Advance(50 * time.Minute)
-	if again, _ := pt.PluginToken(ctx, "catalog"); again != tok {
-		t.Error("token not reused with 10 minutes left")
-	}
-	other, _ := pt.PluginToken(ctx, "scaffolder")
-	if !strings.Contains(string(decodeToken(t, other).payload), `"aud":"scaffolder"`) {
-		t.Error("wrong audience")
-	}
-	clock.Advance(time.Second)
-	fresh, _ := pt.PluginToken(ctx, "catalog")
-	if fresh == tok {
-		t.Fatal("token reused with less than 10 minutes left")
-	}
-	if !strings.Contains(string(decodeToken(t, fresh).payload), `"iat":1795780609`) {
-		t.Errorf("fresh payload %s", decodeToken(t, fresh).payload)
-	}
-	if _, err := pt.PluginToken(ctx, ""); err == nil {
-		t.Error("empty target accepted")
 	}
 }

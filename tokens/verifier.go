@@ -2,17 +2,15 @@ package tokens
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"strings"
 	"time"
 
+	jwt "github.com/golang-jwt/jwt/v5"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
@@ -89,6 +87,19 @@ type tokenClaims struct {
 	Aud json.RawMessage `json:"aud"`
 }
 
+// jwtParser verifies only alg and signature: golang-jwt's claim validation rounds
+// fractional times to seconds and differs from jose's at the edges.
+var jwtParser = jwt.NewParser(jwt.WithValidMethods([]string{signingkeys.AlgES256}), jwt.WithoutClaimsValidation())
+
+// tokenClaims satisfies jwt.Claims; with WithoutClaimsValidation the getters are
+// never called.
+func (tokenClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (tokenClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nil, nil }
+func (tokenClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (tokenClaims) GetIssuer() (string, error)                   { return "", nil }
+func (tokenClaims) GetSubject() (string, error)                  { return "", nil }
+func (tokenClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
 // normalizeTyp compares typ like jose: case-insensitive, "application/" optional.
 func normalizeTyp(t string) string {
 	t = strings.ToLower(t)
@@ -163,16 +174,17 @@ func (v *Verifier) VerifyUserToken(ctx context.Context, token string, allowLimit
 			return Principal{}, failedVerification(fmt.Errorf("no listed key with kid %q", hdr.Kid))
 		}
 	}
-	if err := verifyES256(pub, token[:len(h64)+1+len(p64)], s64); err != nil {
-		return Principal{}, failedVerification(err)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(p64)
-	if err != nil {
-		return Principal{}, failedVerification(fmt.Errorf("payload: %w", err))
-	}
+	// golang-jwt checks alg and the ES256 signature and decodes the payload; the
+	// claim checks below are Node's (jose), not golang-jwt's. Measured against the
+	// hand-written verification this replaced (BenchmarkVerifyUserToken, 2-CPU shared
+	// machine, benchstat): cache hits do not reach this code (0 allocs, unchanged);
+	// an uncached verification showed no significant time difference (median +1-6%,
+	// p=0.13-0.85, noise ±20-40%: the ES256 check dominates) but costs 4.3 KiB and 69
+	// allocs instead of 2.7 KiB and 43, which the per-token cache pays once per token
+	// and replica.
 	var c tokenClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return Principal{}, failedVerification(fmt.Errorf("payload: %w", err))
+	if _, err := jwtParser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return pub, nil }); err != nil {
+		return Principal{}, failedVerification(err)
 	}
 	switch {
 	case c.Iat == nil:
@@ -219,22 +231,4 @@ func legacyUserToken(p64 string) bool {
 		}
 	}
 	return false
-}
-
-// verifyES256 checks a base64url raw R||S signature over signingInput.
-func verifyES256(pub *ecdsa.PublicKey, signingInput, sig64 string) error {
-	var raw [64]byte
-	if base64.RawURLEncoding.DecodedLen(len(sig64)) != 64 {
-		return errors.New("signature verification failed: wrong length")
-	}
-	if _, err := base64.RawURLEncoding.Decode(raw[:], []byte(sig64)); err != nil {
-		return fmt.Errorf("signature verification failed: %w", err)
-	}
-	h := sha256.Sum256([]byte(signingInput))
-	r := new(big.Int).SetBytes(raw[:32])
-	s := new(big.Int).SetBytes(raw[32:])
-	if !ecdsa.Verify(pub, h[:], r, s) {
-		return errors.New("signature verification failed")
-	}
-	return nil
 }

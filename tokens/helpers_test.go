@@ -11,32 +11,14 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/fakeclock"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
-// fakeClock is an injectable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = fakeclock.Clock
 
-// newFakeClock starts at iat 1795777608, as in the captured Backstage token.
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 27, 11, 6, 48, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newFakeClock() *fakeClock { return fakeclock.New() }
 
 // newTestKeySet returns a KeySet over a fresh memory store on the fake clock.
 func newTestKeySet(t testing.TB, clock *fakeClock) *signingkeys.KeySet {

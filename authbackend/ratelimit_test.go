@@ -6,29 +6,16 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/fakeclock"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func limitedHarness(t *testing.T, mod func(*config.Config)) (*harness, *clock) {
+func limitedHarness(t *testing.T, mod func(*config.Config)) (*harness, *fakeclock.Clock) {
 	t.Helper()
-	clk := &clock{t: testNow}
+	clk := fakeclock.New()
 	h := newHarness(t, func(o *Options, _ *fakeProvider) {
 		o.Now = clk.Now
 		o.Config.RateLimit = config.OwnRateLimitConfig{Enabled: true, Window: time.Minute, Limit: 3, UserInfoLimit: 2}
@@ -90,7 +77,7 @@ func TestOwnRateLimitOnSignInRoutes(t *testing.T) {
 	if n := strings.Count(h.logs.String(), "rate limit exceeded"); n != 1 {
 		t.Errorf("%d log lines for one client within a minute", n)
 	}
-	clk.Add(61 * time.Second)
+	clk.Advance(61 * time.Second)
 	if rec := h.from(client, req{target: refreshTarget, headers: xrw}, nil); rec.Code == http.StatusTooManyRequests {
 		t.Error("still limited after the window")
 	}
@@ -199,7 +186,7 @@ func TestUserInfoRateLimit(t *testing.T) {
 }
 
 func TestLimiterBoundsMemory(t *testing.T) {
-	clk := &clock{t: testNow}
+	clk := fakeclock.New()
 	l := newLimiter("x", config.RateLimitConfig{Window: time.Minute, Limit: 1}, clk.Now, nil)
 	for i := 0; i < 3*maxLimiterKeys; i++ {
 		l.take("k" + strconv.Itoa(i))

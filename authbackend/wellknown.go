@@ -15,7 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // readinessTimeout bounds the dependency ping so that readiness answers promptly.
@@ -157,7 +157,7 @@ func (s *Server) userInfo(c *gin.Context) {
 		}
 	}
 	info, err := s.opts.UserInfo.UserInfo(ctx, principal.Sub)
-	if errors.Is(err, jwks.ErrNotFound) || (err == nil && len(info) == 0) {
+	if errors.Is(err, tokens.ErrNotFound) || (err == nil && len(info) == 0) {
 		writeBody(c, http.StatusNotFound, "text/html; charset=utf-8", []byte("User info not found"))
 		return
 	}

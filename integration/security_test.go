@@ -111,7 +111,14 @@ func TestSecurityFindings(t *testing.T) {
 		}
 		assertNoSession(t, b, rs, body)
 		logID := m[strings.LastIndex(m, "=")+1:]
-		if out := rs.proc.out.String(); !strings.Contains(out, logID) || !strings.Contains(out, strings.TrimPrefix(down, "http://")) {
+		// The log line reaches us through a pipe: give it a moment.
+		var out string
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if out = rs.proc.out.String(); strings.Contains(out, logID) {
+				break
+			}
+		}
+		if !regexp.MustCompile(`logId":"` + logID + `".*"detail":"[^"]*` + regexp.QuoteMeta(strings.TrimPrefix(down, "http://"))).MatchString(out) {
 			t.Errorf("the log lacks the detail under logId %s:\n%s", logID, out)
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 )
 
 // idTokenError says why an ID token was refused, in words safe to show a user.
@@ -52,7 +53,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	}
 	alg := headerAlg(raw)
 	if !slices.Contains(p.cfg.TokenSignedResponseAlgs, alg) {
-		return nil, badToken("the ID token is signed with %q, which is not an accepted algorithm (accepted: %s)", printable(alg, 20), strings.Join(p.cfg.TokenSignedResponseAlgs, ", "))
+		return nil, badToken("the ID token is signed with %q, which is not an accepted algorithm (accepted: %s)", upstream.Printable(alg, 20), strings.Join(p.cfg.TokenSignedResponseAlgs, ", "))
 	}
 	vctx, kc := withKeyCheck(ctx)
 	tok, err := d.verifier.Verify(vctx, raw)
@@ -80,7 +81,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	claims = normalizeNumbers(claims).(map[string]any)
 
 	if tok.Issuer != d.meta.Issuer {
-		return nil, badToken("the ID token issuer %q is not the identity provider %q", printable(tok.Issuer, 200), d.meta.Issuer)
+		return nil, badToken("the ID token issuer %q is not the identity provider %q", upstream.Printable(tok.Issuer, 200), d.meta.Issuer)
 	}
 	if tok.Subject == "" {
 		return nil, badToken("the ID token has no subject")

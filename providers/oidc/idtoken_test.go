@@ -73,7 +73,7 @@ func TestIDTokenVerifier(t *testing.T) {
 			_, err := v.VerifyIDToken(ctx, raw, "n-1", "another-access-token")
 			return err
 		},
-		"empty": func() error { _, err := v.VerifyIDToken(ctx, "", "", ""); return err },
+		"empty":     func() error { _, err := v.VerifyIDToken(ctx, "", "", ""); return err },
 		"not a JWT": func() error { _, err := v.VerifyIDToken(ctx, "a.b", "", ""); return err },
 		"bad signature": func() error {
 			idp.SetFault(mockpalette.Fault{BadSignature: true})

@@ -26,7 +26,7 @@ const (
 // login (Backstage marks it deprecated in the schema but registers it).
 func UsernameMatchingUserEntityName() resolvers.Factory {
 	return oauth2engine.EntityNameResolver(NameUsernameMatchingUserEntityName,
-		func(fp *oauth2engine.FullProfile) string { return fp.Username }, MsgNoUsername)
+		func(info resolvers.SignInInfo) string { return oauth2engine.FullProfileOf(info).Username }, MsgNoUsername)
 }
 
 // UserIDMatchingUserEntityAnnotation is the module's createGithubProviderSignInResolvers

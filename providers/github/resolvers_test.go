@@ -16,7 +16,6 @@ import (
 
 type resolversInfo = resolvers.SignInInfo
 
-
 // catalog matches annotations case-insensitively, as the Backstage catalog does.
 type catalog []resolvers.Entity
 

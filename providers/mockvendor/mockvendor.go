@@ -424,4 +424,3 @@ func randomString(n int, alphabet string) string {
 	}
 	return string(b)
 }
-

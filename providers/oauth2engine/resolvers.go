@@ -32,13 +32,14 @@ func NewResolverFactory(name string, build func(cat resolvers.Catalog, dangerous
 	return resolvers.Factory{Name: name, NewOptions: func() resolvers.Options { return &resolverOptions{build: build} }}
 }
 
-// EntityNameResolver is the usernameMatchingUserEntityName shape: value(full profile)
-// is looked up as user:default/<value>; "" fails with the plain Error missing (which
-// stops the chain, as in Backstage); the fallback is user:default/<value>.
-func EntityNameResolver(name string, value func(*FullProfile) string, missing string) resolvers.Factory {
+// EntityNameResolver is the usernameMatchingUserEntityName shape: value(sign-in, most
+// often a field of FullProfileOf) is looked up as user:default/<value>; "" fails with
+// the plain Error missing (which stops the chain, as in Backstage); the fallback is
+// user:default/<value>.
+func EntityNameResolver(name string, value func(resolvers.SignInInfo) string, missing string) resolvers.Factory {
 	return NewResolverFactory(name, func(cat resolvers.Catalog, dangerously bool) resolvers.Resolver {
 		return resolvers.ResolverFunc(func(ctx context.Context, info resolvers.SignInInfo) (resolvers.Identity, error) {
-			v := value(FullProfileOf(info))
+			v := value(info)
 			if v == "" {
 				return resolvers.Identity{}, backstageerr.Plain("%s", missing)
 			}

@@ -72,7 +72,7 @@ func infoWith(fp *oauth2engine.FullProfile) resolvers.SignInInfo {
 }
 
 func TestEntityNameResolver(t *testing.T) {
-	f := oauth2engine.EntityNameResolver("usernameMatchingUserEntityName", func(fp *oauth2engine.FullProfile) string { return fp.Username }, "Vendor user profile does not contain a username")
+	f := oauth2engine.EntityNameResolver("usernameMatchingUserEntityName", func(info resolvers.SignInInfo) string { return oauth2engine.FullProfileOf(info).Username }, "Vendor user profile does not contain a username")
 	cat := catalog{user("octocat", nil)}
 	ctx := context.Background()
 

@@ -184,6 +184,7 @@ type serverConfig struct {
 	Extra     string // YAML appended at the top level
 	Auth      string // YAML appended inside auth: (keys indented by two spaces)
 	Resolvers string // YAML list under signIn.resolvers
+	Providers string // YAML appended inside auth.providers: (keys indented by four spaces)
 }
 
 func writeConfig(t testing.TB, dir string, c serverConfig) string {
@@ -230,6 +231,7 @@ auth:
     guest:
       dangerouslyAllowOutsideDevelopment: true%s
 %s
+%s
 catalog:
   rules:
     - allow: [User, Group, Location]
@@ -237,7 +239,7 @@ catalog:
     - type: file
       target: %s
 %s
-`, c.AppURL, c.Port, c.Port, c.Database, c.Secret, provider, c.Auth, org, c.Extra)
+`, c.AppURL, c.Port, c.Port, c.Database, c.Secret, provider, c.Providers, c.Auth, org, c.Extra)
 	path := filepath.Join(dir, fmt.Sprintf("app-config-%d.yaml", c.Port))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -249,6 +251,8 @@ const orgYAML = `apiVersion: backstage.io/v1alpha1
 kind: User
 metadata:
   name: alice
+  annotations:
+    github.com/user-id: MDQ6VXNlcjEwMDE=
 spec:
   profile:
     displayName: Alice Smith

@@ -26,6 +26,8 @@ type User struct {
 	Name          string   `yaml:"name" json:"name,omitempty"`
 	Picture       string   `yaml:"picture" json:"picture,omitempty"`
 	Groups        []string `yaml:"groups" json:"groups,omitempty"`
+	// PreferredUsername is the preferred_username claim; "" omits it.
+	PreferredUsername string `yaml:"preferredUsername" json:"preferred_username,omitempty"`
 }
 
 // DisplayName is Name, else "GivenName FamilyName".

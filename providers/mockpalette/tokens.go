@@ -116,5 +116,8 @@ func profileClaims(u User, f Fault) map[string]any {
 	if len(u.Groups) > 0 {
 		c["groups"] = u.Groups
 	}
+	if u.PreferredUsername != "" {
+		c["preferred_username"] = u.PreferredUsername
+	}
 	return c
 }

@@ -33,13 +33,12 @@ func TestGitHubProvider(t *testing.T) {
 		githubEnv("chained", app, "[{resolver: userIdMatchingUserEntityAnnotation}, {resolver: usernameMatchingUserEntityName}]") +
 		githubEnv("email", app, "[{resolver: emailMatchingUserEntityProfileEmail}, {resolver: emailLocalPartMatchingUserEntityName}]") +
 		githubEnv("app", ghApp, "[{resolver: usernameMatchingUserEntityName}]")})
-	flow := func(env string) oauthFlow {
+	flow := func(t *testing.T, env string) oauthFlow {
 		return oauthFlow{t: t, s: s, provider: "github", env: env, scope: "read:user"}
 	}
 
 	t.Run("OAuth app: sign-in, refresh re-checks /user, revocation, logout", func(t *testing.T) {
-		f := flow("byid")
-		f.t = t
+		f := flow(t, "byid")
 		b := newBrowser(t, s.AppURL)
 		resp := f.signIn(b)
 		identity(t, s, resp, "alice", "group:default/team-a")
@@ -78,8 +77,7 @@ func TestGitHubProvider(t *testing.T) {
 	})
 
 	t.Run("GitHub App: refresh grant, rotation, expired refresh token", func(t *testing.T) {
-		f := flow("app")
-		f.t = t
+		f := flow(t, "app")
 		b := newBrowser(t, s.AppURL)
 		resp := f.signIn(b)
 		identity(t, s, resp, "alice", "group:default/team-a")
@@ -119,43 +117,18 @@ func TestGitHubProvider(t *testing.T) {
 			// bob has no public email (and /user/emails is never read).
 			{"email", "bob", "", "Login failed, user profile does not contain an email"},
 		} {
-			f := flow(tc.env)
-			f.t = t
-			b := newBrowser(t, s.AppURL)
 			app.control(t, "next?login="+tc.login)
-			if tc.err != "" {
-				if got := f.signInError(b); !strings.Contains(got, tc.err) {
-					t.Errorf("%s as %s: %q, want %q", tc.env, tc.login, got, tc.err)
-				}
-				continue
-			}
-			resp := f.signIn(b)
-			own := []string{}
-			if tc.user == "alice" {
-				own = append(own, "group:default/team-a")
-			}
-			identity(t, s, resp, tc.user, own...)
+			flow(t, tc.env).expect(newBrowser(t, s.AppURL), tc.user, tc.err)
 		}
 	})
 
 	t.Run("GitHub's error answers", func(t *testing.T) {
-		f := flow("byid")
-		f.t = t
-		for _, tc := range []struct{ next, want string }{
+		// A bad (or replayed) code: GitHub answers 200 error=bad_verification_code.
+		flow(t, "byid").expectErrors(app, []vendorError{
 			{"error=access_denied", "Authentication rejected, The user has denied your application access."},
 			{"token_status=502", "Authentication failed, Failed to obtain access token (HTTP 502)"},
 			{"token_delay_ms=3000", "Authentication failed, Failed to obtain access token (timed out after 1s)"},
 			{"profile_status=500", "Authentication failed, Failed to fetch user profile (HTTP 500)"},
-		} {
-			app.control(t, "next?"+tc.next)
-			if got := f.signInError(newBrowser(t, s.AppURL)); got != tc.want {
-				t.Errorf("%s: %q, want %q", tc.next, got, tc.want)
-			}
-			app.control(t, "reset")
-		}
-		// A bad (or replayed) code: GitHub answers 200 error=bad_verification_code.
-		if got := f.callbackWithCode(newBrowser(t, s.AppURL), "0123456789abcdef0123"); got != "Authentication failed, Failed to obtain access token (bad_verification_code)" {
-			t.Errorf("bad code: %q", got)
-		}
+		}, "0123456789abcdef0123", "Authentication failed, Failed to obtain access token (bad_verification_code)")
 	})
 }

@@ -134,37 +134,15 @@ func TestOAuth2Provider(t *testing.T) {
 			{"username", "dave@example.com", "", "Oauth2 user profile does not contain a username"},
 		} {
 			oidcMock.control(t, "next?email="+tc.email)
-			f := flow(t, tc.env, "openid email")
-			b := newBrowser(t, s.AppURL)
-			if tc.err != "" {
-				if got := f.signInError(b); !strings.Contains(got, tc.err) {
-					t.Errorf("%s as %s: %q, want %q", tc.env, tc.email, got, tc.err)
-				}
-				continue
-			}
-			own := []string{}
-			if tc.user == "alice" {
-				own = append(own, "group:default/team-a")
-			}
-			identity(t, s, f.signIn(b), tc.user, own...)
+			flow(t, tc.env, "openid email").expect(newBrowser(t, s.AppURL), tc.user, tc.err)
 		}
 	})
 
 	t.Run("the IdP's error answers", func(t *testing.T) {
-		f := flow(t, "plain", "")
-		for _, tc := range []struct{ next, want string }{
+		flow(t, "plain", "").expectErrors(plain, []vendorError{
 			{"error=access_denied&error_description=The+resource+owner+denied+the+request.", "Authentication rejected, The resource owner denied the request."},
 			{"token_status=503", "Authentication failed, Failed to obtain access token (HTTP 503 server_error)"},
 			{"token_delay_ms=3000", "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		} {
-			plain.control(t, "next?"+tc.next)
-			if got := f.signInError(newBrowser(t, s.AppURL)); got != tc.want {
-				t.Errorf("%s: %q, want %q", tc.next, got, tc.want)
-			}
-			plain.control(t, "reset")
-		}
-		if got := f.callbackWithCode(newBrowser(t, s.AppURL), "bogus"); got != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
-			t.Errorf("bad code: %q", got)
-		}
+		}, "bogus", "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 	})
 }

@@ -163,6 +163,9 @@ func identity(t *testing.T, s *server, resp map[string]any, name string, ownersh
 	}
 	ref := "user:default/" + name
 	checkFreshToken(t, claims, s.URL+"/api/auth", ref)
+	if claims.Ent != nil {
+		t.Errorf("ent must be omitted by default, got %v", claims.Ent)
+	}
 	if got := dig(resp, "backstageIdentity", "identity", "userEntityRef"); got != ref {
 		t.Errorf("userEntityRef = %v, want %s", got, ref)
 	}
@@ -181,4 +184,43 @@ func hasKey(m map[string]any, key string, path ...string) bool {
 	obj, _ := dig(m, path...).(map[string]any)
 	_, ok := obj[key]
 	return ok
+}
+
+// expect signs in through f and checks the outcome: user:default/<user> (alice also
+// owns group:default/team-a, as the test catalog says), or, when wantErr is set, a
+// frame error containing it.
+func (f oauthFlow) expect(b *browser, user, wantErr string) {
+	f.t.Helper()
+	if wantErr != "" {
+		if got := f.signInError(b); !strings.Contains(got, wantErr) {
+			f.t.Errorf("%s: %q, want %q", f.env, got, wantErr)
+		}
+		return
+	}
+	var own []string
+	if user == "alice" {
+		own = append(own, "group:default/team-a")
+	}
+	identity(f.t, f.s, f.signIn(b), user, own...)
+}
+
+// vendorError is one fault of the vendor mock (a /_mock/next query) and the frame
+// error the sign-in must end with.
+type vendorError struct{ next, want string }
+
+// expectErrors arms each fault at m, signs in through f and checks the frame error
+// (and, through signInError, that no session and no upstream body reached the browser);
+// then it calls the callback with badCode and expects badCodeWant.
+func (f oauthFlow) expectErrors(m *vendorMock, cases []vendorError, badCode, badCodeWant string) {
+	f.t.Helper()
+	for _, tc := range cases {
+		m.control(f.t, "next?"+tc.next)
+		if got := f.signInError(newBrowser(f.t, f.s.AppURL)); got != tc.want {
+			f.t.Errorf("%s: %q, want %q", tc.next, got, tc.want)
+		}
+		m.control(f.t, "reset")
+	}
+	if got := f.callbackWithCode(newBrowser(f.t, f.s.AppURL), badCode); got != badCodeWant {
+		f.t.Errorf("bad code: %q, want %q", got, badCodeWant)
+	}
 }

@@ -11,52 +11,21 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
 type resolversInfo = resolvers.SignInInfo
 
-// catalog matches annotations case-insensitively, as the Backstage catalog does.
-type catalog []resolvers.Entity
-
-func (c catalog) FindUsers(_ context.Context, filter map[string]string) ([]resolvers.Entity, error) {
-	var out []resolvers.Entity
-	for _, u := range c {
-		ok := true
-		for k, v := range filter {
-			if k == "kind" {
-				ok = ok && strings.EqualFold(u.Kind, v)
-				continue
-			}
-			a, isAnnotation := strings.CutPrefix(k, "metadata.annotations.")
-			ok = ok && isAnnotation && strings.EqualFold(u.Metadata.Annotations[a], v)
-		}
-		if ok {
-			out = append(out, u)
-		}
-	}
-	return out, nil
-}
-
-func (c catalog) GetEntityByRef(_ context.Context, ref resolvers.EntityRef) (*resolvers.Entity, error) {
-	for _, u := range c {
-		if resolvers.EntityRefOf(u).String() == ref.String() {
-			return &u, nil
-		}
-	}
-	return nil, backstageerr.NotFound("no such entity")
-}
-
 func user(name, nodeID string, groups ...string) resolvers.Entity {
-	e := resolvers.Entity{Kind: "User", Metadata: resolvers.EntityMetadata{Name: name, Namespace: "default"}}
+	var a map[string]string
 	if nodeID != "" {
-		e.Metadata.Annotations = map[string]string{github.UserIDAnnotation: nodeID}
+		a = map[string]string{github.UserIDAnnotation: nodeID}
 	}
-	for _, g := range groups {
-		e.Relations = append(e.Relations, resolvers.Relation{Type: "memberOf", TargetRef: g})
-	}
-	return e
+	return providertest.User(name, a, groups...)
 }
+
+type catalog = providertest.Catalog
 
 // chain decodes signIn.resolvers as config would, with GitHub's resolvers.
 func chain(t *testing.T, cat resolvers.Catalog, entries ...map[string]any) resolvers.Resolver {

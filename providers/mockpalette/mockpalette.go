@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 // User is one account the mock IdP can sign in.
@@ -149,14 +149,7 @@ type Fault struct {
 }
 
 // Request is one recorded request (the mock's own /_mock/ endpoints are not recorded).
-type Request struct {
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
-	Query  url.Values  `json:"query,omitempty"`
-	Form   url.Values  `json:"form,omitempty"`
-	Header http.Header `json:"headers"`
-	Time   time.Time   `json:"time"`
-}
+type Request = mockkit.Request
 
 type codeGrant struct {
 	clientID, redirectURI, challenge, nonce, scope string
@@ -179,24 +172,26 @@ type refreshGrant struct {
 
 // Server is a Palette-shaped (or generic) OpenID Connect IdP for tests and demos.
 type Server struct {
+	// Recorder records every request but the mock's own (Requests, RequestsTo,
+	// ResetRequests).
+	mockkit.Recorder
 	opts Options
 	eps  Endpoints
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu       sync.Mutex
-	key      *rsa.PrivateKey
-	kid      string
-	keySeq   int
-	hsKey    []byte
-	codes    map[string]*codeGrant
-	access   map[string]*accessGrant
-	refresh  map[string]*refreshGrant
-	fault    *Fault
-	down     bool
-	discIss  string
-	requests []Request
-	handler  http.Handler
+	mu      sync.Mutex
+	key     *rsa.PrivateKey
+	kid     string
+	keySeq  int
+	hsKey   []byte
+	codes   map[string]*codeGrant
+	access  map[string]*accessGrant
+	refresh map[string]*refreshGrant
+	fault   *Fault
+	down    bool
+	discIss string
+	handler http.Handler
 }
 
 // New returns a mock IdP.
@@ -235,6 +230,7 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.Recorder.Now = s.now
 	s.eps = endpointsOf(opts.Personality, opts.Tenant)
 	s.RotateKeys()
 	s.handler = s.routes()
@@ -286,10 +282,7 @@ func (s *Server) Start(t TB) string {
 
 // TB is the part of testing.TB that Start needs; taking it instead of testing.TB keeps
 // the testing package out of the mockpalette binary.
-type TB interface {
-	Helper()
-	Cleanup(func())
-}
+type TB = mockkit.TB
 
 // keyCache shares generated RSA keys between the servers of one process (the n-th key
 // of every server is the same), because generating them dominates test time.
@@ -375,31 +368,6 @@ func (s *Server) RevokeUser(subject string) int {
 		}
 	}
 	return n
-}
-
-// Requests returns the recorded requests, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// RequestsTo returns the recorded requests whose path ends with suffix (e.g. "/token").
-func (s *Server) RequestsTo(suffix string) []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasSuffix(r.Path, suffix) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
 }
 
 // takeFault returns the armed fault for a phase and clears it unless permanent.

@@ -1,14 +1,14 @@
 package mockvendor
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 // GitHub's paths. The profile is served at both /user (api.github.com) and
@@ -33,27 +33,21 @@ func (s *Server) githubRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) githubAuthorize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	// GitHub shows its 404 page for an unknown client_id.
+	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
+		UnknownClient: "Not Found", UnknownClientStatus: http.StatusNotFound,
+		BadRedirect: "The redirect_uri is not associated with this application.",
+	})
+	if !ok {
 		return
 	}
 	q := r.Form
-	if q.Get("client_id") != s.opts.ClientID {
-		// GitHub shows its 404 page for an unknown client_id.
-		http.Error(w, "Not Found", http.StatusNotFound)
-		return
-	}
-	ru, ok := s.checkRedirect(q.Get("redirect_uri"))
-	if !ok {
-		http.Error(w, "The redirect_uri is not associated with this application.", http.StatusBadRequest)
-		return
-	}
 	state := q.Get("state")
 	fail := func(code, desc, anchor string) {
-		redirectBack(w, r, ru, state, url.Values{"error": {code}, "error_description": {desc}, "error_uri": {githubDocs + anchor}})
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {code}, "error_description": {desc}, "error_uri": {githubDocs + anchor}})
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if (challenge != "" || method != "") && (method != "S256" || len(challenge) != 43) {
+	if !mockkit.ChallengeOK(challenge, method) {
 		fail("invalid_request", "Only the S256 code challenge method is supported.", "#invalid-request")
 		return
 	}
@@ -75,7 +69,7 @@ func (s *Server) githubAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: challenge, scope: githubScope(q.Get("scope"))})
 	s.log.Info("mockvendor github authorize", "login", u.Login)
-	redirectBack(w, r, ru, state, url.Values{"code": {c}})
+	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }
 
 // githubScope is the granted scope as GitHub reports it: comma-separated.
@@ -95,7 +89,7 @@ func githubAnswer(w http.ResponseWriter, r *http.Request, v url.Values) {
 				m[k], _ = strconv.Atoi(v.Get(k))
 			}
 		}
-		writeJSON(w, http.StatusOK, m)
+		mockkit.WriteJSON(w, http.StatusOK, m)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
@@ -108,7 +102,7 @@ func githubError(code, desc, anchor string) url.Values {
 
 func (s *Server) githubToken(w http.ResponseWriter, r *http.Request) {
 	f := s.takeFault(Fault.token)
-	if !delay(r, f.TokenDelay) {
+	if !mockkit.Delay(r, f.TokenDelay) {
 		return
 	}
 	if f.TokenStatus != 0 {
@@ -139,8 +133,7 @@ func (s *Server) githubToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if c.challenge != "" {
-			sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-			if base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
+			if !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")) {
 				githubAnswer(w, r, githubError("bad_verification_code", "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.", "#bad-verification-code"))
 				return
 			}
@@ -221,12 +214,12 @@ func nullable(s string) *string {
 
 func (s *Server) githubUser(w http.ResponseWriter, r *http.Request) {
 	f := s.takeFault(Fault.profile)
-	if !delay(r, f.ProfileDelay) {
+	if !mockkit.Delay(r, f.ProfileDelay) {
 		return
 	}
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
 	if f.ProfileStatus != 0 {
-		writeJSON(w, f.ProfileStatus, map[string]any{"message": "Server Error (mock fault: upstream body canary)"})
+		mockkit.WriteJSON(w, f.ProfileStatus, map[string]any{"message": "Server Error (mock fault: upstream body canary)"})
 		return
 	}
 	if r.Header.Get("User-Agent") == "" {
@@ -235,7 +228,7 @@ func (s *Server) githubUser(w http.ResponseWriter, r *http.Request) {
 	}
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "401"})
+		mockkit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "401"})
 		return
 	}
 	tok, ok := strings.CutPrefix(auth, "Bearer ")
@@ -245,7 +238,7 @@ func (s *Server) githubUser(w http.ResponseWriter, r *http.Request) {
 	g := s.accessGrant(tok)
 	u, known := s.user(loginOf(g))
 	if !ok || g == nil || !known {
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
+		mockkit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
 		return
 	}
 	api, web := "https://api.github.com", "https://github.com"
@@ -258,7 +251,7 @@ func (s *Server) githubUser(w http.ResponseWriter, r *http.Request) {
 		api = web + "/api/v3"
 	}
 	w.Header().Set("X-OAuth-Scopes", strings.ReplaceAll(g.scope, ",", ", "))
-	writeJSON(w, http.StatusOK, githubUserJSON{
+	mockkit.WriteJSON(w, http.StatusOK, githubUserJSON{
 		Login: u.Login, ID: u.ID, NodeID: u.NodeID, AvatarURL: u.AvatarURL, URL: api + "/users/" + u.Login,
 		HTMLURL: web + "/" + u.Login, Type: "User", Name: nullable(u.Name), Email: nullable(u.Email),
 		CreatedAt: "2011-01-25T18:44:36Z", UpdatedAt: "2024-05-01T09:00:00Z",

@@ -7,11 +7,12 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 // Personality is the vendor the mock imitates.
@@ -128,14 +129,7 @@ func (f Fault) token() bool     { return f.TokenStatus != 0 || f.TokenDelay != 0
 func (f Fault) profile() bool   { return f.ProfileStatus != 0 || f.ProfileDelay != 0 }
 
 // Request is one recorded request (the mock's own /_mock/ endpoints are not recorded).
-type Request struct {
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
-	Query  url.Values  `json:"query,omitempty"`
-	Form   url.Values  `json:"form,omitempty"`
-	Header http.Header `json:"headers"`
-	Time   time.Time   `json:"time"`
-}
+type Request = mockkit.Request
 
 type code struct {
 	login, redirectURI, challenge, scope string
@@ -149,18 +143,20 @@ type grant struct {
 
 // Server is one mock vendor.
 type Server struct {
+	// Recorder records every request but the mock's own (Requests, RequestsTo,
+	// ResetRequests).
+	mockkit.Recorder
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu       sync.Mutex
-	codes    map[string]*code
-	access   map[string]*grant
-	refresh  map[string]*grant
-	faults   []Fault
-	down     bool
-	requests []Request
-	handler  http.Handler
+	mu      sync.Mutex
+	codes   map[string]*code
+	access  map[string]*grant
+	refresh map[string]*grant
+	faults  []Fault
+	down    bool
+	handler http.Handler
 }
 
 // New returns a mock vendor.
@@ -194,6 +190,7 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.Recorder.Now = s.now
 	s.handler = s.routes()
 	return s
 }
@@ -206,10 +203,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // TB is the part of testing.TB that Start needs (the mock's binary does not link
 // testing).
-type TB interface {
-	Helper()
-	Cleanup(func())
-}
+type TB = mockkit.TB
 
 // Start serves the mock on 127.0.0.1:0 until the test ends and returns its base URL.
 func (s *Server) Start(t TB) string {
@@ -272,31 +266,6 @@ func (s *Server) RevokeUser(login string) int {
 		}
 	}
 	return n
-}
-
-// Requests returns the recorded requests, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// RequestsTo returns the recorded requests whose path ends with suffix.
-func (s *Server) RequestsTo(suffix string) []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasSuffix(r.Path, suffix) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
 }
 
 func (s *Server) user(login string) (User, bool) {
@@ -366,45 +335,6 @@ func (s *Server) accessGrant(v string) *grant {
 		return nil
 	}
 	return g
-}
-
-// checkRedirect validates redirect_uri against the allowlist.
-func (s *Server) checkRedirect(raw string) (*url.URL, bool) {
-	u, err := url.Parse(raw)
-	if raw == "" || err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") {
-		return nil, false
-	}
-	if len(s.opts.RedirectURIs) > 0 && !slices.Contains(s.opts.RedirectURIs, raw) {
-		return nil, false
-	}
-	return u, true
-}
-
-// redirectBack sends the browser to redirect_uri with params (and state).
-func redirectBack(w http.ResponseWriter, r *http.Request, ru *url.URL, state string, params url.Values) {
-	q := ru.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	if state != "" {
-		q.Set("state", state)
-	}
-	u := *ru
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
-}
-
-// delay waits d or until the request is cancelled; it reports whether to go on.
-func delay(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	select {
-	case <-time.After(d):
-		return true
-	case <-r.Context().Done():
-		return false
-	}
 }
 
 const (

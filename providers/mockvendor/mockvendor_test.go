@@ -38,10 +38,17 @@ func authorize(t *testing.T, base, path string, extra url.Values) url.Values {
 	return loc.Query()
 }
 
-func post(t *testing.T, u string, form url.Values, header ...string) (*http.Response, string) {
+// call sends a request (a form body when form is not nil) and returns the answer.
+func call(t *testing.T, method, u string, form url.Values, header ...string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, u, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -54,19 +61,14 @@ func post(t *testing.T, u string, form url.Values, header ...string) (*http.Resp
 	return resp, string(b)
 }
 
+func post(t *testing.T, u string, form url.Values, header ...string) (*http.Response, string) {
+	t.Helper()
+	return call(t, http.MethodPost, u, form, header...)
+}
+
 func get(t *testing.T, u string, header ...string) (*http.Response, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	return resp, string(b)
+	return call(t, http.MethodGet, u, nil, header...)
 }
 
 func codeForm(code string) url.Values {

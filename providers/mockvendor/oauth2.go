@@ -1,14 +1,14 @@
 package mockvendor
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 // The generic OAuth 2.0 server's paths.
@@ -23,28 +23,21 @@ func (s *Server) oauth2Routes(mux *http.ServeMux) {
 }
 
 func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
+		UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri",
+	})
+	if !ok {
 		return
 	}
 	q := r.Form
-	if q.Get("client_id") != s.opts.ClientID {
-		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
-	}
-	ru, ok := s.checkRedirect(q.Get("redirect_uri"))
-	if !ok {
-		http.Error(w, "invalid redirect_uri", http.StatusBadRequest)
-		return
-	}
 	state := q.Get("state")
 	if q.Get("response_type") != "code" {
-		redirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}})
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}})
 		return
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if (challenge != "" || method != "") && (method != "S256" || len(challenge) != 43) {
-		redirectBack(w, r, ru, state, url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}})
+	if !mockkit.ChallengeOK(challenge, method) {
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}})
 		return
 	}
 	if f := s.takeFault(Fault.authorize); f.AuthorizeError != "" {
@@ -52,7 +45,7 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		if f.AuthorizeErrorDescription != "" {
 			p.Set("error_description", f.AuthorizeErrorDescription)
 		}
-		redirectBack(w, r, ru, state, p)
+		mockkit.RedirectBack(w, r, ru, state, p)
 		return
 	}
 	u, denied, handled := s.pickUser(w, r, "OAuth2")
@@ -60,16 +53,16 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 	case handled:
 		return
 	case denied:
-		redirectBack(w, r, ru, state, url.Values{"error": {"access_denied"}, "error_description": {"The resource owner denied the request."}})
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"access_denied"}, "error_description": {"The resource owner denied the request."}})
 		return
 	}
 	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: challenge, scope: q.Get("scope")})
-	redirectBack(w, r, ru, state, url.Values{"code": {c}})
+	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }
 
 func oauth2Error(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, map[string]any{"error": code, "error_description": desc})
+	mockkit.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
 }
 
 // oauth2ClientAuth accepts client_secret_post and client_secret_basic (both at once
@@ -97,7 +90,7 @@ func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
 
 func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 	f := s.takeFault(Fault.token)
-	if !delay(r, f.TokenDelay) {
+	if !mockkit.Delay(r, f.TokenDelay) {
 		return
 	}
 	if f.TokenStatus != 0 {
@@ -118,12 +111,9 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 		case c.redirectURI != r.PostForm.Get("redirect_uri"):
 			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "redirect_uri mismatch")
 			return
-		case c.challenge != "":
-			sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
-			if base64.RawURLEncoding.EncodeToString(sum[:]) != c.challenge {
-				oauth2Error(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
-				return
-			}
+		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
+			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
+			return
 		}
 		g = grant{login: c.login, scope: c.scope}
 	case "refresh_token":
@@ -157,5 +147,5 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 		resp["scope"] = g.scope
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, resp)
+	mockkit.WriteJSON(w, http.StatusOK, resp)
 }

@@ -1,12 +1,13 @@
 package mockvendor
 
 import (
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 func (s *Server) routes() http.Handler {
@@ -18,27 +19,26 @@ func (s *Server) routes() http.Handler {
 		s.oauth2Routes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})
 	})
 	mux.HandleFunc("GET /_mock/next", s.mockNext)
 	mux.HandleFunc("/_mock/revoke", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "revoked": s.RevokeUser(r.URL.Query().Get("login"))})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "revoked": s.RevokeUser(r.URL.Query().Get("login"))})
 	})
 	mux.HandleFunc("/_mock/down", func(w http.ResponseWriter, r *http.Request) {
 		s.SetUnavailable(r.URL.Query().Get("on") != "0")
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
 	mux.HandleFunc("/_mock/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFault()
 		s.SetUnavailable(false)
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
-	mux.HandleFunc("GET /_mock/requests", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Requests()) })
+	mux.HandleFunc("GET /_mock/requests", func(w http.ResponseWriter, r *http.Request) { mockkit.WriteJSON(w, http.StatusOK, s.Requests()) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/_mock/") {
-			_ = r.ParseForm()
+			s.Record(r)
 			s.mu.Lock()
-			s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: r.PostForm, Header: r.Header.Clone(), Time: s.now()})
 			down := s.down
 			s.mu.Unlock()
 			if down {
@@ -73,13 +73,13 @@ func (s *Server) mockNext(w http.ResponseWriter, r *http.Request) {
 	f.ProfileStatus, _ = strconv.Atoi(q.Get("profile_status"))
 	if f.Login != "" {
 		if _, ok := s.user(f.Login); !ok {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "unknown login"})
+			mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "unknown login"})
 			return
 		}
 	}
 	s.SetFault(f)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "next": f})
+	mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "next": f})
 }
 
 var loginForm = template.Must(template.New("login").Parse(`<!doctype html>
@@ -120,10 +120,4 @@ func (s *Server) pickUser(w http.ResponseWriter, r *http.Request, vendor string)
 		return User{}, false, true
 	}
 	return u, false, false
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

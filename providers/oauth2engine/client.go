@@ -93,7 +93,7 @@ func (c *Client) GetJSON(ctx context.Context, url, accessToken string) (map[stri
 	return m, a.Header, nil
 }
 
-// decodeObject decodes a JSON object with numbers normalised (see normalize).
+// decodeObject decodes a JSON object, numbers as int64 or float64.
 func decodeObject(b []byte) (map[string]any, bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
@@ -104,28 +104,7 @@ func decodeObject(b []byte) (map[string]any, bool) {
 	if dec.More() {
 		return nil, false
 	}
-	return normalize(m).(map[string]any), true
-}
-
-// normalize turns json.Number into int64 when integral, else float64.
-func normalize(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = normalize(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = normalize(x)
-		}
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
+	return upstream.NormalizeNumbers(m).(map[string]any), true
 }
 
 // errorCodeOf returns the OAuth error code of a JSON or form error body, if any.

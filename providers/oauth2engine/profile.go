@@ -1,7 +1,9 @@
 package oauth2engine
 
 import (
-	"strings"
+	"cmp"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
@@ -92,10 +94,10 @@ func DefaultProfileTransform(fp *FullProfile, idClaims map[string]any) providers
 	default:
 		p.Picture = fp.Photo
 	}
-	p.DisplayName = firstNonEmpty(fp.DisplayName, fp.Username, fp.ID)
+	p.DisplayName = cmp.Or(fp.DisplayName, fp.Username, fp.ID)
 	if idClaims != nil {
 		if email, _ := idClaims["email"].(string); p.Email == "" && !rejected && email != "" {
-			if emailNotDenied(idClaims["email_verified"]) {
+			if upstream.EmailVerified(idClaims["email_verified"], true) {
 				p.Email = email
 			}
 		}
@@ -107,26 +109,4 @@ func DefaultProfileTransform(fp *FullProfile, idClaims map[string]any) providers
 		}
 	}
 	return p
-}
-
-// emailNotDenied: an absent email_verified, true or "true".
-func emailNotDenied(v any) bool {
-	switch t := v.(type) {
-	case nil:
-		return true
-	case bool:
-		return t
-	case string:
-		return strings.EqualFold(strings.TrimSpace(t), "true")
-	}
-	return false
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -10,46 +10,9 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
-
-// catalog is a catalog of users matched on metadata.name and annotations (values
-// compared case-insensitively, as the Backstage catalog does).
-type catalog []resolvers.Entity
-
-func (c catalog) FindUsers(_ context.Context, filter map[string]string) ([]resolvers.Entity, error) {
-	var out []resolvers.Entity
-	for _, u := range c {
-		ok := true
-		for k, v := range filter {
-			switch {
-			case k == "kind":
-				ok = ok && strings.EqualFold(u.Kind, v)
-			case strings.HasPrefix(k, "metadata.annotations."):
-				ok = ok && strings.EqualFold(u.Metadata.Annotations[strings.TrimPrefix(k, "metadata.annotations.")], v)
-			default:
-				ok = false
-			}
-		}
-		if ok {
-			out = append(out, u)
-		}
-	}
-	return out, nil
-}
-
-func (c catalog) GetEntityByRef(_ context.Context, ref resolvers.EntityRef) (*resolvers.Entity, error) {
-	for _, u := range c {
-		if resolvers.EntityRefOf(u).String() == ref.String() {
-			return &u, nil
-		}
-	}
-	return nil, backstageerr.NotFound("no such entity")
-}
-
-func user(name string, annotations map[string]string) resolvers.Entity {
-	return resolvers.Entity{Kind: "User", Metadata: resolvers.EntityMetadata{Name: name, Namespace: "default", Annotations: annotations}}
-}
 
 // build decodes one resolver entry as signIn config would and binds it to cat.
 func build(t *testing.T, f resolvers.Factory, opts map[string]any, cat resolvers.Catalog) resolvers.Resolver {
@@ -73,7 +36,7 @@ func infoWith(fp *oauth2engine.FullProfile) resolvers.SignInInfo {
 
 func TestEntityNameResolver(t *testing.T) {
 	f := oauth2engine.EntityNameResolver("usernameMatchingUserEntityName", func(info resolvers.SignInInfo) string { return oauth2engine.FullProfileOf(info).Username }, "Vendor user profile does not contain a username")
-	cat := catalog{user("octocat", nil)}
+	cat := providertest.Catalog{providertest.User("octocat", nil)}
 	ctx := context.Background()
 
 	id, err := build(t, f, nil, cat).Resolve(ctx, infoWith(&oauth2engine.FullProfile{Username: "octocat"}))
@@ -108,7 +71,7 @@ func TestAnnotationResolver(t *testing.T) {
 		}
 		return "vendor.example/user-id", fp.ID, nil
 	})
-	cat := catalog{user("alice", map[string]string{"vendor.example/user-id": "123"}), user("twin1", map[string]string{"vendor.example/user-id": "9"}), user("twin2", map[string]string{"vendor.example/user-id": "9"})}
+	cat := providertest.Catalog{providertest.User("alice", map[string]string{"vendor.example/user-id": "123"}), providertest.User("twin1", map[string]string{"vendor.example/user-id": "9"}), providertest.User("twin2", map[string]string{"vendor.example/user-id": "9"})}
 	ctx := context.Background()
 	r := build(t, f, nil, cat)
 	if id, err := r.Resolve(ctx, infoWith(&oauth2engine.FullProfile{ID: "123"})); err != nil || id.UserEntityRef != "user:default/alice" {

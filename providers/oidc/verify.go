@@ -78,7 +78,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	if err := dec.Decode(&claims); err != nil {
 		return nil, badToken("the ID token claims are not a JSON object")
 	}
-	claims = normalizeNumbers(claims).(map[string]any)
+	claims = upstream.NormalizeNumbers(claims).(map[string]any)
 
 	if tok.Issuer != d.meta.Issuer {
 		return nil, badToken("the ID token issuer %q is not the identity provider %q", upstream.Printable(tok.Issuer, 200), d.meta.Issuer)
@@ -167,31 +167,7 @@ func unverifiedClaims(raw string) map[string]any {
 	if dec.Decode(&claims) != nil || claims == nil {
 		return map[string]any{}
 	}
-	return normalizeNumbers(claims).(map[string]any)
-}
-
-// normalizeNumbers turns json.Number into int64 when integral, else float64, so claims
-// such as exp stay exact.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = normalizeNumbers(x)
-		}
-		return t
-	case []any:
-		for i, x := range t {
-			t[i] = normalizeNumbers(x)
-		}
-		return t
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
+	return upstream.NormalizeNumbers(claims).(map[string]any)
 }
 
 func numericClaim(claims map[string]any, key string) (int64, bool) {

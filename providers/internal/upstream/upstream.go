@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,4 +74,42 @@ func ReadLimited(r io.Reader, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w (more than %d bytes)", ErrTooLarge, max)
 	}
 	return b, nil
+}
+
+// NormalizeNumbers turns the json.Number values of a document decoded with UseNumber
+// into int64 when integral, else float64, so that claims such as exp stay exact.
+func NormalizeNumbers(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			t[k] = NormalizeNumbers(x)
+		}
+		return t
+	case []any:
+		for i, x := range t {
+			t[i] = NormalizeNumbers(x)
+		}
+		return t
+	case json.Number:
+		if i, err := t.Int64(); err == nil {
+			return i
+		}
+		f, _ := t.Float64()
+		return f
+	}
+	return v
+}
+
+// EmailVerified reads an email_verified claim: true (boolean, or the string "true")
+// vouches for the email, an absent claim counts as absentOK, any other value does not.
+func EmailVerified(v any, absentOK bool) bool {
+	switch t := v.(type) {
+	case nil:
+		return absentOK
+	case bool:
+		return t
+	case string:
+		return strings.EqualFold(strings.TrimSpace(t), "true")
+	}
+	return false
 }

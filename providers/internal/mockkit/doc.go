@@ -1,0 +1,5 @@
+// Package mockkit is what the mock IdPs (providers/mockpalette, providers/mockvendor)
+// share: the request recorder behind their /_mock/requests, redirect_uri checks and the
+// redirect back to the client, S256 PKCE checks, delays that end with the request, and
+// JSON answers. Nothing here is for production use.
+package mockkit

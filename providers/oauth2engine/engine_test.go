@@ -103,6 +103,12 @@ func answer(status int, contentType, body string) http.HandlerFunc {
 	}
 }
 
+func newServer(tb testing.TB, h http.Handler) *httptest.Server {
+	s := httptest.NewServer(h)
+	tb.Cleanup(s.Close)
+	return s
+}
+
 // profileHook reads the fake /profile as passport-github would.
 func profileHook(url string) func(ctx context.Context, c *oauth2engine.Client, tok *oauth2engine.Token) (*oauth2engine.FullProfile, error) {
 	return func(ctx context.Context, c *oauth2engine.Client, tok *oauth2engine.Token) (*oauth2engine.FullProfile, error) {
@@ -126,7 +132,7 @@ func profileHook(url string) func(ctx context.Context, c *oauth2engine.Client, t
 	}
 }
 
-func newEngine(t *testing.T, f *fakeIdP, cfg oauth2engine.Config, hooks oauth2engine.Hooks) *oauth2engine.Engine {
+func newEngine(t testing.TB, f *fakeIdP, cfg oauth2engine.Config, hooks oauth2engine.Hooks) *oauth2engine.Engine {
 	t.Helper()
 	if cfg.ClientID == "" {
 		cfg.ClientID, cfg.ClientSecret = "my client", "s3cr3t!&="

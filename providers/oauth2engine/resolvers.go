@@ -49,13 +49,14 @@ func EntityNameResolver(name string, value func(resolvers.SignInInfo) string, mi
 	})
 }
 
-// AnnotationResolver is the userIdMatchingUserEntityAnnotation shape: annotation(full
-// profile) gives the annotation key and value to look up (an error stops the chain);
-// the fallback is user:default/<value>.
-func AnnotationResolver(name string, annotation func(*FullProfile) (key, value string, err error)) resolvers.Factory {
+// AnnotationResolver is the userIdMatchingUserEntityAnnotation and
+// emailMatchingUserEntityAnnotation shape: annotation(sign-in) gives the annotation key
+// and the value to look up, from FullProfileOf(info) or the verified info.Email (an
+// error stops the chain); the fallback is user:default/<value>.
+func AnnotationResolver(name string, annotation func(resolvers.SignInInfo) (key, value string, err error)) resolvers.Factory {
 	return NewResolverFactory(name, func(cat resolvers.Catalog, dangerously bool) resolvers.Resolver {
 		return resolvers.ResolverFunc(func(ctx context.Context, info resolvers.SignInInfo) (resolvers.Identity, error) {
-			key, v, err := annotation(FullProfileOf(info))
+			key, v, err := annotation(info)
 			if err != nil {
 				return resolvers.Identity{}, err
 			}

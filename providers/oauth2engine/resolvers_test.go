@@ -65,7 +65,8 @@ func TestEntityNameResolver(t *testing.T) {
 }
 
 func TestAnnotationResolver(t *testing.T) {
-	f := oauth2engine.AnnotationResolver("userIdMatchingUserEntityAnnotation", func(fp *oauth2engine.FullProfile) (string, string, error) {
+	f := oauth2engine.AnnotationResolver("userIdMatchingUserEntityAnnotation", func(info resolvers.SignInInfo) (string, string, error) {
+		fp := oauth2engine.FullProfileOf(info)
 		if fp.ID == "" {
 			return "", "", backstageerr.Plain("no id")
 		}

@@ -284,35 +284,15 @@ func (s *Server) Start(t TB) string {
 // the testing package out of the mockpalette binary.
 type TB = mockkit.TB
 
-// keyCache shares generated RSA keys between the servers of one process (the n-th key
-// of every server is the same), because generating them dominates test time.
-var keyCache struct {
-	mu   sync.Mutex
-	keys []*rsa.PrivateKey
-}
-
-func cachedKey(i int) *rsa.PrivateKey {
-	keyCache.mu.Lock()
-	defer keyCache.mu.Unlock()
-	for len(keyCache.keys) <= i {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(fmt.Sprintf("mockpalette: generate RSA key: %v", err))
-		}
-		keyCache.keys = append(keyCache.keys, k)
-	}
-	return keyCache.keys[i]
-}
-
 // strangerKey signs BadSignature tokens; it is never in any JWKS.
-func strangerKey() *rsa.PrivateKey { return cachedKey(0) }
+func strangerKey() *rsa.PrivateKey { return mockkit.Key(0) }
 
 // RotateKeys replaces the signing key: new kid, the old key leaves the JWKS.
 func (s *Server) RotateKeys() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keySeq++
-	s.key, s.kid = cachedKey(s.keySeq), fmt.Sprintf("mock-rsa-%d", s.keySeq)
+	s.key, s.kid = mockkit.Key(s.keySeq), fmt.Sprintf("mock-rsa-%d", s.keySeq)
 }
 
 // KeyID is the current signing key's kid.

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestPKCE(t *testing.T) {
@@ -48,5 +50,21 @@ func TestRecorder(t *testing.T) {
 	rc.ResetRequests()
 	if len(rc.Requests()) != 0 {
 		t.Error("ResetRequests")
+	}
+}
+
+func TestKeys(t *testing.T) {
+	if Key(0) != Key(0) || Key(0) == Key(1) {
+		t.Fatal("keys are not cached per index")
+	}
+	tok := SignRS256(Key(1), "k1", map[string]any{"sub": "u1"})
+	set := JWKS(&Key(1).PublicKey, "k1")
+	keys := set["keys"].([]any)
+	if len(keys) != 1 || keys[0].(map[string]any)["kid"] != "k1" {
+		t.Fatalf("JWKS %v", set)
+	}
+	parsed, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return &Key(1).PublicKey, nil }, jwt.WithValidMethods([]string{"RS256"}))
+	if err != nil || parsed.Header["kid"] != "k1" {
+		t.Fatalf("token does not verify: %v", err)
 	}
 }

@@ -132,3 +132,38 @@ func TestGitHubProvider(t *testing.T) {
 		}, "0123456789abcdef0123", "Authentication failed, Failed to obtain access token (bad_verification_code)")
 	})
 }
+
+// github.com itself: the module's hard-coded hosts (github.com for authorize and token,
+// api.github.com for /user), reached through the test's proxy and CA.
+func TestGitHubDotCom(t *testing.T) {
+	v := newVendorHosts(t, "github.com", "api.github.com")
+	mock, addr := startVendorMockTLS(t, v, "github", "--users", usersFile(t, githubUsers))
+	v.route(t, addr, "github.com:443", "api.github.com:443")
+	s := startServer(t, serverConfig{Providers: `
+    github:
+      production:
+        clientId: backstage-client
+        clientSecret: backstage-secret
+        signIn:
+          resolvers: [{resolver: userIdMatchingUserEntityAnnotation}]`}, v.serverEnv()...)
+	f := oauthFlow{t: t, s: s, provider: "github", env: "production", scope: "read:user"}
+	b := newBrowser(t, s.AppURL)
+	v.browse(b)
+	resp := f.signIn(b)
+	identity(t, s, resp, "alice", "group:default/team-a")
+	if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" {
+		t.Errorf("profile %v", p)
+	}
+	if code, _, body := f.refresh(b); code != 200 {
+		t.Fatalf("refresh: %d %s", code, body)
+	}
+	for _, hp := range []string{"github.com:443", "api.github.com:443"} {
+		if !v.proxy.tunnelled(hp) {
+			t.Errorf("nothing went to %s", hp)
+		}
+	}
+	if n := len(mock.requests(t, "/user")); n != 2 {
+		t.Errorf("/user asked %d times, want sign-in and refresh", n)
+	}
+	f.logout(b)
+}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 type vendorMock struct {
 	URL  string
 	proc *process
+	// client reaches the mock (nil: http.DefaultClient; a TLS mock needs its CA).
+	client *http.Client
 }
 
 // startVendorMock starts cmd/mockpalette --personality <p> with the default client
@@ -32,7 +35,11 @@ func startVendorMock(t testing.TB, personality string, extraArgs ...string) *ven
 // control calls one of the mock's /_mock/ endpoints (next, revoke, reset, ...).
 func (m *vendorMock) control(t testing.TB, pathAndQuery string) {
 	t.Helper()
-	resp, err := http.Get(m.URL + "/_mock/" + pathAndQuery)
+	c := m.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Get(m.URL + "/_mock/" + pathAndQuery)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,4 +230,29 @@ func (f oauthFlow) expectErrors(m *vendorMock, cases []vendorError, badCode, bad
 	if got := f.callbackWithCode(newBrowser(f.t, f.s.AppURL), badCode); got != badCodeWant {
 		f.t.Errorf("bad code: %q, want %q", got, badCodeWant)
 	}
+}
+
+// requests returns the paths of the mock's recorded requests ending with suffix.
+func (m *vendorMock) requests(t testing.TB, suffix string) []string {
+	t.Helper()
+	c := m.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Get(m.URL + "/_mock/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reqs []struct{ Path string }
+	if err := json.NewDecoder(resp.Body).Decode(&reqs); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range reqs {
+		if strings.HasSuffix(r.Path, suffix) {
+			out = append(out, r.Path)
+		}
+	}
+	return out
 }

@@ -31,7 +31,7 @@ type Config struct {
 	IDTokenSignedResponseAlg config.StringOrList `config:"idTokenSignedResponseAlg"`
 
 	// Derived by Validate.
-	idToken *oidc.Config
+	idTokenAlgs []string
 }
 
 // NewConfig returns a Config with its defaults.
@@ -55,17 +55,12 @@ func (c *Config) Validate(sec config.Section) config.Problems {
 	}
 	algs, aps := oidc.CheckIDTokenAlgs(sec, "idTokenSignedResponseAlg", c.IDTokenSignedResponseAlg)
 	ps = append(ps, aps...)
+	c.idTokenAlgs = algs
 	switch {
 	case c.IDTokenMetadataURL != "":
-		disc, iss, err := oidc.DiscoveryURL(c.IDTokenMetadataURL)
-		if err != nil {
+		if _, _, err := oidc.DiscoveryURL(c.IDTokenMetadataURL); err != nil {
 			ps = append(ps, sec.Problem("idTokenMetadataUrl", "%v", err))
-			break
 		}
-		vc := oidc.NewConfig()
-		vc.MetadataURL, vc.DiscoveryURL, vc.ExpectedIssuer = c.IDTokenMetadataURL, disc, iss
-		vc.ClientID, vc.ClientSecret, vc.TokenSignedResponseAlgs, vc.Timeout = c.ClientID, c.ClientSecret, algs, c.Timeout
-		c.idToken = vc
 	case sec.Has("idTokenSignedResponseAlg"):
 		ps = append(ps, sec.Problem("idTokenSignedResponseAlg", "has no effect without idTokenMetadataUrl"))
 	}
@@ -91,8 +86,8 @@ func New(cfg Config, deps providers.Deps) (*Provider, error) {
 		ec.ClientAuth = oauth2engine.AuthPostAndBasic
 	}
 	var hooks oauth2engine.Hooks
-	if cfg.idToken != nil {
-		v, err := oidc.NewIDTokenVerifier(*cfg.idToken, deps)
+	if cfg.IDTokenMetadataURL != "" {
+		v, err := oidc.NewIDTokenVerifierFor(cfg.IDTokenMetadataURL, cfg.ClientID, cfg.idTokenAlgs, cfg.Timeout, deps)
 		if err != nil {
 			return nil, fmt.Errorf("oauth2: %w", err)
 		}

@@ -3,6 +3,7 @@ package oidc
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
@@ -24,6 +25,27 @@ func NewIDTokenVerifier(cfg Config, deps providers.Deps) (*IDTokenVerifier, erro
 		return nil, err
 	}
 	return &IDTokenVerifier{p: p}, nil
+}
+
+// NewIDTokenVerifierFor is NewIDTokenVerifier for an issuer given by its metadataUrl
+// (the issuer, or its discovery URL, as oidc's metadataUrl), the client id the tokens
+// are issued to, the accepted algorithms (nil: RS256) and the per-call timeout (0:
+// DefaultTimeout); clock skew is DefaultClockSkew.
+func NewIDTokenVerifierFor(metadataURL, clientID string, algs []string, timeout time.Duration, deps providers.Deps) (*IDTokenVerifier, error) {
+	disc, iss, err := DiscoveryURL(metadataURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg := NewConfig()
+	cfg.MetadataURL, cfg.DiscoveryURL, cfg.ExpectedIssuer, cfg.ClientID = metadataURL, disc, iss, clientID
+	cfg.TokenSignedResponseAlgs = []string{"RS256"}
+	if len(algs) > 0 {
+		cfg.TokenSignedResponseAlgs = algs
+	}
+	if timeout > 0 {
+		cfg.Timeout = timeout
+	}
+	return NewIDTokenVerifier(*cfg, deps)
 }
 
 // VerifyIDToken verifies raw and returns its claims. nonce "" skips the nonce check

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
@@ -49,11 +48,7 @@ func TestIDTokenVerifier(t *testing.T) {
 	idp := mockpalette.New(mockpalette.Options{Personality: mockpalette.GenericOIDC})
 	issuer := idp.Start(t)
 	base := strings.TrimSuffix(issuer, idp.IssuerPath())
-	cfg, ps := oidc.Module.Parse(config.SectionFromMap(map[string]any{"metadataUrl": issuer, "clientId": "backstage-client", "clientSecret": "x"}))
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	v, err := oidc.NewIDTokenVerifier(*cfg.(*oidc.Config), providers.Deps{})
+	v, err := oidc.NewIDTokenVerifierFor(issuer+"/.well-known/openid-configuration", "backstage-client", nil, 0, providers.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/audit"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
@@ -63,6 +66,14 @@ type Options struct {
 	// is not configured answers "No auth provider registered for '<id>'", as Backstage
 	// does for a module without config; any other id is "Unknown auth provider".
 	RegisteredIDs []string
+
+	// Metrics counts sign-ins, refreshes and rate-limit refusals (nil: nothing).
+	Metrics Metrics
+	// Auditor receives the audit events (nil: none are written).
+	Auditor audit.Auditor
+	// Middleware runs before everything else on every request (request metrics and
+	// tracing spans, which time the whole chain and read gin's route template).
+	Middleware []gin.HandlerFunc
 
 	// Now and Rand are injected for tests; nil means time.Now and crypto/rand.
 	Now  func() time.Time

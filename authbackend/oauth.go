@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/audit"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/cookies"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/oauthstate"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
@@ -232,6 +233,7 @@ type frameResult struct {
 	refresh      string // sealed refresh cookie value ("" = none)
 	grantedScope string
 	persist      bool
+	email        string // the IdP's verified email, once it authenticated the user (audit)
 }
 
 // oauthFrame is GET|POST /<p>/handler/frame, the OAuth callback.
@@ -261,6 +263,7 @@ func (s *Server) oauthFrame(p *oauthProvider) gin.HandlerFunc {
 		}
 		st, decodeErr := oauthstate.Decode(stateRaw)
 		fr, err := s.frame(r, e, st, decodeErr, params)
+		s.observeSignIn(c, e.providerID, fr.email, userRefOf(fr.response), params.Get("error") == "access_denied", err, audit.Medium)
 		c.Writer.Header().Set("Cache-Control", "no-store")
 		if err != nil {
 			s.frameError(c, st, decodeErr == nil, fr.target, err)
@@ -325,8 +328,9 @@ func (s *Server) frame(r *http.Request, e *oauthEnv, st oauthstate.State, decode
 		Secrets:     secrets,
 	})
 	if err != nil {
-		return fr, err
+		return fr, atStage(stageIdP, err)
 	}
+	fr.email = res.Profile.Email
 	var scope string
 	if e.scopes.Persist {
 		if st.Scope == "" {
@@ -383,11 +387,11 @@ func (s *Server) buildResponse(ctx context.Context, resolver resolvers.Resolver,
 	}
 	id, err := resolver.Resolve(ctx, resolvers.SignInInfo{Email: res.Profile.Email, Claims: res.Claims})
 	if err != nil {
-		return nil, err
+		return nil, atStage(stageResolve, err)
 	}
 	bi, err := s.issue(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, atStage(stageIssue, err)
 	}
 	resp.BackstageIdentity = bi
 	return resp, nil
@@ -488,6 +492,7 @@ func (s *Server) oauthRefresh(p *oauthProvider) gin.HandlerFunc {
 			return
 		}
 		resp, err := s.refresh(c, e, q)
+		s.observeRefresh(c, e.providerID, err)
 		if err != nil {
 			c.Writer.Header().Del("Set-Cookie")
 			s.writeError(c, backstageerr.Wrap(backstageerr.NameAuthentication, s.publicError(r, err), "Refresh failed"))
@@ -503,12 +508,12 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	ctx := r.Context()
 	ss, err := s.openSession(r, e)
 	if err != nil {
-		return nil, err
+		return nil, atStage(stageSession, err)
 	}
 	now := s.now()
 	remaining := time.Unix(ss.IssuedAt, 0).Add(e.maxAge).Sub(now)
 	if remaining <= 0 || (ss.ExpiresAt != 0 && now.Unix() >= ss.ExpiresAt) {
-		return nil, backstageerr.Authentication("Session expired, please sign in again")
+		return nil, atStage(stageExpired, backstageerr.Authentication("Session expired, please sign in again"))
 	}
 	// The scope is what the IdP was asked for at sign-in, never what this request asks
 	// for: a scope the user has not consented to must not be reported as granted. The
@@ -519,7 +524,7 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	}
 	res, err := e.refresher.Refresh(ctx, providers.RefreshRequest{Session: ss.Session, Scope: scope})
 	if err != nil {
-		return nil, err
+		return nil, atStage(stageIdP, err)
 	}
 	resp, err := s.buildResponse(ctx, e.resolver, res, scope)
 	if err != nil {
@@ -555,7 +560,9 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 			return
 		}
 		var logoutURL string
-		if ss, err := s.openSession(r, e); err == nil {
+		ss, err := s.openSession(r, e)
+		s.observeLogout(c, e.providerID, err == nil)
+		if err == nil {
 			// Signing out locally must not fail because the IdP did.
 			if e.logouter != nil {
 				if err := e.logouter.Logout(r.Context(), ss.Session); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/audit"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
@@ -48,19 +49,24 @@ func (s *Server) proxyRefresh(p *proxyProvider) gin.HandlerFunc {
 		ctx := c.Request.Context()
 		res, err := p.provider.AuthenticateRequest(ctx, c.Request)
 		if err != nil {
+			s.observeSignIn(c, p.id, "", "", false, atStage(stageIdP, err), audit.Low)
 			s.writeError(c, err)
 			return
 		}
 		id, err := p.resolver.Resolve(ctx, resolvers.SignInInfo{Email: res.Profile.Email, Claims: res.Claims})
 		if err != nil {
+			s.observeSignIn(c, p.id, res.Profile.Email, "", false, atStage(stageResolve, err), audit.Low)
 			s.writeError(c, err)
 			return
 		}
 		bi, err := s.issue(ctx, id)
 		if err != nil {
+			s.observeSignIn(c, p.id, res.Profile.Email, "", false, atStage(stageIssue, err), audit.Low)
 			s.writeError(c, err)
 			return
 		}
+		// Every proxy refresh is a sign-in; successes are low severity (debug by default).
+		s.observeSignIn(c, p.id, res.Profile.Email, bi.Identity.UserEntityRef, false, nil, audit.Low)
 		c.Writer.Header().Set("Cache-Control", "no-store")
 		s.writeJSON(c, http.StatusOK, proxyResponse{Profile: res.Profile, ProviderInfo: res.ProviderInfo, BackstageIdentity: bi})
 	}

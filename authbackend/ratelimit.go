@@ -206,6 +206,7 @@ func (s *Server) admit(c *gin.Context, l *limiter) (key string, ok bool) {
 	if info.allowed {
 		return key, true
 	}
+	s.observeRateLimited(c, l.name, info.noteNow)
 	if info.noteNow {
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "rate limit exceeded",
 			slog.String("limit", l.name), slog.String("client", addr),

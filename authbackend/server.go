@@ -12,10 +12,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/audit"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/cookies"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
@@ -68,6 +70,10 @@ type Server struct {
 	// IdP or the catalog, and on userinfo requests no cache answers.
 	globalLimit, pluginLimit, signInLimit, userInfoLimit *limiter
 
+	metrics  Metrics
+	audit    audit.Auditor
+	draining atomic.Bool
+
 	engine *gin.Engine
 }
 
@@ -105,6 +111,10 @@ func New(opts Options) (*Server, error) {
 	}
 	if s.rand == nil {
 		s.rand = rand.Reader
+	}
+	s.metrics, s.audit = opts.Metrics, audit.OrNop(opts.Auditor)
+	if s.metrics == nil {
+		s.metrics = noMetrics{}
 	}
 	cfg := s.cfg
 
@@ -298,6 +308,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.HandleMethodNotAllowed = false
+	e.Use(s.opts.Middleware...)
 	e.Use(s.logRequests, s.recoverPanics, s.setSecurityHeaders)
 	if s.cors != nil {
 		e.Use(s.applyCORS)

@@ -27,9 +27,14 @@ func (s *Server) liveness(c *gin.Context) {
 	writeBody(c, http.StatusOK, "application/json; charset=utf-8", statusOK)
 }
 
-// readiness pings the database (when configured). It never waits for a signing key:
-// keys are created lazily at the first sign-in.
+// readiness answers 503 once shutdown has begun (Drain), else pings the database (when
+// configured). It never waits for a signing key: keys are created lazily at the first
+// sign-in.
 func (s *Server) readiness(c *gin.Context) {
+	if s.draining.Load() {
+		s.writeError(c, backstageerr.ServiceUnavailable("Service is not ready: shutting down"))
+		return
+	}
 	if s.opts.Health != nil {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), readinessTimeout)
 		err := s.opts.Health.Ping(ctx)

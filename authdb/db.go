@@ -197,6 +197,9 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// Stats are the connection pool's statistics (metrics read them at scrape time).
+func (db *DB) Stats() sql.DBStats { return db.sql.Stats() }
+
 // Close stops the LISTEN goroutines and closes the connections.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {

@@ -25,6 +25,9 @@ type Config struct {
 	Demo DemoConfig
 	// RateLimit is this server's own key `authbackend.rateLimit`.
 	RateLimit OwnRateLimitConfig
+	// Ops are the operational keys: authbackend.metrics, authbackend.shutdown and
+	// backend.auditor.
+	Ops OpsConfig
 }
 
 // AppConfig is `app`.

@@ -47,6 +47,7 @@ func (c *Config) fill(l *loader, r *Reader) {
 	c.Catalog = readCatalog(r.Sub("catalog"), r.Sub("authbackend").Sub("catalog"), l.workDir)
 	c.Discovery = readDiscovery(r.Sub("discovery"))
 	c.RateLimit = readOwnRateLimit(r.Sub("authbackend").Sub("rateLimit"))
+	c.Ops = readOps(c, r)
 	demo := r.Sub("authbackend").Sub("demoPage")
 	c.Demo = DemoConfig{
 		Enabled:  demo.Bool("enabled", false),

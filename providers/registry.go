@@ -264,8 +264,11 @@ type Env struct {
 
 // BuildDeps are what Build needs besides the decoded config.
 type BuildDeps struct {
-	Logger          *slog.Logger
-	HTTPClient      *http.Client
+	Logger     *slog.Logger
+	HTTPClient *http.Client
+	// HTTPClientFor, when set, gives each provider id its own client (cmd wraps the
+	// transport to measure and trace IdP calls per provider); it wins over HTTPClient.
+	HTTPClientFor   func(providerID string) *http.Client
 	Now             func() time.Time
 	DevelopmentMode bool
 	// AuthBaseURL is the external auth base URL (…/api/auth), for default callback URLs.
@@ -292,7 +295,11 @@ func (d *Decoded) Build(deps BuildDeps) ([]Configured, error) {
 			if de.Name != "" {
 				logger = logger.With("env", de.Name)
 			}
-			p, err := de.Config.Build(Deps{Logger: logger, HTTPClient: deps.HTTPClient, Now: deps.Now, DevelopmentMode: deps.DevelopmentMode})
+			hc := deps.HTTPClient
+			if deps.HTTPClientFor != nil {
+				hc = deps.HTTPClientFor(id)
+			}
+			p, err := de.Config.Build(Deps{Logger: logger, HTTPClient: hc, Now: deps.Now, DevelopmentMode: deps.DevelopmentMode})
 			if err == nil {
 				err = checkKind(dp.Module.Kind, p)
 			}

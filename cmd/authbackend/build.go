@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -38,6 +39,8 @@ const (
 type app struct {
 	cfg     *config.Config
 	handler http.Handler
+	server  *authbackend.Server
+	obs     *observability
 	closers []func()
 }
 
@@ -102,17 +105,35 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		logger.Info("development mode (NODE_ENV=development)")
 	}
 
-	// The catalog's plugin-token source needs the database, which is opened only after
-	// validation; the remote catalog reads it through this indirection.
-	tokens := &lateTokenSource{}
-	catalog, startCatalog, err := buildCatalog(cfg, tokens, logger)
+	obs, err := newObservability(ctx, cfg, logger, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	provs, err := pl.decoded.Build(providers.BuildDeps{
-		Logger: logger, DevelopmentMode: cfg.DevelopmentMode, AuthBaseURL: cfg.AuthBaseURL(), Catalog: catalog,
+	a.obs = obs
+	a.closers = append(a.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		obs.close(ctx)
 	})
+
+	// The catalog's plugin-token source needs the database, which is opened only after
+	// validation; the remote catalog reads it through this indirection.
+	tokens := &lateTokenSource{}
+	catalog, startCatalog, err := buildCatalog(cfg, tokens, logger, obs.catalogHTTPClient())
 	if err != nil {
+		a.close()
+		return nil, err
+	}
+	catalog = obs.wrapCatalog(catalog)
+	bd := providers.BuildDeps{
+		Logger: logger, DevelopmentMode: cfg.DevelopmentMode, AuthBaseURL: cfg.AuthBaseURL(), Catalog: catalog,
+	}
+	if obs.metrics != nil || obs.tracing != nil {
+		bd.HTTPClientFor = obs.idpClient
+	}
+	provs, err := pl.decoded.Build(bd)
+	if err != nil {
+		a.close()
 		return nil, err
 	}
 	if catalog == nil && hasResolvers(provs) {
@@ -129,6 +150,9 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	}
 	a.closers = append(a.closers, func() { _ = db.Close() })
 	logger.Info("database ready", "database", db.Describe())
+	if obs.metrics != nil {
+		obs.metrics.DBStats("auth", db.Stats)
+	}
 
 	shared := cfg.Backend.Database.Client == "pg"
 	keySetOpts := func(store signingkeys.KeyStore, keyDuration, listDuration time.Duration) signingkeys.KeySetOptions {
@@ -155,14 +179,14 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		userKeys = static
 	case "memory":
 		logger.Warn("auth.keyStore.provider is memory: tokens from other replicas will not verify here")
-		ks := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: signingkeys.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
+		ks := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: obs.wrapKeyStore("user", signingkeys.NewMemoryKeyStore()), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
 		if err := ks.Start(runCtx); err != nil {
 			a.close()
 			return nil, fmt.Errorf("user signing keys: %w", err)
 		}
 		userKeys = ks
 	default:
-		ks := signingkeys.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
+		ks := signingkeys.NewKeySet(keySetOpts(obs.wrapKeyStore("user", db.SigningKeys()), cfg.Auth.BackstageTokenExpiration, 0))
 		// Start loads the stored keys and inserts this replica's first key before it
 		// returns (a failure there is logged and retried in the background); the key
 		// signs only after keyPublishDelay, which readiness does not wait for.
@@ -172,7 +196,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		}
 		userKeys = ks
 	}
-	pluginKeys := signingkeys.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
+	pluginKeys := signingkeys.NewKeySet(keySetOpts(obs.wrapKeyStore("plugin", db.PluginKeys()), pluginKeyDuration, pluginListDuration))
 	if err := pluginKeys.Start(runCtx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("plugin signing keys: %w", err)
@@ -184,9 +208,11 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		Keys:               userKeys,
 		Expiration:         cfg.Auth.BackstageTokenExpiration,
 		OmitOwnershipClaim: cfg.Auth.OmitIdentityTokenOwnershipClaim,
-		UserInfo:           db.UserInfo(),
+		UserInfo:           obs.wrapUserInfo(db.UserInfo()),
 		Logger:             logger,
 	})
+	obs.keysServed("user", userKeys)
+	obs.keysServed("plugin", pluginKeys)
 	if startCatalog != nil {
 		if err := startCatalog(runCtx); err != nil {
 			logger.Warn("catalog watch not started", "error", err)
@@ -196,7 +222,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	srv, err := authbackend.New(authbackend.Options{
 		Logger:        logger,
 		Config:        cfg,
-		Issuer:        issuer,
+		Issuer:        obs.wrapIssuer(issuer),
 		Verifier:      backstagetokens.NewVerifier(userKeys, nil),
 		UserInfo:      issuer,
 		UserKeys:      userKeys,
@@ -204,11 +230,15 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		Health:        db,
 		Providers:     provs,
 		RegisteredIDs: reg.IDs(),
+		Metrics:       obs.routerMetrics(),
+		Auditor:       obs.auditor,
+		Middleware:    obs.middleware(),
 	})
 	if err != nil {
 		a.close()
 		return nil, err
 	}
+	a.server = srv
 	a.handler = srv.Handler()
 	return a, nil
 }
@@ -233,13 +263,13 @@ func catalogMode(cfg *config.Config) string {
 }
 
 // buildCatalog builds the catalog catalogMode selects; the local one reads its files.
-func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *slog.Logger) (resolvers.Catalog, func(context.Context) error, error) {
+func buildCatalog(cfg *config.Config, tokens remotecatalog.TokenSource, logger *slog.Logger, hc *http.Client) (resolvers.Catalog, func(context.Context) error, error) {
 	switch catalogMode(cfg) {
 	case "remote":
 		base := strings.TrimSuffix(cfg.InternalBaseURL("catalog"), "/")
 		rc, err := remotecatalog.New(remotecatalog.Options{
 			BaseURL: base, Tokens: tokens, StaticToken: cfg.Catalog.RemoteToken,
-			CacheTTL: cfg.Catalog.RemoteCacheTTL, Timeout: cfg.Catalog.RemoteTimeout, Logger: logger,
+			CacheTTL: cfg.Catalog.RemoteCacheTTL, Timeout: cfg.Catalog.RemoteTimeout, Logger: logger, HTTPClient: hc,
 		})
 		if err != nil {
 			return nil, nil, config.Problems{cfg.Root.Sub("authbackend").Problem("catalog", "remote catalog at %s: %v", base, err)}

@@ -79,7 +79,7 @@ func TestCatalogSelection(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := loadConfig(t, tc.yaml)
-			cat, _, _ := buildCatalog(cfg, &lateTokenSource{}, slog.New(slog.DiscardHandler))
+			cat, _, _ := buildCatalog(cfg, &lateTokenSource{}, slog.New(slog.DiscardHandler), nil)
 			got := "none"
 			switch c := cat.(type) {
 			case *localcatalog.Catalog:

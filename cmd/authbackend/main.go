@@ -60,10 +60,15 @@ func run(args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 
+	// Signals during start-up cancel it (a database that never answers); afterwards
+	// they start the drain, from the channel (which also keeps one that arrived during
+	// start-up).
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
 	app, err := build(ctx, configs, logger, modules())
+	stop()
 	if err != nil {
 		logger.Error("cannot start", "error", err.Error())
 		// The JSON line escapes newlines and quotes; a list of config problems is easier
@@ -74,7 +79,7 @@ func run(args []string, stderr io.Writer) int {
 	defer app.close()
 
 	addr := net.JoinHostPort(app.cfg.Backend.Listen.Host, strconv.Itoa(app.cfg.Backend.Listen.Port))
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr)
 	if err != nil {
 		logger.Error("cannot listen", "addr", addr, "error", err)
 		fmt.Fprintf(stderr, "cannot listen on %s: %v\n", addr, err)
@@ -89,22 +94,76 @@ func run(args []string, stderr io.Writer) int {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "auth", app.cfg.AuthBaseURL(),
-		"startup", time.Since(start).Round(time.Microsecond).String())
+	metricsSrv, metricsAddr, err := app.obs.startMetrics(app.cfg.Ops.MetricsListen, logger)
+	if err != nil {
+		_ = ln.Close()
+		logger.Error("cannot listen for metrics", "addr", app.cfg.Ops.MetricsListen, "error", err)
+		fmt.Fprintf(stderr, "cannot listen on authbackend.metrics.listen %s: %v\n", app.cfg.Ops.MetricsListen, err)
+		return 1
+	}
+	attrs := []any{"addr", ln.Addr().String(), "auth", app.cfg.AuthBaseURL(),
+		"startup", time.Since(start).Round(time.Microsecond).String()}
+	if metricsSrv != nil {
+		attrs = append(attrs, "metrics", metricsAddr)
+	}
+	logger.Info("listening", attrs...)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	var sig os.Signal
 	select {
 	case err := <-errc:
 		logger.Error("server stopped", "error", err)
 		return 1
-	case <-ctx.Done():
+	case sig = <-sigs:
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	code := drain(app, srv, sig, sigs, logger)
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
+	}
+	return code
+}
+
+// drain shuts the server down gracefully: readiness answers 503 at once and
+// keep-alive connections are closed after their current request; on SIGTERM the
+// server goes on serving for authbackend.shutdown.delay (so a load balancer that polls
+// readiness stops sending first); then the listener closes and in-flight requests
+// have authbackend.shutdown.gracePeriod to finish. Liveness answers 200 throughout. A
+// second signal stops waiting.
+func drain(app *app, srv *http.Server, sig os.Signal, sigs <-chan os.Signal, logger *slog.Logger) int {
+	app.server.Drain()
+	srv.SetKeepAlivesEnabled(false)
+	delay, grace := app.cfg.Ops.ShutdownDelay, app.cfg.Ops.ShutdownGracePeriod
+	if sig != syscall.SIGTERM {
+		delay = 0
+	}
+	logger.Info("shutting down", "signal", sig.String(), "delay", delay.String(), "gracePeriod", grace.String())
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-sigs:
+			logger.Warn("second signal: stopping without waiting")
+			_ = srv.Close()
+			return 1
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		logger.Warn("graceful shutdown incomplete", "error", err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			logger.Warn("grace period over: closing the connections of unfinished requests", "error", err)
+			_ = srv.Close()
+		}
+	case <-sigs:
+		logger.Warn("second signal: closing the connections of unfinished requests")
+		_ = srv.Close()
+		return 1
 	}
+	logger.Info("stopped")
 	return 0
 }
+
+func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

@@ -47,7 +47,7 @@ func validate(args []string, stdout, stderr io.Writer) int {
 			}
 			return a
 		}}))
-	catalog, _, err := buildCatalog(pl.cfg, &lateTokenSource{}, catalogLog)
+	catalog, _, err := buildCatalog(pl.cfg, &lateTokenSource{}, catalogLog, nil)
 	if err == nil {
 		_, err = pl.decoded.Build(providers.BuildDeps{Logger: quiet, DevelopmentMode: pl.cfg.DevelopmentMode, AuthBaseURL: pl.cfg.AuthBaseURL(), Catalog: catalog})
 	}

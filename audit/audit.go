@@ -108,7 +108,7 @@ var Nop Auditor = nop{}
 type nop struct{}
 
 func (nop) Enabled(context.Context, Severity) bool { return false }
-func (nop) Audit(context.Context, Event)            {}
+func (nop) Audit(context.Context, Event)           {}
 
 // OrNop returns a, or Nop when a is nil.
 func OrNop(a Auditor) Auditor {

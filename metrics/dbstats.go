@@ -45,8 +45,12 @@ func (c *dbStatsCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *dbStatsCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.stats()
 	d := c.descs
-	g := func(desc *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v) }
-	k := func(desc *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v) }
+	g := func(desc *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v)
+	}
+	k := func(desc *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.CounterValue, v)
+	}
 	g(d.maxOpen, float64(s.MaxOpenConnections))
 	g(d.open, float64(s.OpenConnections))
 	g(d.inUse, float64(s.InUse))

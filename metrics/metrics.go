@@ -172,7 +172,9 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 // ---- sign-ins, refreshes, tokens, rate limits ----
 
 // SignIn counts a sign-in of a configured provider with one of the router's outcomes.
-func (m *Metrics) SignIn(provider, outcome string) { m.outcomes.get([2]string{provider, outcome}).Inc() }
+func (m *Metrics) SignIn(provider, outcome string) {
+	m.outcomes.get([2]string{provider, outcome}).Inc()
+}
 
 // Refresh counts a refresh of a configured provider.
 func (m *Metrics) Refresh(provider, outcome string) {
@@ -191,7 +193,9 @@ func (m *Metrics) TokenCounter(typ string) prometheus.Counter { return m.tokens.
 func (m *Metrics) KeyCreated(kind string) { m.keysCreated.WithLabelValues(kind).Inc() }
 
 // KeysRemoved counts expired keys this process removed.
-func (m *Metrics) KeysRemoved(kind string, n int) { m.keysRemoved.WithLabelValues(kind).Add(float64(n)) }
+func (m *Metrics) KeysRemoved(kind string, n int) {
+	m.keysRemoved.WithLabelValues(kind).Add(float64(n))
+}
 
 // KeysServed registers authbackend_signing_keys_served{kind}: the number of keys the
 // key set of that kind publishes, read at scrape time.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/audit"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
 // Metrics counts what the router does (package metrics implements it; cmd wires it).
@@ -88,6 +89,9 @@ func outcomeOf(err error, idpDenied bool) string {
 		}
 		return OutcomeIdPError
 	case stageResolve:
+		if errors.Is(err, resolvers.ErrUnresolvedIdentity) {
+			return OutcomeUserNotFound
+		}
 		switch backstageerr.NameOf(err) {
 		case backstageerr.NameNotFound:
 			return OutcomeUserNotFound

@@ -137,6 +137,8 @@ func TestSignInOutcomesAreCountedAndAudited(t *testing.T) {
 			outcome: "denied", status: "failed"},
 		{name: "user not in the catalog", resolver: notFound, outcome: "user_not_found", status: "failed",
 			reason: "NotFoundError: Failed to sign-in, unable to resolve user identity. Tried: email=alice@example.com"},
+		{name: "no resolver of the chain finds the user", resolver: resolvers.NewChain(resolvers.NamedResolver{Name: "r", Resolver: notFound}),
+			outcome: "user_not_found", status: "failed"},
 		{name: "resolver refuses", resolver: refused, outcome: "denied", status: "failed", reason: "NotAllowedError: Sign-in is not allowed for this user"},
 		{name: "tampered state", callback: func(st string) string { return "code=good-code&state=" + st + "00" },
 			outcome: "invalid_request", status: "failed"},

@@ -17,12 +17,14 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
+	"github.com/spectrocloud-labs/backstage-auth-go/tracing/otlptest"
 )
 
 // inProcess is the whole server wired in one process with its real parts (SQLite
@@ -35,7 +37,18 @@ type inProcess struct {
 	token   string // Backstage token from that sign-in
 }
 
-func newInProcess(b *testing.B) *inProcess {
+// Observability of an in-process server: none (what every benchmark but the
+// Observed ones measures: the wiring cmd does with nothing configured), metrics, or
+// metrics and tracing (spans exported to an in-process OTLP receiver).
+const (
+	observeOff     = ""
+	observeMetrics = "metrics"
+	observeTracing = "tracing"
+)
+
+func newInProcess(b *testing.B) *inProcess { return newObservedInProcess(b, observeOff) }
+
+func newObservedInProcess(b *testing.B, mode string) *inProcess {
 	b.Helper()
 	dir := b.TempDir()
 	idp := mockpalette.New(mockpalette.Options{})
@@ -60,6 +73,8 @@ auth:
 catalog:
   rules: [{allow: [User, Group]}]
   locations: [{type: file, target: %s}]
+# The sign-in limit (300 a minute per client) would refuse a benchmark's refreshes.
+authbackend: {rateLimit: {enabled: false}}
 `, issuerURL, org)
 	if err := os.WriteFile(cfgFile, []byte(cfgYAML), 0o600); err != nil {
 		b.Fatal(err)
@@ -70,16 +85,28 @@ catalog:
 	}
 	logger := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
+	env := map[string]string{}
+	if mode != observeOff {
+		cfg.Ops.MetricsListen = "127.0.0.1:0" // the registry only; nothing listens
+	}
+	if mode == observeTracing {
+		env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlptest.NewHTTP(b).Endpoint
+	}
+	obs, err := observe.New(ctx, cfg, logger, func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { obs.Close(context.Background()) })
 	db, err := authdb.Open(ctx, authdb.Options{Client: "sqlite", SQLitePath: filepath.Join(dir, "auth.sqlite"), Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	keys := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: db.SigningKeys(), KeyDuration: time.Hour, Logger: logger})
-	pluginKeys := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: db.PluginKeys(), KeyDuration: time.Hour, Logger: logger})
+	keys := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: obs.WrapKeyStore("user", db.SigningKeys()), KeyDuration: time.Hour, Logger: logger})
+	pluginKeys := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: obs.WrapKeyStore("plugin", db.PluginKeys()), KeyDuration: time.Hour, Logger: logger})
 	issuer := tokens.NewIssuer(tokens.IssuerOptions{Issuer: cfg.AuthBaseURL(), Keys: keys, Expiration: time.Hour,
-		OmitOwnershipClaim: true, UserInfo: db.UserInfo(), Logger: logger})
-	cat, err := localcatalog.New(localcatalog.Options{Locations: cfg.Catalog.Locations, Rules: cfg.Catalog.Rules, WorkDir: dir, Logger: logger})
+		OmitOwnershipClaim: true, UserInfo: obs.WrapUserInfo(db.UserInfo()), Logger: logger})
+	local, err := localcatalog.New(localcatalog.Options{Locations: cfg.Catalog.Locations, Rules: cfg.Catalog.Rules, WorkDir: dir, Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,13 +118,19 @@ catalog:
 	if err := ps.Err(); err != nil {
 		b.Fatal(err)
 	}
-	provs, err := decoded.Build(providers.BuildDeps{Logger: logger, AuthBaseURL: cfg.AuthBaseURL(), Catalog: cat})
+	cat := obs.WrapCatalog(local)
+	bd := providers.BuildDeps{Logger: logger, AuthBaseURL: cfg.AuthBaseURL(), Catalog: cat}
+	if obs.Wraps() {
+		bd.HTTPClientFor = obs.IdPClient
+	}
+	provs, err := decoded.Build(bd)
 	if err != nil {
 		b.Fatal(err)
 	}
 	srv, err := authbackend.New(authbackend.Options{
-		Logger: logger, Config: cfg, Issuer: issuer, Verifier: tokens.NewVerifier(keys, nil), UserInfo: issuer,
+		Logger: logger, Config: cfg, Issuer: obs.WrapIssuer(issuer), Verifier: tokens.NewVerifier(keys, nil), UserInfo: issuer,
 		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Providers: provs, RegisteredIDs: reg.IDs(),
+		Metrics: obs.RouterMetrics(), Auditor: obs.Auditor(), Middleware: obs.Middleware(),
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -198,4 +231,41 @@ func BenchmarkJWKSEndToEnd(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkObservedEndToEnd is refresh, userinfo and JWKS with metrics on, and with
+// metrics and tracing on: what instrumentation costs per request.
+func BenchmarkObservedEndToEnd(b *testing.B) {
+	requests := []struct {
+		name string
+		req  func(p *inProcess) *http.Request
+	}{
+		{"refresh", (*inProcess).refreshRequest},
+		{"userinfo", func(p *inProcess) *http.Request {
+			req := httptest.NewRequest("GET", "http://127.0.0.1:7007/api/auth/v1/userinfo", nil)
+			req.Header.Set("Authorization", "Bearer "+p.token)
+			return req
+		}},
+		{"jwks", func(*inProcess) *http.Request {
+			return httptest.NewRequest("GET", "http://127.0.0.1:7007/api/auth/.well-known/jwks.json", nil)
+		}},
+	}
+	for _, mode := range []string{observeMetrics, observeTracing} {
+		for _, r := range requests {
+			b.Run(mode+"/"+r.name, func(b *testing.B) {
+				// A server per run, as the other benchmarks: the sign-in rate limit
+				// counts refreshes per client.
+				p := newObservedInProcess(b, mode)
+				b.ReportAllocs()
+				b.ResetTimer()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if rec := p.serve(r.req(p)); rec.Code != 200 {
+							b.Fatalf("%s: %d %s", r.name, rec.Code, rec.Body)
+						}
+					}
+				})
+			})
+		}
+	}
 }

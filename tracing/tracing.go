@@ -40,10 +40,11 @@ func Enabled(getenv func(string) string) bool {
 
 // FromEnv returns the tracing the OTEL_* environment configures, or nil when it asks
 // for none. The exporter speaks OTLP over HTTP/protobuf (the specification's default)
-// or gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, or the TRACES_ variant); endpoint,
-// headers, TLS, timeouts, the sampler (OTEL_TRACES_SAMPLER), the batch processor
-// (OTEL_BSP_*) and the resource (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) are read
-// by the SDK from the same environment. Nothing connects until the first export.
+// or gRPC (OTEL_EXPORTER_OTLP_PROTOCOL=grpc, or the TRACES_ variant). getenv gives
+// the endpoint and protocol; headers, TLS, timeouts, the sampler
+// (OTEL_TRACES_SAMPLER), the batch processor (OTEL_BSP_*) and the resource
+// (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) are read by the SDK from the process
+// environment. Nothing connects until the first export.
 func FromEnv(ctx context.Context, getenv func(string) string, serviceName, version string) (*Tracing, error) {
 	if !Enabled(getenv) {
 		return nil, nil
@@ -52,13 +53,22 @@ func FromEnv(ctx context.Context, getenv func(string) string, serviceName, versi
 	if protocol == "" {
 		protocol = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
 	}
+	// The signal-specific endpoint is used as it is; the general one is a base URL to
+	// which the HTTP exporter adds /v1/traces (as the specification says).
+	endpoint, general := getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), false
+	if endpoint == "" {
+		endpoint, general = getenv("OTEL_EXPORTER_OTLP_ENDPOINT"), true
+	}
 	var exp sdktrace.SpanExporter
 	var err error
 	switch strings.TrimSpace(protocol) {
 	case "", "http/protobuf":
-		exp, err = otlptracehttp.New(ctx)
+		if general {
+			endpoint = strings.TrimSuffix(endpoint, "/") + "/v1/traces"
+		}
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
 	case "grpc":
-		exp, err = otlptracegrpc.New(ctx)
+		exp, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint))
 	default:
 		return nil, fmt.Errorf("tracing: OTEL_EXPORTER_OTLP_PROTOCOL %q is not supported (use http/protobuf or grpc)", protocol)
 	}

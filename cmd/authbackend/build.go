@@ -16,6 +16,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
@@ -40,7 +41,7 @@ type app struct {
 	cfg     *config.Config
 	handler http.Handler
 	server  *authbackend.Server
-	obs     *observability
+	obs     *observe.Observability
 	closers []func()
 }
 
@@ -105,7 +106,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		logger.Info("development mode (NODE_ENV=development)")
 	}
 
-	obs, err := newObservability(ctx, cfg, logger, os.Getenv)
+	obs, err := observe.New(ctx, cfg, logger, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -113,23 +114,23 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	a.closers = append(a.closers, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		obs.close(ctx)
+		obs.Close(ctx)
 	})
 
 	// The catalog's plugin-token source needs the database, which is opened only after
 	// validation; the remote catalog reads it through this indirection.
 	tokens := &lateTokenSource{}
-	catalog, startCatalog, err := buildCatalog(cfg, tokens, logger, obs.catalogHTTPClient())
+	catalog, startCatalog, err := buildCatalog(cfg, tokens, logger, obs.CatalogHTTPClient())
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	catalog = obs.wrapCatalog(catalog)
+	catalog = obs.WrapCatalog(catalog)
 	bd := providers.BuildDeps{
 		Logger: logger, DevelopmentMode: cfg.DevelopmentMode, AuthBaseURL: cfg.AuthBaseURL(), Catalog: catalog,
 	}
-	if obs.metrics != nil || obs.tracing != nil {
-		bd.HTTPClientFor = obs.idpClient
+	if obs.Wraps() {
+		bd.HTTPClientFor = obs.IdPClient
 	}
 	provs, err := pl.decoded.Build(bd)
 	if err != nil {
@@ -150,9 +151,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	}
 	a.closers = append(a.closers, func() { _ = db.Close() })
 	logger.Info("database ready", "database", db.Describe())
-	if obs.metrics != nil {
-		obs.metrics.DBStats("auth", db.Stats)
-	}
+	obs.DBStats("auth", db.Stats)
 
 	shared := cfg.Backend.Database.Client == "pg"
 	keySetOpts := func(store signingkeys.KeyStore, keyDuration, listDuration time.Duration) signingkeys.KeySetOptions {
@@ -179,14 +178,14 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		userKeys = static
 	case "memory":
 		logger.Warn("auth.keyStore.provider is memory: tokens from other replicas will not verify here")
-		ks := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: obs.wrapKeyStore("user", signingkeys.NewMemoryKeyStore()), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
+		ks := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: obs.WrapKeyStore("user", signingkeys.NewMemoryKeyStore()), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
 		if err := ks.Start(runCtx); err != nil {
 			a.close()
 			return nil, fmt.Errorf("user signing keys: %w", err)
 		}
 		userKeys = ks
 	default:
-		ks := signingkeys.NewKeySet(keySetOpts(obs.wrapKeyStore("user", db.SigningKeys()), cfg.Auth.BackstageTokenExpiration, 0))
+		ks := signingkeys.NewKeySet(keySetOpts(obs.WrapKeyStore("user", db.SigningKeys()), cfg.Auth.BackstageTokenExpiration, 0))
 		// Start loads the stored keys and inserts this replica's first key before it
 		// returns (a failure there is logged and retried in the background); the key
 		// signs only after keyPublishDelay, which readiness does not wait for.
@@ -196,7 +195,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		}
 		userKeys = ks
 	}
-	pluginKeys := signingkeys.NewKeySet(keySetOpts(obs.wrapKeyStore("plugin", db.PluginKeys()), pluginKeyDuration, pluginListDuration))
+	pluginKeys := signingkeys.NewKeySet(keySetOpts(obs.WrapKeyStore("plugin", db.PluginKeys()), pluginKeyDuration, pluginListDuration))
 	if err := pluginKeys.Start(runCtx); err != nil {
 		a.close()
 		return nil, fmt.Errorf("plugin signing keys: %w", err)
@@ -208,11 +207,11 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		Keys:               userKeys,
 		Expiration:         cfg.Auth.BackstageTokenExpiration,
 		OmitOwnershipClaim: cfg.Auth.OmitIdentityTokenOwnershipClaim,
-		UserInfo:           obs.wrapUserInfo(db.UserInfo()),
+		UserInfo:           obs.WrapUserInfo(db.UserInfo()),
 		Logger:             logger,
 	})
-	obs.keysServed("user", userKeys)
-	obs.keysServed("plugin", pluginKeys)
+	obs.KeysServed("user", userKeys)
+	obs.KeysServed("plugin", pluginKeys)
 	if startCatalog != nil {
 		if err := startCatalog(runCtx); err != nil {
 			logger.Warn("catalog watch not started", "error", err)
@@ -222,7 +221,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	srv, err := authbackend.New(authbackend.Options{
 		Logger:        logger,
 		Config:        cfg,
-		Issuer:        obs.wrapIssuer(issuer),
+		Issuer:        obs.WrapIssuer(issuer),
 		Verifier:      backstagetokens.NewVerifier(userKeys, nil),
 		UserInfo:      issuer,
 		UserKeys:      userKeys,
@@ -230,9 +229,9 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		Health:        db,
 		Providers:     provs,
 		RegisteredIDs: reg.IDs(),
-		Metrics:       obs.routerMetrics(),
-		Auditor:       obs.auditor,
-		Middleware:    obs.middleware(),
+		Metrics:       obs.RouterMetrics(),
+		Auditor:       obs.Auditor(),
+		Middleware:    obs.Middleware(),
 	})
 	if err != nil {
 		a.close()

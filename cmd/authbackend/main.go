@@ -94,7 +94,7 @@ func run(args []string, stderr io.Writer) int {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	metricsSrv, metricsAddr, err := app.obs.startMetrics(app.cfg.Ops.MetricsListen, logger)
+	metricsSrv, metricsAddr, err := app.obs.StartMetrics(app.cfg.Ops.MetricsListen, logger)
 	if err != nil {
 		_ = ln.Close()
 		logger.Error("cannot listen for metrics", "addr", app.cfg.Ops.MetricsListen, "error", err)

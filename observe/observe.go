@@ -1,9 +1,11 @@
-package main
+package observe
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -21,13 +23,13 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/tracing"
 )
 
-// serviceName is the OpenTelemetry service.name unless OTEL_SERVICE_NAME says otherwise.
-const serviceName = "backstage-auth-go"
+// ServiceName is the OpenTelemetry service.name unless OTEL_SERVICE_NAME says otherwise.
+const ServiceName = "backstage-auth-go"
 
-// observability is what cmd wraps around the components it wires: metrics (nil
+// Observability is what cmd wraps around the components it wires: metrics (nil
 // without authbackend.metrics.listen), tracing (nil without an OTLP endpoint) and the
 // auditor (always). With metrics and tracing off nothing is wrapped at all.
-type observability struct {
+type Observability struct {
 	metrics *metrics.Metrics
 	tracing *tracing.Tracing
 	auditor audit.Auditor
@@ -35,8 +37,10 @@ type observability struct {
 	dbSystem string
 }
 
-func newObservability(ctx context.Context, cfg *config.Config, logger *slog.Logger, getenv func(string) string) (*observability, error) {
-	o := &observability{auditor: audit.NewLogger(logger, cfg.Ops.AuditLevels), dbSystem: "sqlite"}
+// New builds what cfg (authbackend.metrics.listen, backend.auditor) and the OTEL_*
+// environment (read through getenv) ask for.
+func New(ctx context.Context, cfg *config.Config, logger *slog.Logger, getenv func(string) string) (*Observability, error) {
+	o := &Observability{auditor: audit.NewLogger(logger, cfg.Ops.AuditLevels), dbSystem: "sqlite"}
 	if cfg.Backend.Database.Client == "pg" {
 		o.dbSystem = "postgresql"
 	}
@@ -44,7 +48,7 @@ func newObservability(ctx context.Context, cfg *config.Config, logger *slog.Logg
 	if cfg.Ops.MetricsListen != "" {
 		o.metrics = metrics.New(build)
 	}
-	t, err := tracing.FromEnv(ctx, getenv, serviceName, build.Version)
+	t, err := tracing.FromEnv(ctx, getenv, ServiceName, build.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -55,14 +59,29 @@ func newObservability(ctx context.Context, cfg *config.Config, logger *slog.Logg
 	return o, nil
 }
 
-func (o *observability) close(ctx context.Context) {
+// Close flushes and stops the span exporter.
+func (o *Observability) Close(ctx context.Context) {
 	if o.tracing != nil {
 		_ = o.tracing.Shutdown(ctx)
 	}
 }
 
-// middleware runs first on every request: metrics, then the server span.
-func (o *observability) middleware() []gin.HandlerFunc {
+// Wraps reports whether anything is measured or traced (else every Wrap* returns
+// its argument).
+func (o *Observability) Wraps() bool { return o.metrics != nil || o.tracing != nil }
+
+// Auditor is the audit log every component writes to.
+func (o *Observability) Auditor() audit.Auditor { return o.auditor }
+
+// DBStats exports the database pool statistics (when metrics are on).
+func (o *Observability) DBStats(name string, stats func() sql.DBStats) {
+	if o.metrics != nil {
+		o.metrics.DBStats(name, stats)
+	}
+}
+
+// Middleware runs first on every request: metrics, then the server span.
+func (o *Observability) Middleware() []gin.HandlerFunc {
 	var mw []gin.HandlerFunc
 	if o.metrics != nil {
 		mw = append(mw, o.metrics.Middleware())
@@ -73,17 +92,17 @@ func (o *observability) middleware() []gin.HandlerFunc {
 	return mw
 }
 
-// routerMetrics is the router's Metrics, or nil.
-func (o *observability) routerMetrics() authbackend.Metrics {
+// RouterMetrics is the router's Metrics, or nil.
+func (o *Observability) RouterMetrics() authbackend.Metrics {
 	if o.metrics == nil {
 		return nil
 	}
 	return o.metrics
 }
 
-// idpClient is the HTTP client of one provider's IdP calls: measured and traced. nil
+// IdPClient is the HTTP client of one provider's IdP calls: measured and traced. nil
 // (the provider's own client) when both are off.
-func (o *observability) idpClient(provider string) *http.Client {
+func (o *Observability) IdPClient(provider string) *http.Client {
 	if o.metrics == nil && o.tracing == nil {
 		return nil
 	}
@@ -98,8 +117,8 @@ func (o *observability) idpClient(provider string) *http.Client {
 	return &http.Client{Transport: rt}
 }
 
-// catalogHTTPClient carries the trace context to the remote catalog (nil: default).
-func (o *observability) catalogHTTPClient() *http.Client {
+// CatalogHTTPClient carries the trace context to the remote catalog (nil: default).
+func (o *Observability) CatalogHTTPClient() *http.Client {
 	if o.tracing == nil {
 		return nil
 	}
@@ -108,8 +127,8 @@ func (o *observability) catalogHTTPClient() *http.Client {
 
 // ---- catalog ----
 
-// wrapCatalog measures and traces the lookups sign-in resolvers make.
-func (o *observability) wrapCatalog(c resolvers.Catalog) resolvers.Catalog {
+// WrapCatalog measures and traces the lookups sign-in resolvers make.
+func (o *Observability) WrapCatalog(c resolvers.Catalog) resolvers.Catalog {
 	if c == nil || (o.metrics == nil && o.tracing == nil) {
 		return c
 	}
@@ -180,8 +199,8 @@ func (c *observedCatalog) span(ctx *context.Context, name string) func(err error
 
 // ---- database ----
 
-// wrapUserInfo traces the user_info reads and writes of requests.
-func (o *observability) wrapUserInfo(s backstagetokens.UserInfoStore) backstagetokens.UserInfoStore {
+// WrapUserInfo traces the user_info reads and writes of requests.
+func (o *Observability) WrapUserInfo(s backstagetokens.UserInfoStore) backstagetokens.UserInfoStore {
 	if o.tracing == nil {
 		return s
 	}
@@ -190,7 +209,7 @@ func (o *observability) wrapUserInfo(s backstagetokens.UserInfoStore) backstaget
 
 type tracedUserInfo struct {
 	next backstagetokens.UserInfoStore
-	o    *observability
+	o    *Observability
 }
 
 func (t *tracedUserInfo) UpsertUserInfo(ctx context.Context, ref string, info json.RawMessage, at time.Time) error {
@@ -211,15 +230,15 @@ func (t *tracedUserInfo) GetUserInfo(ctx context.Context, ref string) (json.RawM
 	return info, err
 }
 
-func (o *observability) dbSpan(ctx context.Context, name string) (context.Context, func(error)) {
+func (o *Observability) dbSpan(ctx context.Context, name string) (context.Context, func(error)) {
 	ctx, end := o.tracing.ChildSpan(ctx, name, attribute.String("db.system.name", o.dbSystem))
 	return ctx, func(err error) { end(err) }
 }
 
-// wrapKeyStore audits (and counts) the signing keys this process creates and removes,
+// WrapKeyStore audits (and counts) the signing keys this process creates and removes,
 // and traces the store calls made inside a request. A store that notifies other
 // replicas keeps doing so.
-func (o *observability) wrapKeyStore(kind string, s signingkeys.KeyStore) signingkeys.KeyStore {
+func (o *Observability) WrapKeyStore(kind string, s signingkeys.KeyStore) signingkeys.KeyStore {
 	w := &observedKeyStore{next: s, kind: kind, o: o}
 	if n, ok := s.(signingkeys.ChangeNotifier); ok {
 		return &observedNotifyingKeyStore{observedKeyStore: w, ChangeNotifier: n}
@@ -230,7 +249,7 @@ func (o *observability) wrapKeyStore(kind string, s signingkeys.KeyStore) signin
 type observedKeyStore struct {
 	next signingkeys.KeyStore
 	kind string
-	o    *observability
+	o    *Observability
 }
 
 type observedNotifyingKeyStore struct {
@@ -287,8 +306,8 @@ func (s *observedKeyStore) audit(ctx context.Context, action, kid string) {
 	})
 }
 
-// keysServed registers the gauge of published keys of one key set.
-func (o *observability) keysServed(kind string, ks signingkeys.KeySource) {
+// KeysServed registers the gauge of published keys of one key set.
+func (o *Observability) KeysServed(kind string, ks signingkeys.KeySource) {
 	if o.metrics == nil {
 		return
 	}
@@ -305,8 +324,8 @@ func (o *observability) keysServed(kind string, ks signingkeys.KeySource) {
 
 // ---- tokens ----
 
-// wrapIssuer counts the user tokens issued.
-func (o *observability) wrapIssuer(i authbackend.TokenIssuer) authbackend.TokenIssuer {
+// WrapIssuer counts the user tokens issued.
+func (o *Observability) WrapIssuer(i authbackend.TokenIssuer) authbackend.TokenIssuer {
 	if o.metrics == nil {
 		return i
 	}
@@ -328,13 +347,13 @@ func (c *countingIssuer) IssueUserToken(ctx context.Context, claims backstagetok
 
 // ---- metrics listener ----
 
-// startMetrics serves GET /metrics on authbackend.metrics.listen (never the public
+// StartMetrics serves GET /metrics on authbackend.metrics.listen (never the public
 // listener). It returns the server to shut down, or nil when metrics are off.
-func (o *observability) startMetrics(addr string, logger *slog.Logger) (*http.Server, string, error) {
+func (o *Observability) StartMetrics(addr string, logger *slog.Logger) (*http.Server, string, error) {
 	if o.metrics == nil {
 		return nil, "", nil
 	}
-	ln, err := listen(addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", err
 	}

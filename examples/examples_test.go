@@ -141,22 +141,33 @@ func loadManifests(t *testing.T) []manifest {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		for i := 0; ; i++ {
-			var m manifest
-			err := dec.Decode(&m)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatalf("%s document %d: %v", f, i, err)
-			}
-			if m.Kind == "" || m.APIVersion == "" || m.Metadata.Name == "" {
-				t.Fatalf("%s document %d: missing kind, apiVersion or metadata.name", f, i)
-			}
-			m.file = f
-			out = append(out, m)
+		out = append(out, decodeManifests(t, f, raw)...)
+	}
+	return out
+}
+
+// decodeManifests decodes the YAML documents of one file (empty ones skipped).
+func decodeManifests(t *testing.T, f string, raw []byte) []manifest {
+	t.Helper()
+	var out []manifest
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	for i := 0; ; i++ {
+		var m manifest
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			break
 		}
+		if err != nil {
+			t.Fatalf("%s document %d: %v", f, i, err)
+		}
+		if m.Kind == "" && m.APIVersion == "" && m.Metadata.Name == "" {
+			continue
+		}
+		if m.Kind == "" || m.APIVersion == "" || m.Metadata.Name == "" {
+			t.Fatalf("%s document %d: missing kind, apiVersion or metadata.name", f, i)
+		}
+		m.file = f
+		out = append(out, m)
 	}
 	return out
 }
@@ -237,21 +248,90 @@ func mebibytes(t *testing.T, q string) float64 {
 	return v / (1 << 20)
 }
 
-func TestKubernetesManifests(t *testing.T) {
-	ms := loadManifests(t)
-
+func checkKinds(t *testing.T, ms []manifest, want string) {
+	t.Helper()
 	var kinds []string
 	for _, m := range ms {
 		kinds = append(kinds, m.Kind)
 	}
 	sort.Strings(kinds)
-	if got, want := strings.Join(kinds, ","), "ConfigMap,Deployment,Service"; got != want {
+	if got := strings.Join(kinds, ","); got != want {
 		t.Fatalf("kinds = %s, want %s", got, want)
 	}
+}
 
+func TestKubernetesManifests(t *testing.T) {
+	ms := loadManifests(t)
+	checkKinds(t, ms, "ConfigMap,Deployment,PodDisruptionBudget,Service")
+	w := checkWorkload(t, ms)
+	checkReplicated(t, ms, w)
+}
+
+// workload is what checkWorkload found.
+type workload struct {
+	dep  deploymentSpec
+	c    container
+	cfg  *config.Config
+	pods map[string]string // pod labels
+}
+
+// checkReplicated: several replicas on PostgreSQL, a PodDisruptionBudget that keeps
+// some of them, and a shutdown delay so a rolling update loses no request.
+func checkReplicated(t *testing.T, ms []manifest, w workload) {
+	t.Helper()
+	if r := w.dep.Replicas; r == nil || *r < 3 {
+		t.Errorf("replicas = %v, want at least 3", r)
+	}
+	if w.cfg.Backend.Database.Client != "pg" {
+		t.Errorf("backend.database.client = %q, want pg (several replicas share keys)", w.cfg.Backend.Database.Client)
+	}
+	if w.cfg.Ops.ShutdownDelay <= 0 {
+		t.Error("authbackend.shutdown.delay is not set: pods would stop accepting before the endpoints controller removes them")
+	}
+	var pdb struct {
+		MinAvailable   any `yaml:"minAvailable"`
+		MaxUnavailable any `yaml:"maxUnavailable"`
+		Selector       struct {
+			MatchLabels map[string]string `yaml:"matchLabels"`
+		} `yaml:"selector"`
+	}
+	decodeSpec(t, only(t, ms, "PodDisruptionBudget"), &pdb)
+	if !subset(pdb.Selector.MatchLabels, w.pods) {
+		t.Errorf("PodDisruptionBudget selector %v does not match pod labels %v", pdb.Selector.MatchLabels, w.pods)
+	}
+	if (pdb.MinAvailable == nil) == (pdb.MaxUnavailable == nil) {
+		t.Error("PodDisruptionBudget needs exactly one of minAvailable and maxUnavailable")
+	}
+}
+
+// publicService is the Service with the http port (a chart adds one for metrics).
+func publicService(t *testing.T, ms []manifest) manifest {
+	t.Helper()
+	for _, m := range ms {
+		if m.Kind != "Service" {
+			continue
+		}
+		var ss serviceSpec
+		decodeSpec(t, m, &ss)
+		for _, p := range ss.Ports {
+			if p.Name == "http" {
+				return m
+			}
+		}
+	}
+	t.Fatal("no Service with an http port")
+	return manifest{}
+}
+
+// checkWorkload checks the Deployment, its ConfigMap and the public Service: the
+// container runs the binary on the mounted config, which loads with our loader,
+// secrets come from Secrets, probes and Service hit the listen port, and the pod is
+// locked down and sized for this server.
+func checkWorkload(t *testing.T, ms []manifest) workload {
+	t.Helper()
 	cm := only(t, ms, "ConfigMap")
 	dep := only(t, ms, "Deployment")
-	svc := only(t, ms, "Service")
+	svc := publicService(t, ms)
 	var ds deploymentSpec
 	decodeSpec(t, dep, &ds)
 	var ss serviceSpec
@@ -314,9 +394,6 @@ func TestKubernetesManifests(t *testing.T) {
 	cfg := loadConfig(t, []string{writeTemp(t, "app-config.yaml", cfgText)}, secretEnv)
 	if got, want := cfg.Auth.SessionSecret, secretEnv["AUTH_SESSION_SECRET"]; got == "" || got != want {
 		t.Errorf("auth.session.secret = %q, want it from the Secret (%q)", got, want)
-	}
-	if cfg.Backend.Database.Client != "pg" {
-		t.Errorf("backend.database.client = %q, want pg (several replicas share keys)", cfg.Backend.Database.Client)
 	}
 	if got := cfg.Backend.Database.Connection.Password; got == "" || got != secretEnv["POSTGRES_PASSWORD"] {
 		t.Errorf("database password = %q, want it from the Secret", got)
@@ -385,6 +462,7 @@ func TestKubernetesManifests(t *testing.T) {
 	if c.Resources.Requests["cpu"] == "" {
 		t.Error("cpu request missing")
 	}
+	return workload{dep: ds, c: c, cfg: cfg, pods: podLabels}
 }
 
 // mountedConfig checks that configPath is provided by cm and returns its text.

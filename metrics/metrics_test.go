@@ -95,7 +95,9 @@ func TestOutcomeCounters(t *testing.T) {
 	rec.Observe(CatalogHit, time.Millisecond)
 	rec.Observe(CatalogMiss, time.Millisecond)
 	rec.Observe(CatalogError, time.Millisecond)
-	m.DBStats("auth", func() sql.DBStats { return sql.DBStats{MaxOpenConnections: 10, OpenConnections: 4, InUse: 1, Idle: 3, WaitCount: 7} })
+	m.DBStats("auth", func() sql.DBStats {
+		return sql.DBStats{MaxOpenConnections: 10, OpenConnections: 4, InUse: 1, Idle: 3, WaitCount: 7}
+	})
 	wantLines(t, scrape(t, m),
 		`authbackend_sign_ins_total{outcome="success",provider="oidc"} 2`,
 		`authbackend_sign_ins_total{outcome="user_not_found",provider="oidc"} 1`,

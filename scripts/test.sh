@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): formatting, vet, every Go test with the
 # race detector, a short run of each fuzz target, and the static-build check of the
-# Dockerfile's binary. PostgreSQL tests run when AUTHBACKEND_TEST_PG_DSN is set (they
+# Dockerfile's binary (and helm, for the chart test, when missing). PostgreSQL tests run when AUTHBACKEND_TEST_PG_DSN is set (they
 # skip with a reason otherwise, and fail when CI is set). With AUTHBACKEND_E2E=1 the
 # end-to-end tests against real Backstage npm packages, Chromium and nginx run too;
 # their dependencies are installed first.
@@ -21,6 +21,13 @@ go vet ./...
 if [ "${AUTHBACKEND_E2E:-}" = "1" ]; then
   step "end-to-end dependencies (npm packages, Chromium, nginx)"
   bash integration/node/install.sh
+fi
+
+# The Helm chart test renders deploy/helm with the real helm; Debian has none, so it is
+# built from its Go module (once; a few minutes) when the machine lacks it.
+if ! command -v helm >/dev/null 2>&1 && [ ! -x "$(go env GOPATH)/bin/helm" ]; then
+  step "helm (for the chart test)"
+  go install helm.sh/helm/v4/cmd/helm@v4.3.2
 fi
 
 step "go test -race"

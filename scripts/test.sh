@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (README, .ci/run): formatting, vet, every Go test with the
 # race detector, a short run of each fuzz target, and the static-build check of the
-# Dockerfile's binary (and helm, for the chart test, when missing). PostgreSQL tests run when AUTHBACKEND_TEST_PG_DSN is set (they
-# skip with a reason otherwise, and fail when CI is set). With AUTHBACKEND_E2E=1 the
+# Dockerfile's binary (helm is installed for the chart test when missing). PostgreSQL
+# tests run when AUTHBACKEND_TEST_PG_DSN is set (they skip with a reason otherwise, and
+# fail when CI is set). With AUTHBACKEND_E2E=1 the
 # end-to-end tests against real Backstage npm packages, Chromium and nginx run too;
 # their dependencies are installed first.
 set -euo pipefail

@@ -54,6 +54,9 @@ var rules = []struct {
 	why    string
 }{
 	{from: "config", forbid: []string{""}, why: "config is a leaf"},
+	{from: "audit", forbid: []string{""}, why: "audit is a leaf every component may call"},
+	{from: "metrics", forbid: []string{""}, why: "metrics knows no component; cmd (through observe) hands it labels"},
+	{from: "tracing", forbid: []string{""}, why: "tracing knows no component; observe wraps them"},
 	{from: "providers", forbid: []string{"jwks", "signingkeys", "tokens", "authdb", "resolvers/localcatalog", "resolvers/remotecatalog", "authbackend", "cmd"},
 		why: "providers know nothing of tokens, keys, storage or the catalog"},
 	{from: "resolvers", except: []string{"resolvers/localcatalog", "resolvers/remotecatalog"}, forbid: []string{"providers", "jwks", "signingkeys", "tokens", "authdb", "authbackend", "cmd"},

@@ -20,6 +20,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // Mount points, as in Backstage: the auth plugin lives under /api/auth and the
@@ -130,7 +131,7 @@ func New(opts Options) (*Server, error) {
 		// The demo page is served by this server and opens the popup from its own
 		// origin, so that origin must be allowed to receive the sign-in result.
 		if o, err := origins.ParseOrigin(cfg.Backend.BaseURL); err == nil {
-			extra = append(extra, escapeGlob(o))
+			extra = append(extra, jsrules.EscapeMinimatch(o))
 		}
 	}
 	m, err := origins.NewMatcher(cfg.App.BaseURL, extra)
@@ -145,7 +146,7 @@ func New(opts Options) (*Server, error) {
 
 	s.helmet = buildHelmet(cfg.Backend.CSP, cfg.Backend.Referrer)
 	if s.cors, err = newCORSPolicy(cfg.Backend.CORS); err != nil {
-		return nil, fmt.Errorf("authbackend: backend.cors: %w", err)
+		return nil, fmt.Errorf("authbackend: %w", err)
 	}
 	for _, ea := range cfg.Backend.Auth.ExternalAccess {
 		if ea.Type == "static" && ea.Token != "" {
@@ -228,18 +229,6 @@ func (s *Server) initProviders() error {
 		}
 	}
 	return nil
-}
-
-// escapeGlob makes a literal origin safe to use as a minimatch pattern.
-func escapeGlob(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`\*?[]{}()!+@`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // initErrorRedirect precomputes app.baseUrl as `new URL(app.baseUrl)` serialises it;

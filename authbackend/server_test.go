@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // helmetHeaders are the exact values of the captures (REFERENCE.md section 3).
@@ -433,7 +434,7 @@ func TestFramePageReproducesCapture(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &msg); err != nil {
 		t.Fatal(err)
 	}
-	payload, err := marshalJS(msg)
+	payload, err := jsrules.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func AppendNumber(dst []byte, f float64) []byte {
 // property (canonical decimal below 2^32-1); such keys come first in an object's
 // own-key order, ascending.
 func isArrayIndexKey(k string) (uint64, bool) {
-	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
+	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') || !isDigits(k) {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(k, 10, 64)

@@ -20,6 +20,8 @@ type MinimatchOptions struct {
 	NoGlobstar           bool
 	Dot                  bool
 	WindowsPathsNoEscape bool
+	NoComment            bool // a leading '#' is not a comment (glob sets it)
+	NoNegate             bool // a leading '!' is not a negation (glob sets it)
 }
 
 type portionKind uint8
@@ -130,7 +132,7 @@ func CompileMinimatch(pattern string, opts MinimatchOptions) (*Minimatch, error)
 	if opts.WindowsPathsNoEscape {
 		p = strings.ReplaceAll(p, `\`, "/")
 	}
-	if strings.HasPrefix(p, "#") {
+	if !opts.NoComment && strings.HasPrefix(p, "#") {
 		mm.comment = true
 		return mm, nil
 	}
@@ -140,7 +142,7 @@ func CompileMinimatch(pattern string, opts MinimatchOptions) (*Minimatch, error)
 	}
 	// parseNegate: every leading '!' flips the pattern.
 	n := 0
-	for n < len(p) && p[n] == '!' {
+	for !opts.NoNegate && n < len(p) && p[n] == '!' {
 		n++
 	}
 	mm.negate = n%2 == 1
@@ -364,6 +366,31 @@ func (m *Minimatch) HasMagic() bool {
 		}
 	}
 	return false
+}
+
+// LiteralPrefixes returns, for each row, the leading portions that are plain
+// strings, joined by "/" (the directory a file walk for the row starts from).
+func (m *Minimatch) LiteralPrefixes() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range m.rows {
+		var parts []string
+		for _, p := range r.parts[:len(r.parts)-1] {
+			if p.kind != portionLiteral {
+				break
+			}
+			parts = append(parts, p.lit)
+		}
+		prefix := strings.Join(parts, "/")
+		if len(parts) == 1 && parts[0] == "" {
+			prefix = "/"
+		}
+		if !seen[prefix] {
+			seen[prefix] = true
+			out = append(out, prefix)
+		}
+	}
+	return out
 }
 
 // LiteralPaths returns the strings the pattern matches when it has no magic (brace
@@ -889,4 +916,25 @@ func (m *Minimatch) matchShape(file []string, r *mmRow) bool {
 		}
 	}
 	return false
+}
+
+// EscapeMinimatch is minimatch's escape(s, {magicalBraces: true}): a pattern that
+// matches exactly s (as long as s has no '/' runs to collapse).
+func EscapeMinimatch(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '?', '*', '(', ')', '[', ']', '\\', '{', '}':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '#', '!':
+			if i == 0 {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

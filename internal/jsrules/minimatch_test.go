@@ -11,7 +11,11 @@ import (
 type minimatchVectors struct {
 	Minimatch  string                     `json:"minimatch"`
 	OptionSets map[string]json.RawMessage `json:"optionSets"`
-	Cases      []struct {
+	Escapes    []struct {
+		In  string `json:"in"`
+		Out string `json:"out"`
+	} `json:"escapes"`
+	Cases []struct {
 		Opts    string   `json:"opts"`
 		Pattern string   `json:"pattern"`
 		Repeat  int      `json:"repeat"`
@@ -29,7 +33,7 @@ type minimatchVectors struct {
 var vectorOptions = map[string]MinimatchOptions{
 	"origin": {NoCase: true, NoGlobstar: true},
 	"rules":  {NoCase: true, Dot: true},
-	"files":  {WindowsPathsNoEscape: true},
+	"files":  {WindowsPathsNoEscape: true, NoComment: true, NoNegate: true},
 	"plain":  {},
 	"dot":    {Dot: true},
 }
@@ -108,5 +112,24 @@ func TestMinimatchVectors(t *testing.T) {
 	t.Logf("%d patterns, %d refused (%v), %d matches checked", total, refused, refusedByGroup, checked)
 	if refusedByGroup["random"]*20 > total {
 		t.Errorf("too many random patterns refused: %d of %d", refusedByGroup["random"], total)
+	}
+}
+
+func TestEscapeMinimatchVectors(t *testing.T) {
+	var v minimatchVectors
+	readVectors(t, "minimatch.json", &v)
+	for _, c := range v.Escapes {
+		got := EscapeMinimatch(c.In)
+		if got != c.Out {
+			t.Errorf("EscapeMinimatch(%q) = %q, Node %q", c.In, got, c.Out)
+		}
+		for _, opts := range vectorOptions {
+			if opts.WindowsPathsNoEscape {
+				continue
+			}
+			if mm, err := CompileMinimatch(got, opts); err != nil || !mm.Match(c.In) {
+				t.Errorf("%q (%+v) does not match %q: %v", got, opts, c.In, err)
+			}
+		}
 	}
 }

@@ -314,8 +314,9 @@ const optionSets = {
   origin: { nocase: true, noglobstar: true },
   // plugin-catalog-backend DefaultCatalogRulesEnforcer (minimatch(target, pattern, ...)).
   rules: { nocase: true, dot: true },
-  // minimatch as glob (FileReaderProcessor) is asked to read file targets.
-  files: { windowsPathsNoEscape: true },
+  // The options glob (FileReaderProcessor) gives minimatch for file targets (glob's
+  // optimizationLevel 2 and its own walk aside).
+  files: { windowsPathsNoEscape: true, nocomment: true, nonegate: true },
   plain: {},
   dot: { dot: true },
 };
@@ -460,7 +461,12 @@ function minimatchVectors() {
   const cases = [];
   handMinimatch(cases);
   randomMinimatch(cases);
-  write('minimatch.json', header({ minimatch: minimatchVersion, braceExpansion: version('brace-expansion'), optionSets, cases }));
+  // minimatch.escape(s, {magicalBraces: true}): a pattern matching s literally.
+  const escapes = [];
+  for (const s of ['http://127.0.0.1:7007', 'https://[::1]:3000', '#x', '!x', '!!x', 'a{b,c}d', 'a\\b', '*?()[]{}', '+(a)@(b)!(c)', '', 'ß\u2028']) {
+    escapes.push({ in: s, out: require(minimatchPath).escape(s, { magicalBraces: true }) });
+  }
+  write('minimatch.json', header({ minimatch: minimatchVersion, braceExpansion: version('brace-expansion'), optionSets, escapes, cases }));
 }
 
 // ---------------------------------------------------------------- frame page

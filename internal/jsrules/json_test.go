@@ -244,3 +244,23 @@ func BenchmarkMarshalStructEncodingJSON(b *testing.B) {
 		}
 	}
 }
+
+func TestMarshalInvalidUTF8Everywhere(t *testing.T) {
+	type named string
+	v := struct {
+		Arr [2]string         `json:"arr"`
+		Map map[string]named  `json:"map"`
+		Any any               `json:"any"`
+		Ptr *string           `json:"ptr"`
+		Raw json.RawMessage   `json:"raw"`
+		Bs  []byte            `json:"bs"`
+		Sub []map[string]bool `json:"sub"`
+	}{Arr: [2]string{"a\xe2\x80", "\xff\xff"}, Map: map[string]named{"k\xf0\x9f": "v\xc3"}, Any: []any{"\xed\xa0\x80"}, Raw: json.RawMessage(`"\u2028"`), Bs: []byte{0xff}, Sub: []map[string]bool{{"\xe0\x80": true}}}
+	p := "\xf4\x90\x80\x80"
+	v.Ptr = &p
+	got, err := Marshal(v)
+	want := "{\"arr\":[\"a\uFFFD\",\"\uFFFD\uFFFD\"],\"map\":{\"k\uFFFD\":\"v\uFFFD\"},\"any\":[\"\uFFFD\uFFFD\uFFFD\"],\"ptr\":\"\uFFFD\uFFFD\uFFFD\uFFFD\",\"raw\":\"\u2028\",\"bs\":\"/w==\",\"sub\":[{\"\uFFFD\uFFFD\":true}]}"
+	if err != nil || string(got) != want {
+		t.Fatalf("got  %q, %v\nwant %q", got, err, want)
+	}
+}

@@ -502,21 +502,15 @@ func sanitizeStrings(v reflect.Value, depth int) (reflect.Value, error) {
 			out.Field(i).Set(f)
 		}
 		return out, nil
-	case reflect.Slice:
-		if v.IsNil() || t.Elem().Kind() == reflect.Uint8 {
-			return v, nil
+	case reflect.Slice, reflect.Array:
+		var out reflect.Value
+		if v.Kind() == reflect.Array {
+			out = reflect.New(t).Elem()
+		} else if v.IsNil() || t.Elem().Kind() == reflect.Uint8 {
+			return v, nil // []byte is base64
+		} else {
+			out = reflect.MakeSlice(t, v.Len(), v.Len())
 		}
-		out := reflect.MakeSlice(t, v.Len(), v.Len())
-		for i := 0; i < v.Len(); i++ {
-			e, err := sanitizeStrings(v.Index(i), depth+1)
-			if err != nil {
-				return v, err
-			}
-			out.Index(i).Set(e)
-		}
-		return out, nil
-	case reflect.Array:
-		out := reflect.New(t).Elem()
 		for i := 0; i < v.Len(); i++ {
 			e, err := sanitizeStrings(v.Index(i), depth+1)
 			if err != nil {

@@ -463,22 +463,7 @@ func newRow(parts []mmPortion) mmRow {
 }
 
 // slashSplit is p.split(/\/+/).
-func slashSplit(p string) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(p); {
-		if p[i] != '/' {
-			i++
-			continue
-		}
-		out = append(out, p[start:i])
-		for i < len(p) && p[i] == '/' {
-			i++
-		}
-		start = i
-	}
-	return append(out, p[start:])
-}
+func slashSplit(p string) []string { return splitInto(nil, p) }
 
 // levelOneOptimize removes adjacent ** portions and resolves "x/.." pairs.
 func levelOneOptimize(globParts [][]string) [][]string {
@@ -733,6 +718,7 @@ func (m *Minimatch) Match(f string) bool {
 	return m.negate
 }
 
+// splitInto appends the portions of p.split(/\/+/) to dst.
 func splitInto(dst []string, p string) []string {
 	start := 0
 	for i := 0; i < len(p); {

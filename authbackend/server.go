@@ -149,7 +149,7 @@ func New(opts Options) (*Server, error) {
 
 	s.helmet = buildHelmet(cfg.Backend.CSP, cfg.Backend.Referrer)
 	if s.cors, err = newCORSPolicy(cfg.Backend.CORS); err != nil {
-		return nil, fmt.Errorf("authbackend: backend.cors: %w", err)
+		return nil, fmt.Errorf("authbackend: %w", err)
 	}
 	for _, ea := range cfg.Backend.Auth.ExternalAccess {
 		if ea.Type == "static" && ea.Token != "" {

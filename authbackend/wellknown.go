@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
@@ -83,7 +84,7 @@ func buildOIDCConfig(authBase string) ([]byte, error) {
 		AuthorizationEndpoint:             authBase + "/v1/authorize",
 		CodeChallengeMethodsSupported:     []string{"S256"},
 	}
-	out, err := marshalJS(doc)
+	out, err := jsrules.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("authbackend: openid-configuration: %w", err)
 	}

@@ -80,6 +80,20 @@ func TestSecurityFindings(t *testing.T) {
 		}
 	})
 
+	t.Run("2 a bare * in experimentalExtraAllowedOrigins allows no origin", func(t *testing.T) {
+		rs := startServer(t, serverConfig{Mock: mock, Auth: "  experimentalExtraAllowedOrigins: ['*']\n"})
+		b := newBrowser(t, rs.AppURL)
+		resp, body := b.get(rs.auth("/spectrocloud/start?env=development&flow=popup&origin=" + url.QueryEscape("https://evil.example")))
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "Origin 'https://evil.example' is not allowed") {
+			t.Fatalf("start from evil.example: %d %s", resp.StatusCode, body)
+		}
+		assertNoSession(t, b, rs, body)
+		out := startFailing(t, serverConfig{Mock: mock, Auth: "  experimentalExtraAllowedOrigins: ['https://app.example.com', 'https://*']\n"})
+		if !strings.Contains(out, "auth.experimentalExtraAllowedOrigins[1]") || !strings.Contains(out, "would allow every origin") {
+			t.Fatalf("an every-origin pattern did not stop start-up naming the key:\n%s", out)
+		}
+	})
+
 	t.Run("3 a plus address is another identity", func(t *testing.T) {
 		mock.next(t, "email=alice%2Bmallory@example.com&email_verified=true&sub=u-mallory-0001")
 		b := newBrowser(t, s.AppURL)

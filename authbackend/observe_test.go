@@ -42,15 +42,16 @@ func (m *recordingMetrics) take() []string {
 	return c
 }
 
+// auditLog collects the JSON records an audit.Logger writes.
 type auditLog struct {
-	mu  sync.Mutex
+	lockedWriter
 	buf bytes.Buffer
 }
 
-func (a *auditLog) Write(p []byte) (int, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.buf.Write(p)
+func newAuditLog() *auditLog {
+	a := &auditLog{}
+	a.w = &a.buf
+	return a
 }
 
 // take returns the audit records written since the last take.
@@ -75,7 +76,7 @@ func (a *auditLog) take(t *testing.T) []map[string]any {
 
 func observedHarness(t *testing.T, mods ...harnessOption) (*harness, *recordingMetrics, *auditLog) {
 	m := &recordingMetrics{}
-	log := &auditLog{}
+	log := newAuditLog()
 	mods = append([]harnessOption{func(o *Options, _ *fakeProvider) {
 		o.Metrics = m
 		o.Auditor = audit.NewLogger(slog.New(slog.NewJSONHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})), nil)
@@ -223,7 +224,7 @@ func TestRateLimitRefusalsAreCountedAndAuditedOncePerMinute(t *testing.T) {
 }
 
 func TestProxySignInSuccessIsLowSeverity(t *testing.T) {
-	log := &auditLog{}
+	log := newAuditLog()
 	h := newHarness(t, withGuest(t, true, map[string]any{}, nil), func(o *Options, _ *fakeProvider) {
 		o.Auditor = audit.NewLogger(slog.New(slog.NewJSONHandler(log, nil)), nil) // info: low is not written
 	})

@@ -27,22 +27,31 @@ type tcpProxy struct {
 
 func newTCPProxy(t *testing.T, target string) *tcpProxy {
 	t.Helper()
+	p := &tcpProxy{target: target, conns: map[net.Conn]bool{}}
+	p.addr = serveLoopback(t, p.serve)
+	t.Cleanup(func() { p.set(proxyRefuse) })
+	return p
+}
+
+// serveLoopback accepts connections on 127.0.0.1 until the test ends, each served by
+// serve on its own goroutine, and returns the address.
+func serveLoopback(t *testing.T, serve func(net.Conn)) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tcpProxy{addr: ln.Addr().String(), target: target, conns: map[net.Conn]bool{}}
-	t.Cleanup(func() { _ = ln.Close(); p.set(proxyRefuse) })
+	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			go p.serve(c)
+			go serve(c)
 		}
 	}()
-	return p
+	return ln.Addr().String()
 }
 
 func (p *tcpProxy) track(c net.Conn) bool {

@@ -127,21 +127,8 @@ type connectProxy struct {
 
 func startConnectProxy(t *testing.T) *connectProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &connectProxy{url: "http://" + ln.Addr().String(), routes: map[string]string{}}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
+	p := &connectProxy{routes: map[string]string{}}
+	p.url = "http://" + serveLoopback(t, p.serve)
 	return p
 }
 

@@ -53,4 +53,12 @@
 // time; /start and /handler/frame answer 501. The well-known routes serve the openid-configuration document and the user and plugin
 // key sets from memory; /v1/userinfo verifies a user token and returns its stored
 // claims. An optional demo page at "/" speaks the same popup protocol.
+//
+// # Observability
+//
+// Options.Middleware (request metrics, tracing spans) runs before everything else.
+// Every sign-in, refresh, logout and rate-limit refusal is reported to Options.Metrics
+// (by configured provider id and a fixed outcome) and Options.Auditor (package audit)
+// in observe.go; handlers only mark where an error arose (atStage). Drain makes
+// readiness answer 503 once shutdown has begun.
 package authbackend

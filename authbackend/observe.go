@@ -33,7 +33,8 @@ const (
 	OutcomeDenied         = "denied"          // the user refused consent at the IdP, or the resolver refused the user
 	OutcomeIdPError       = "idp_error"       // the IdP failed or refused the code or session
 	OutcomeUserNotFound   = "user_not_found"  // no resolver found the user in the catalog
-	OutcomeInvalidSession = "invalid_session" // refresh: no refresh cookie, or one that does not open
+	OutcomeNoSession      = "no_session"      // refresh or logout without a refresh cookie (not signed in)
+	OutcomeInvalidSession = "invalid_session" // refresh: a refresh cookie that does not open
 	OutcomeExpired        = "expired"         // refresh: the session's duration is over
 	OutcomeError          = "error"           // anything else (catalog down, token issuing failed, ...)
 )
@@ -80,6 +81,9 @@ func outcomeOf(err error, idpDenied bool) string {
 	}
 	switch st {
 	case stageSession:
+		if backstageerr.NameOf(err) == backstageerr.NameInput {
+			return OutcomeNoSession
+		}
 		return OutcomeInvalidSession
 	case stageExpired:
 		return OutcomeExpired
@@ -150,14 +154,23 @@ func (s *Server) observeSignIn(c *gin.Context, provider, email, userRef string, 
 	s.audit.Audit(c.Request.Context(), ev)
 }
 
-// observeRefresh counts a refresh and audits a refused one.
+// observeRefresh counts a refresh and audits a refused one. A refresh without any
+// session cookie is the frontend probing whether the user is signed in (every page
+// load of a signed-out user): low severity, so not logged by default.
 func (s *Server) observeRefresh(c *gin.Context, provider string, err error) {
 	outcome := outcomeOf(err, false)
 	s.metrics.Refresh(provider, outcome)
 	if err == nil {
 		return
 	}
-	ev := s.auditEvent(c, audit.EventRefresh, audit.Medium, provider)
+	sev := audit.Medium
+	if outcome == OutcomeNoSession {
+		sev = audit.Low
+	}
+	if !s.audit.Enabled(c.Request.Context(), sev) {
+		return
+	}
+	ev := s.auditEvent(c, audit.EventRefresh, sev, provider)
 	ev.Status, ev.Outcome, ev.Reason = audit.Failed, outcome, auditReason(err)
 	s.audit.Audit(c.Request.Context(), ev)
 }
@@ -167,7 +180,7 @@ func (s *Server) observeLogout(c *gin.Context, provider string, hadSession bool)
 	ev := s.auditEvent(c, audit.EventLogout, audit.Medium, provider)
 	ev.Outcome = OutcomeSuccess
 	if !hadSession {
-		ev.Outcome = "no_session"
+		ev.Outcome = OutcomeNoSession
 	}
 	s.audit.Audit(c.Request.Context(), ev)
 }

@@ -196,10 +196,16 @@ func TestRefreshAndLogoutAreCountedAndAudited(t *testing.T) {
 		t.Errorf("a successful refresh is audited: %v", recs)
 	}
 
+	// No cookie: a signed-out frontend probing; low severity (debug here).
 	h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw})
+	checkCalls(t, m.take(), "refresh spectrocloud no_session")
+	checkRecord(t, log.take(t), map[string]any{"msg": "auth.refresh", "status": "failed", "meta.outcome": "no_session",
+		"severityLevel": "low", "level": "DEBUG", "meta.reason": "InputError: Missing session cookie"})
+
+	h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw, cookies: map[string]string{"spectrocloud-refresh-token": "forged"}})
 	checkCalls(t, m.take(), "refresh spectrocloud invalid_session")
 	checkRecord(t, log.take(t), map[string]any{"msg": "auth.refresh", "status": "failed", "meta.outcome": "invalid_session",
-		"meta.reason": "InputError: Missing session cookie"})
+		"severityLevel": "medium", "meta.reason": "AuthenticationError: Invalid session cookie, please sign in again"})
 
 	h.prov.refreshErr = backstageerr.ServiceUnavailable("SpectroCloud did not answer")
 	h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw, cookies: cookie})

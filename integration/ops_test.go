@@ -75,7 +75,7 @@ func findRecord(recs []map[string]any, want map[string]any) map[string]any {
 }
 
 // One scripted run (sign-in, refresh, a user not found, an IdP failure, logout, refresh
-// after logout) against the real binary with metrics and tracing on: the metrics
+// after logout, refresh with a forged cookie) against the real binary with metrics and tracing on: the metrics
 // listener serves the documented series with bounded labels, the audit records are
 // there, a trace with the IdP, catalog and database child spans reaches an OTLP
 // receiver of the test's own, and no token, code or secret appears anywhere in the
@@ -133,6 +133,9 @@ func TestMetricsAuditAndTracesOfAScriptedRun(t *testing.T) {
 	if r, _ := b.get(refreshURL(s), xrw, "XMLHttpRequest"); r.StatusCode != 401 {
 		t.Fatalf("refresh after logout: %d", r.StatusCode)
 	}
+	if r, _ := b.get(refreshURL(s), xrw, "XMLHttpRequest", "Cookie", "spectrocloud-refresh-token=forged"); r.StatusCode != 401 {
+		t.Fatalf("refresh with a forged cookie: %d", r.StatusCode)
+	}
 	// Unknown provider ids and paths never become label values.
 	get(t, s.auth("/evil-provider-xyz/start?env=development"))
 	get(t, s.URL+"/some/raw/path/alice")
@@ -150,12 +153,13 @@ func TestMetricsAuditAndTracesOfAScriptedRun(t *testing.T) {
 			`authbackend_sign_ins_total{outcome="user_not_found",provider="spectrocloud"} 1`,
 			`authbackend_sign_ins_total{outcome="idp_error",provider="spectrocloud"} 1`,
 			`authbackend_refreshes_total{outcome="success",provider="spectrocloud"} 1`,
+			`authbackend_refreshes_total{outcome="no_session",provider="spectrocloud"} 1`,
 			`authbackend_refreshes_total{outcome="invalid_session",provider="spectrocloud"} 1`,
 			`authbackend_tokens_issued_total{type="user"} 2`,
 			`authbackend_signing_keys_created_total{kind="user"} 1`,
 			`authbackend_signing_keys_served{kind="user"} 1`,
 			`authbackend_http_requests_total{method="GET",route="/api/auth/spectrocloud/refresh",status="200"} 1`,
-			`authbackend_http_requests_total{method="GET",route="/api/auth/spectrocloud/refresh",status="401"} 1`,
+			`authbackend_http_requests_total{method="GET",route="/api/auth/spectrocloud/refresh",status="401"} 2`,
 			`authbackend_http_requests_total{method="GET",route="unmatched",status="404"} 3`,
 			`authbackend_idp_request_errors_total{endpoint="token",kind="http_5xx",provider="spectrocloud"} 1`,
 		} {
@@ -231,7 +235,8 @@ func TestMetricsAuditAndTracesOfAScriptedRun(t *testing.T) {
 			{"msg": "auth.sign-in", "status": "succeeded", "actor.actorId": "user:default/alice", "meta.provider": "spectrocloud", "actor.ip": "127.0.0.1"},
 			{"msg": "auth.sign-in", "status": "failed", "meta.outcome": "user_not_found", "meta.email": "nobody@example.com"},
 			{"msg": "auth.sign-in", "status": "failed", "meta.outcome": "idp_error"},
-			{"msg": "auth.refresh", "status": "failed", "meta.outcome": "invalid_session", "meta.reason": "InputError: Missing session cookie"},
+			{"msg": "auth.refresh", "status": "failed", "meta.outcome": "no_session", "meta.reason": "InputError: Missing session cookie", "level": "DEBUG"},
+			{"msg": "auth.refresh", "status": "failed", "meta.outcome": "invalid_session", "level": "INFO"},
 			{"msg": "auth.logout", "status": "succeeded", "meta.outcome": "success"},
 			{"msg": "auth.key-rotation", "meta.kind": "user", "meta.action": "created"},
 		} {

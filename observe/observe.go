@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -222,7 +223,7 @@ func (t *tracedUserInfo) UpsertUserInfo(ctx context.Context, ref string, info js
 func (t *tracedUserInfo) GetUserInfo(ctx context.Context, ref string) (json.RawMessage, error) {
 	ctx, end := t.o.dbSpan(ctx, "SELECT user_info")
 	info, err := t.next.GetUserInfo(ctx, ref)
-	if err == backstagetokens.ErrNotFound {
+	if errors.Is(err, backstagetokens.ErrNotFound) {
 		end(nil)
 	} else {
 		end(err)

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/spectrocloud-labs/backstage-auth-go/audit"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
@@ -256,4 +258,21 @@ func TestDrainMakesReadinessUnavailable(t *testing.T) {
 	if rec := h.do(req{target: "/api/auth/.well-known/jwks.json"}); rec.Code != 200 {
 		t.Errorf("jwks while draining = %d", rec.Code)
 	}
+}
+
+// The hooks the session store calls when it ends sessions.
+func TestSessionRevocationAudit(t *testing.T) {
+	h, _, log := observedHarness(t)
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("POST", "/api/auth/v1/sessions/revoke?token=SECRET", nil)
+	h.srv.AuditSessionRevoked(c, "user:default/alice", "spectrocloud", "logout")
+	checkRecord(t, log.take(t), map[string]any{"msg": "auth.session-revoke", "severityLevel": "high", "status": "succeeded",
+		"actor.actorId": "user:default/alice", "meta.provider": "spectrocloud", "meta.reason": "logout",
+		"request.url": "/api/auth/v1/sessions/revoke"})
+	h.srv.AuditSessionsRevoked(c, "plugin:catalog", "user:default/alice", 3, nil)
+	checkRecord(t, log.take(t), map[string]any{"msg": "auth.offline-sessions-revoke", "severityLevel": "high", "status": "succeeded",
+		"actor.actorId": "plugin:catalog", "meta.userEntityRef": "user:default/alice", "meta.revokedCount": float64(3)})
+	h.srv.AuditSessionsRevoked(c, "plugin:catalog", "user:default/bob", 0, backstageerr.ServiceUnavailable("database down"))
+	checkRecord(t, log.take(t), map[string]any{"msg": "auth.offline-sessions-revoke", "status": "failed",
+		"meta.reason": "ServiceUnavailableError: database down", "meta.revokedCount": nil})
 }

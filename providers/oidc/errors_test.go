@@ -54,7 +54,7 @@ type faultyIdP struct {
 	stranger bool
 }
 
-func newFaultyIdP(t *testing.T) *faultyIdP {
+func newFaultyIdP(t testing.TB) *faultyIdP {
 	f := &faultyIdP{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +129,7 @@ func (f *faultyIdP) idToken() string {
 	return s
 }
 
-func (f *faultyIdP) provider(t *testing.T, timeout time.Duration, now func() time.Time) *oidc.Provider {
+func (f *faultyIdP) provider(t testing.TB, timeout time.Duration, now func() time.Time) *oidc.Provider {
 	t.Helper()
 	m := map[string]any{"metadataUrl": f.srv.URL, "clientId": "backstage-client", "clientSecret": "backstage-secret"}
 	if timeout != 0 {

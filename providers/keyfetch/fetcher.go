@@ -384,7 +384,8 @@ func (f *Fetcher) run(e *entry, call *fetchCall) {
 	e.call = nil
 	call.snap, call.err = snap, err
 	f.mu.Unlock()
-	close(call.done)
+	// Logged before the waiters learn the result, so the record precedes what follows.
+	defer close(call.done)
 
 	if !Undecided(err) {
 		f.outage.Recovered(f.log, now, "key endpoint answers again", "url", e.url)

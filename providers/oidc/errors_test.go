@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -160,6 +161,31 @@ func (f *faultyIdP) signIn(ctx context.Context, p *oidc.Provider) (providers.Res
 	})
 }
 
+// signedInSession is a sign-in at a faulty IdP with a provider on a test clock.
+type signedInSession struct {
+	idp   *faultyIdP
+	p     *oidc.Provider
+	clock *providertest.Clock
+	res   providers.Result
+}
+
+// signedIn signs in at a new faulty IdP, first edited by edit (nil: as it is), with a
+// provider on a test clock; timeout and log are the provider's (zero: the defaults).
+func signedIn(t *testing.T, timeout time.Duration, log *slog.Logger, edit func(*faultyIdP)) signedInSession {
+	t.Helper()
+	s := signedInSession{idp: newFaultyIdP(t), clock: &providertest.Clock{}}
+	s.p = s.idp.providerWith(t, timeout, providers.Deps{Now: s.clock.Now, Logger: log})
+	if edit != nil {
+		s.idp.set(edit)
+	}
+	res, err := s.idp.signIn(context.Background(), s.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.res = res
+	return s
+}
+
 func writeTestJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -271,16 +297,10 @@ func TestRefreshTokenEndpointErrorsAreClassified(t *testing.T) {
 			hangUp},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			idp := newFaultyIdP(t)
-			clock := &providertest.Clock{}
-			p := idp.provider(t, 0, clock.Now)
-			res, err := idp.signIn(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			idp.set(func(f *faultyIdP) { f.token = tc.token })
-			clock.Advance(2 * time.Hour) // past the ID token's expiry
-			_, err = p.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session})
+			s := signedIn(t, 0, nil, nil)
+			s.idp.set(func(f *faultyIdP) { f.token = tc.token })
+			s.clock.Advance(2 * time.Hour) // past the ID token's expiry
+			_, err := s.p.Refresh(context.Background(), providers.RefreshRequest{Session: s.res.Session})
 			wantError(t, err, tc.class, tc.msg)
 		})
 	}

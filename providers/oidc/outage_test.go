@@ -1,15 +1,12 @@
 package oidc_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,28 +18,6 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 )
-
-// logBuffer collects a provider's log records.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
 
 // noRefreshToken makes the token endpoint answer without a refresh token, so refresh
 // re-verifies the sealed ID token (Palette's way).
@@ -68,15 +43,9 @@ func retryAfter(err error) time.Duration {
 // Security finding 5: an IdP outage longer than the JWKS cache age must not sign
 // anyone out. Today's code refetches after 5 minutes, fails, and answers 401.
 func TestJWKSOutageKeepsSessions(t *testing.T) {
-	idp := newFaultyIdP(t)
-	clock := &providertest.Clock{}
-	var logs logBuffer
-	p := idp.providerWith(t, 0, providers.Deps{Now: clock.Now, Logger: logs.logger()})
-	idp.set(noRefreshToken)
-	res, err := idp.signIn(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var logs providertest.LogBuffer
+	s := signedIn(t, 0, logs.Logger(), noRefreshToken)
+	idp, p, clock, res := s.idp, s.p, s.clock, s.res
 
 	idp.set(func(f *faultyIdP) { f.jwks = answer(http.StatusBadGateway, "text/plain", "bad gateway") })
 	clock.Advance(6 * time.Minute) // past the key set's maximum age
@@ -90,13 +59,13 @@ func TestJWKSOutageKeepsSessions(t *testing.T) {
 		}
 		clock.Advance(time.Minute)
 	}
-	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "key endpoint unavailable") {
+	if n := logs.Count("level=WARN"); n != 1 || !strings.Contains(logs.String(), "key endpoint unavailable") {
 		t.Errorf("%d warnings for one outage, want 1:\n%s", n, logs.String())
 	}
 
 	// A replica started during the outage has no keys: nothing can be decided.
 	fresh := idp.provider(t, 0, clock.Now)
-	_, err = refresh(fresh, res.Session)
+	_, err := refresh(fresh, res.Session)
 	wantError(t, err, backstageerr.NameServiceUnavailable,
 		"The identity provider is unavailable, please try again later; caused by Error: the identity provider's signing keys could not be fetched")
 	if d := retryAfter(err); d < time.Second || d > time.Minute {
@@ -112,14 +81,8 @@ func TestJWKSOutageKeepsSessions(t *testing.T) {
 // A key set that really changed (the IdP answered without the session's key) is
 // decided, outage or not.
 func TestJWKSWithoutTheKeyIsDecided(t *testing.T) {
-	idp := newFaultyIdP(t)
-	clock := &providertest.Clock{}
-	p := idp.provider(t, 0, clock.Now)
-	idp.set(noRefreshToken)
-	res, err := idp.signIn(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := signedIn(t, 0, nil, noRefreshToken)
+	idp, p, clock, res := s.idp, s.p, s.clock, s.res
 	idp.set(func(f *faultyIdP) { f.jwks = answer(http.StatusBadGateway, "text/plain", "down") })
 	clock.Advance(6 * time.Minute)
 	if _, err := refresh(p, res.Session); err != nil {
@@ -128,6 +91,7 @@ func TestJWKSWithoutTheKeyIsDecided(t *testing.T) {
 	idp.set(func(f *faultyIdP) { f.jwks = answer(http.StatusOK, "application/json", `{"keys":[]}`) })
 	clock.Advance(time.Minute) // the next attempt is due
 	deadline := time.Now().Add(5 * time.Second)
+	var err error
 	for {
 		_, err = refresh(p, res.Session)
 		if err != nil || time.Now().After(deadline) {
@@ -176,14 +140,9 @@ func TestTokenEndpointOutageKeepsTheSession(t *testing.T) {
 		{"no answer in time", stall(5 * time.Second)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			idp := newFaultyIdP(t)
-			clock := &providertest.Clock{}
-			var logs logBuffer
-			p := idp.providerWith(t, 300*time.Millisecond, providers.Deps{Now: clock.Now, Logger: logs.logger()})
-			res, err := idp.signIn(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
-			}
+			var logs providertest.LogBuffer
+			s := signedIn(t, 300*time.Millisecond, logs.Logger(), nil)
+			idp, p, clock, res := s.idp, s.p, s.clock, s.res
 			idp.set(func(f *faultyIdP) { f.token = tc.token })
 			for range 3 {
 				r, err := refresh(p, res.Session)
@@ -197,11 +156,11 @@ func TestTokenEndpointOutageKeepsTheSession(t *testing.T) {
 					t.Fatalf("profile %+v", r.Profile)
 				}
 			}
-			if n := strings.Count(logs.String(), "level=WARN"); n != 1 {
+			if n := logs.Count("level=WARN"); n != 1 {
 				t.Errorf("%d warnings for one outage:\n%s", n, logs.String())
 			}
 			clock.Advance(2 * time.Hour)
-			_, err = refresh(p, res.Session)
+			_, err := refresh(p, res.Session)
 			if backstageerr.NameOf(err) != backstageerr.NameServiceUnavailable || retryAfter(err) < time.Second {
 				t.Fatalf("expired ID token, token endpoint down: %v (%s), Retry-After %s", err, backstageerr.NameOf(err), retryAfter(err))
 			}
@@ -213,13 +172,8 @@ func TestTokenEndpointOutageKeepsTheSession(t *testing.T) {
 // comes from the stored ID token verified again, never from the sealed session's copy
 // taken on trust. Today's code reads the stored token's claims unverified.
 func TestRefreshWithoutNewIDTokenVerifiesTheStoredOne(t *testing.T) {
-	idp := newFaultyIdP(t)
-	clock := &providertest.Clock{}
-	p := idp.provider(t, 0, clock.Now)
-	res, err := idp.signIn(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := signedIn(t, 0, nil, nil)
+	idp, p, clock, res := s.idp, s.p, s.clock, s.res
 	idp.set(func(f *faultyIdP) {
 		f.token = answer(http.StatusOK, "application/json", `{"access_token":"at-2","token_type":"Bearer","expires_in":3600}`)
 	})
@@ -287,13 +241,8 @@ func TestRefreshWithoutNewIDTokenVerifiesTheStoredOne(t *testing.T) {
 // fetched (a key rotation during a JWKS outage) keeps the rotated refresh token and
 // the previous, verified identity.
 func TestRotatedRefreshTokenKeptWhenTheNewIDTokenCannotBeChecked(t *testing.T) {
-	idp := newFaultyIdP(t)
-	clock := &providertest.Clock{}
-	p := idp.provider(t, 0, clock.Now)
-	res, err := idp.signIn(context.Background(), p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := signedIn(t, 0, nil, nil)
+	idp, p, res := s.idp, s.p, s.res
 	idp.set(func(f *faultyIdP) {
 		f.jwks = answer(http.StatusBadGateway, "text/plain", "down")
 		f.token = func(w http.ResponseWriter, r *http.Request) {
@@ -309,11 +258,11 @@ func TestRotatedRefreshTokenKeptWhenTheNewIDTokenCannotBeChecked(t *testing.T) {
 	if err != nil {
 		t.Fatalf("refresh: %v", err)
 	}
-	var s map[string]any
-	if err := json.Unmarshal(r.Session, &s); err != nil {
+	var sealed map[string]any
+	if err := json.Unmarshal(r.Session, &sealed); err != nil {
 		t.Fatal(err)
 	}
-	if s["rt"] != "rt-2" || r.ProviderInfo.IDToken != res.ProviderInfo.IDToken || r.Profile.Email != "a@example.com" {
-		t.Errorf("session %v, providerInfo %+v, profile %+v", s, r.ProviderInfo, r.Profile)
+	if sealed["rt"] != "rt-2" || r.ProviderInfo.IDToken != res.ProviderInfo.IDToken || r.Profile.Email != "a@example.com" {
+		t.Errorf("session %v, providerInfo %+v, profile %+v", sealed, r.ProviderInfo, r.Profile)
 	}
 }

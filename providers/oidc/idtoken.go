@@ -60,7 +60,7 @@ func (v *IDTokenVerifier) VerifyIDToken(ctx context.Context, raw, nonce, accessT
 	if err != nil {
 		return nil, err
 	}
-	vt, err := v.p.verifyIDToken(ctx, d, raw, nonceCheck{want: nonce}, accessToken)
+	vt, err := v.p.verifyIDToken(ctx, d, raw, checks{nonce: nonce}, accessToken)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,8 @@ type Provider struct {
 	disc   discoveryState
 	// reverified remembers sealed ID tokens re-verified on refresh (see reverifyCache).
 	reverified *reverifyCache
+	// issuers relaxes the issuer checks for a vendor's verifier (IDTokenVerifier.WithIssuers).
+	issuers *IssuerOptions
 }
 
 var (

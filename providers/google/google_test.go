@@ -29,7 +29,7 @@ var users = []mockvendor.User{
 	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
 }
 
-func parse(t *testing.T, m map[string]any) (*google.Config, config.Problems) {
+func parse(t testing.TB, m map[string]any) (*google.Config, config.Problems) {
 	t.Helper()
 	cfg, ps := google.Module.Parse(config.SectionFromMap(m))
 	return cfg.(*google.Config), ps
@@ -37,7 +37,7 @@ func parse(t *testing.T, m map[string]any) (*google.Config, config.Problems) {
 
 // setup starts the Google mock behind Google's hosts and a provider (timeout 1s)
 // reaching it.
-func setup(t *testing.T) (*mockvendor.Server, *google.Provider, *http.Client) {
+func setup(t testing.TB) (*mockvendor.Server, *google.Provider, *http.Client) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Google, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
@@ -72,13 +72,8 @@ func TestConfig(t *testing.T) {
 		{map[string]any{"clientId": "id"}, "clientSecret", "missing required config value"},
 		{map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, "timeout", "greater than zero"},
 	} {
-		_, ps := parse(t, tc.m)
-		found := false
-		for _, p := range ps.Errors() {
-			found = found || (p.Path == tc.path && strings.Contains(p.Message, tc.says))
-		}
-		if !found {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps)
+		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
+			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
 		}
 	}
 }
@@ -131,7 +126,7 @@ func TestSignIn(t *testing.T) {
 	if !strings.HasPrefix(pi.AccessToken, "ya29.") || pi.ExpiresInSeconds != 3599 || pi.Scope != scope || strings.Count(pi.IDToken, ".") != 2 {
 		t.Errorf("providerInfo %+v", pi)
 	}
-	if fp := oauth2engine.FullProfileOf(info(res)); fp.ID != "100000000000000001001" || fp.Raw["hd"] != "example.com" {
+	if fp := oauth2engine.FullProfileOf(providertest.SignInInfo(res)); fp.ID != "100000000000000001001" || fp.Raw["hd"] != "example.com" {
 		t.Errorf("full profile %+v", fp)
 	}
 	// The verified ID token's claims are there for resolvers.
@@ -200,17 +195,12 @@ func TestIDToken(t *testing.T) {
 	}
 	// A nonce other than ours.
 	secrets := providertest.NewSecrets()
-	start, _ := p.Start(context.Background(), providers.StartRequest{Scope: scope, State: "st", CallbackURL: providertest.CallbackURL, Secrets: secrets})
-	c := *client
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := c.Get(start.URL)
+	params, err := providertest.VendorAuthorize(t, p, client, scope, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	loc, _ := url.Parse(resp.Header.Get("Location"))
 	secrets.Nonce = providertest.NewSecrets().Nonce
-	_, err = p.Authenticate(context.Background(), providers.CallbackRequest{Params: loc.Query(), CallbackURL: providertest.CallbackURL, Secrets: secrets})
+	_, err = p.Authenticate(context.Background(), providers.CallbackRequest{Params: params, CallbackURL: providertest.CallbackURL, Secrets: secrets})
 	if err == nil || !strings.Contains(err.Error(), "nonce does not match") {
 		t.Errorf("another sign-in's nonce: %v", err)
 	}

@@ -8,34 +8,19 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
-func info(res providers.Result) resolvers.SignInInfo {
-	return resolvers.SignInInfo{Email: res.Profile.Email, Claims: res.Claims}
-}
-
 func chain(t *testing.T, cat resolvers.Catalog, entries ...map[string]any) resolvers.Resolver {
 	t.Helper()
-	items := make([]any, len(entries))
-	for i, e := range entries {
-		items[i] = e
-	}
-	sc, ps := resolvers.DecodeSignIn(config.SectionFromMap(map[string]any{"resolvers": items}), resolvers.NewSet(google.Module.Resolvers...))
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return sc.Build(cat)
+	return providertest.Chain(t, google.Module, cat, entries...)
 }
 
 // signedIn is a sign-in with this userinfo.
 func signedIn(raw map[string]any) resolvers.SignInInfo {
-	e, _ := oauth2engine.New(oauth2engine.Config{ClientID: "c", AuthorizationURL: "https://a/x", TokenURL: "https://a/t"}, oauth2engine.Hooks{}, providers.Deps{})
-	return info(e.Result(&oauth2engine.Token{AccessToken: "x"}, google.ProfileFromUserInfo(raw), nil))
+	return providertest.EngineSignIn(google.ProfileFromUserInfo(raw), nil)
 }
 
 func TestEmailMatchingUserEntityAnnotation(t *testing.T) {

@@ -33,7 +33,7 @@ var users = []mockvendor.User{
 	{ID: 1003, Login: "dana", Name: "Dana", Email: "dana@outlook.com", TenantID: mockvendor.EntraConsumersTenant, Photo: true},
 }
 
-func parse(t *testing.T, m map[string]any) (*microsoft.Config, config.Problems) {
+func parse(t testing.TB, m map[string]any) (*microsoft.Config, config.Problems) {
 	t.Helper()
 	cfg, ps := microsoft.Module.Parse(config.SectionFromMap(m))
 	return cfg.(*microsoft.Config), ps
@@ -44,7 +44,7 @@ type env struct {
 	client *http.Client
 }
 
-func newEnv(t *testing.T, us ...mockvendor.User) env {
+func newEnv(t testing.TB, us ...mockvendor.User) env {
 	t.Helper()
 	if len(us) == 0 {
 		us = users
@@ -54,7 +54,7 @@ func newEnv(t *testing.T, us ...mockvendor.User) env {
 }
 
 // provider builds an environment with these keys besides the client's.
-func (e env) provider(t *testing.T, keys map[string]any) *microsoft.Provider {
+func (e env) provider(t testing.TB, keys map[string]any) *microsoft.Provider {
 	t.Helper()
 	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "tenantId": mockvendor.DefaultEntraTenant, "timeout": "1s"}
 	for k, v := range keys {
@@ -71,7 +71,7 @@ func (e env) provider(t *testing.T, keys map[string]any) *microsoft.Provider {
 	return p.(*microsoft.Provider)
 }
 
-func (e env) signIn(t *testing.T, p *microsoft.Provider, scope string) providers.Result {
+func (e env) signIn(t testing.TB, p *microsoft.Provider, scope string) providers.Result {
 	t.Helper()
 	res, err := providertest.VendorSignIn(t, p, e.client, scope)
 	if err != nil {
@@ -103,13 +103,8 @@ func TestConfig(t *testing.T) {
 		{map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "a b"}, "tenantId", "must be a tenant id"},
 		{map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "common", "skipUserProfile": "maybe"}, "skipUserProfile", ""},
 	} {
-		_, ps := parse(t, tc.m)
-		found := false
-		for _, p := range ps.Errors() {
-			found = found || (p.Path == tc.path && strings.Contains(p.Message, tc.says))
-		}
-		if !found {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps)
+		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
+			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
 		}
 	}
 }
@@ -163,7 +158,7 @@ func TestSignInWithGraph(t *testing.T) {
 	if pi.Scope != "openid profile email User.Read" || pi.ExpiresInSeconds != 3600 || strings.Count(pi.IDToken, ".") != 2 || strings.Count(pi.AccessToken, ".") != 2 {
 		t.Errorf("providerInfo %+v", pi)
 	}
-	fp := oauth2engine.FullProfileOf(info(res))
+	fp := oauth2engine.FullProfileOf(providertest.SignInInfo(res))
 	if fp.ID != "00000000-0000-4000-8000-000000001001" || fp.Raw["userPrincipalName"] != "alice@mock.onmicrosoft.com" {
 		t.Errorf("full profile %+v", fp)
 	}
@@ -285,7 +280,7 @@ func TestSkipUserProfile(t *testing.T) {
 	if n := len(e.idp.RequestsTo(mockvendor.GraphMePath+"/")) + len(e.idp.RequestsTo(mockvendor.GraphPhotoPath)); n != 0 {
 		t.Errorf("Graph asked %d times", n)
 	}
-	if microsoft.ObjectID(info(res)) != "00000000-0000-4000-8000-000000001001" {
+	if microsoft.ObjectID(providertest.SignInInfo(res)) != "00000000-0000-4000-8000-000000001001" {
 		t.Errorf("the verified oid is the user id: %v", res.Claims)
 	}
 }

@@ -6,41 +6,26 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
-func info(res providers.Result) resolvers.SignInInfo {
-	return resolvers.SignInInfo{Email: res.Profile.Email, Claims: res.Claims}
-}
-
 func chain(t *testing.T, cat resolvers.Catalog, entries ...map[string]any) resolvers.Resolver {
 	t.Helper()
-	items := make([]any, len(entries))
-	for i, e := range entries {
-		items[i] = e
-	}
-	sc, ps := resolvers.DecodeSignIn(config.SectionFromMap(map[string]any{"resolvers": items}), resolvers.NewSet(microsoft.Module.Resolvers...))
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return sc.Build(cat)
+	return providertest.Chain(t, microsoft.Module, cat, entries...)
 }
 
 // signedIn is a sign-in with this Graph /me (nil: none, as with skipUserProfile) and
 // these verified ID token claims.
 func signedIn(me map[string]any, idClaims map[string]any) resolvers.SignInInfo {
-	e, _ := oauth2engine.New(oauth2engine.Config{ClientID: "c", AuthorizationURL: "https://a/x", TokenURL: "https://a/t"}, oauth2engine.Hooks{}, providers.Deps{})
 	fp := &oauth2engine.FullProfile{}
 	if me != nil {
 		fp = microsoft.ProfileFromGraph(me)
 	}
-	return info(e.Result(&oauth2engine.Token{AccessToken: "x"}, fp, idClaims))
+	return providertest.EngineSignIn(fp, idClaims)
 }
 
 const aliceOID = "0f8fad5b-d9cb-469f-a165-70867728950e"

@@ -1,7 +1,6 @@
 package mockvendor
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -135,29 +134,13 @@ func (s *Server) googleAuthorize(w http.ResponseWriter, r *http.Request) {
 		googleErrorPage(w, http.StatusBadRequest, "invalid_request", "Missing required parameter: scope")
 		return
 	}
-	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if !mockkit.ChallengeOK(challenge, method) {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_request"}, "error_description": {"Invalid code_challenge_method"}})
+	// Google sends no description for a denied consent.
+	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "Google",
+		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"Invalid code_challenge_method"}}})
+	if !ok {
 		return
 	}
-	if f := s.takeFault(Fault.authorize); f.AuthorizeError != "" {
-		p := url.Values{"error": {f.AuthorizeError}}
-		if f.AuthorizeErrorDescription != "" {
-			p.Set("error_description", f.AuthorizeErrorDescription)
-		}
-		mockkit.RedirectBack(w, r, ru, state, p)
-		return
-	}
-	u, denied, handled := s.pickUser(w, r, "Google")
-	switch {
-	case handled:
-		return
-	case denied:
-		// Google sends no description for a denied consent.
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"access_denied"}})
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: challenge,
+	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"),
 		scope: strings.Join(googleScope(q.Get("scope")), " "), nonce: q.Get("nonce"), offline: q.Get("access_type") == "offline"})
 	p := url.Values{"code": {"4/0A" + c}, "scope": {strings.Join(googleScope(q.Get("scope")), " ")}, "authuser": {"0"}, "prompt": {"consent"}}
 	mockkit.RedirectBack(w, r, ru, state, p)
@@ -170,11 +153,7 @@ func googleTokenError(w http.ResponseWriter, status int, code, desc string) {
 
 // googleClient checks client_secret_post or client_secret_basic.
 func (s *Server) googleClient(w http.ResponseWriter, r *http.Request) bool {
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1 || subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1 {
+	if idOK, secretOK := s.isClient(clientCredentials(r)); !idOK || !secretOK {
 		googleTokenError(w, http.StatusUnauthorized, "invalid_client", "Unauthorized")
 		return false
 	}

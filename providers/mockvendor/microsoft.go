@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"bytes"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"image"
@@ -14,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
@@ -270,51 +270,31 @@ func (s *Server) entraAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail("invalid_request", "The provided request must include a 'scope' input parameter.", 900144)
 		return
 	}
-	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if !mockkit.ChallengeOK(challenge, method) {
-		fail("invalid_request", "Invalid size of Code_Challenge parameter.", 501491)
-		return
-	}
-	if f := s.takeFault(Fault.authorize); f.AuthorizeError != "" {
-		p := url.Values{"error": {f.AuthorizeError}}
-		switch {
-		case f.AuthorizeErrorDescription != "":
-			p.Set("error_description", f.AuthorizeErrorDescription)
-		case f.AuthorizeError == "access_denied":
-			p.Set("error_subcode", "cancel")
-			p.Set("error_description", "AADSTS65004: User declined to consent to access the app.")
-		}
-		mockkit.RedirectBack(w, r, ru, state, p)
-		return
-	}
-	u, denied, handled := s.pickUser(w, r, "Microsoft")
-	switch {
-	case handled:
-		return
-	case denied:
-		fail("access_denied", "User declined to consent to access the app.", 65004)
+	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "Microsoft",
+		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"AADSTS501491: Invalid size of Code_Challenge parameter."}},
+		denied: url.Values{"error_subcode": {"cancel"}, "error_description": {"AADSTS65004: User declined to consent to access the app."},
+			"error_uri": {"https://login.microsoftonline.com/error?code=65004"}}})
+	if !ok {
 		return
 	}
 	if !tenantAdmits(path, u.entraTenant()) {
 		entraPage(w, http.StatusBadRequest, 50020, "User account from identity provider does not exist in tenant and cannot access the application in that tenant.")
 		return
 	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: challenge, scope: q.Get("scope"), nonce: q.Get("nonce"), tenant: path})
+	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce"), tenant: path})
 	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {"1.AXEA" + c}, "session_state": {"00000000-0000-0000-0000-000000000000"}})
 }
 
 // entraClient checks client_secret_post or client_secret_basic, with Entra ID's errors.
 func (s *Server) entraClient(w http.ResponseWriter, r *http.Request) bool {
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
+	_, secret := clientCredentials(r)
+	idOK, secretOK := s.isClient(clientCredentials(r))
 	switch {
-	case subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1:
+	case !idOK:
 		entraError(w, http.StatusBadRequest, "unauthorized_client", 700016, "Application with identifier was not found in the directory.")
 	case secret == "":
 		entraError(w, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1:
+	case !secretOK:
 		entraError(w, http.StatusUnauthorized, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.")
 	default:
 		return true
@@ -556,16 +536,23 @@ func (s *Server) graphPhoto(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(PhotoOf(u))
 }
 
+// photos caches PhotoOf by user id.
+var photos sync.Map
+
 // PhotoOf is the mock's 96x96 JPEG profile photo of u (a colour derived from its id).
 func PhotoOf(u User) []byte {
+	if b, ok := photos.Load(u.ID); ok {
+		return b.([]byte)
+	}
 	img := image.NewRGBA(image.Rect(0, 0, 96, 96))
 	c := color.RGBA{R: byte(u.ID * 37), G: byte(u.ID * 91), B: byte(u.ID * 13), A: 255}
 	for y := range 96 {
 		for x := range 96 {
-			img.Set(x, y, c)
+			img.SetRGBA(x, y, c)
 		}
 	}
 	var b bytes.Buffer
 	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
-	return b.Bytes()
+	v, _ := photos.LoadOrStore(u.ID, b.Bytes())
+	return v.([]byte)
 }

@@ -2,11 +2,13 @@ package mockvendor
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -240,6 +242,11 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
+	if opts.Personality == Google || opts.Personality == Microsoft {
+		// Generate the signing keys now, not inside the first token request's time.
+		mockkit.Key(0)
+		mockkit.Key(1)
+	}
 	s.handler = s.routes()
 	return s
 }
@@ -290,6 +297,80 @@ func (s *Server) takeFault(applies func(Fault) bool) Fault {
 		}
 	}
 	return Fault{}
+}
+
+// authorizeAnswers are a vendor's answers in authorizeUser.
+type authorizeAnswers struct {
+	// vendor names the login form.
+	vendor string
+	// badPKCE are the redirect's parameters for a challenge that is not S256.
+	badPKCE url.Values
+	// denied are the redirect's parameters for a denied consent (error=access_denied
+	// is added).
+	denied url.Values
+}
+
+// authorizeUser runs the steps every personality's authorize endpoint shares after its
+// own checks: the PKCE challenge, an armed authorize fault, and the user's choice. It
+// returns the user signing in, or false once it has answered.
+func (s *Server) authorizeUser(w http.ResponseWriter, r *http.Request, ru *url.URL, a authorizeAnswers) (User, bool) {
+	state := r.Form.Get("state")
+	if !mockkit.ChallengeOK(r.Form.Get("code_challenge"), r.Form.Get("code_challenge_method")) {
+		mockkit.RedirectBack(w, r, ru, state, a.badPKCE)
+		return User{}, false
+	}
+	if s.authorizeFault(w, r, ru, state, a.denied) {
+		return User{}, false
+	}
+	u, denied, handled := s.pickUser(w, r, a.vendor)
+	switch {
+	case handled:
+		return User{}, false
+	case denied:
+		p := url.Values{"error": {"access_denied"}}
+		for k, v := range a.denied {
+			p[k] = v
+		}
+		mockkit.RedirectBack(w, r, ru, state, p)
+		return User{}, false
+	}
+	return u, true
+}
+
+// authorizeFault answers the authorize request with an armed authorize fault, if any:
+// a redirect back with its error and description (else, for access_denied, the
+// vendor's own parameters in denied). It reports whether it answered.
+func (s *Server) authorizeFault(w http.ResponseWriter, r *http.Request, ru *url.URL, state string, denied url.Values) bool {
+	f := s.takeFault(Fault.authorize)
+	if f.AuthorizeError == "" {
+		return false
+	}
+	p := url.Values{"error": {f.AuthorizeError}}
+	switch {
+	case f.AuthorizeErrorDescription != "":
+		p.Set("error_description", f.AuthorizeErrorDescription)
+	case f.AuthorizeError == "access_denied":
+		for k, v := range denied {
+			p[k] = v
+		}
+	}
+	mockkit.RedirectBack(w, r, ru, state, p)
+	return true
+}
+
+// clientCredentials are the client id and secret of a token request: HTTP Basic, else
+// the form's client_id and client_secret.
+func clientCredentials(r *http.Request) (id, secret string) {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	return id, secret
+}
+
+// isClient compares credentials with the registered client's in constant time.
+func (s *Server) isClient(id, secret string) (idOK, secretOK bool) {
+	return subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) == 1, subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) == 1
 }
 
 // SetUnavailable makes every vendor endpoint (not /_mock/) answer 503.

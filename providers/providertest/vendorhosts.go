@@ -43,9 +43,20 @@ func VendorHosts(t testing.TB, h http.Handler) *http.Client {
 func VendorSignIn(t testing.TB, p providers.OAuthProvider, client *http.Client, scope string) (providers.Result, error) {
 	t.Helper()
 	secrets := NewSecrets()
-	start, err := p.Start(context.Background(), providers.StartRequest{Scope: scope, State: "6e6f6e63653d616263", CallbackURL: callbackURL, Secrets: secrets})
+	params, err := VendorAuthorize(t, p, client, scope, secrets)
 	if err != nil {
 		return providers.Result{}, err
+	}
+	return p.Authenticate(context.Background(), providers.CallbackRequest{Params: params, CallbackURL: callbackURL, Secrets: secrets})
+}
+
+// VendorAuthorize runs Start with secrets and the vendor's authorize request through
+// client, and returns the callback's parameters (an error is Start's).
+func VendorAuthorize(t testing.TB, p providers.OAuthProvider, client *http.Client, scope string, secrets providers.FlowSecrets) (url.Values, error) {
+	t.Helper()
+	start, err := p.Start(context.Background(), providers.StartRequest{Scope: scope, State: "6e6f6e63653d616263", CallbackURL: callbackURL, Secrets: secrets})
+	if err != nil {
+		return nil, err
 	}
 	c := *client
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -58,7 +69,7 @@ func VendorSignIn(t testing.TB, p providers.OAuthProvider, client *http.Client, 
 	if resp.StatusCode != http.StatusFound || err != nil || !strings.HasPrefix(loc.String(), callbackURL+"?") {
 		t.Fatalf("authorize: %d to %q, want a redirect to the callback", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return p.Authenticate(context.Background(), providers.CallbackRequest{Params: loc.Query(), CallbackURL: callbackURL, Secrets: secrets})
+	return loc.Query(), nil
 }
 
 // CallbackURL is the redirect_uri VendorSignIn and Flow use.

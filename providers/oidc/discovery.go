@@ -150,7 +150,7 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 		p.disc.outage.Failed(p.log, p.now(), "oidc discovery document is not JSON", "url", p.cfg.DiscoveryURL, "err", err)
 		return nil, p.failed("%s failed (the document is not valid JSON)", what)
 	}
-	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.cfg.ExpectedIssuer, "/") {
+	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.cfg.ExpectedIssuer, "/") && !p.vendorIssuer(m.Issuer) {
 		p.log.Error("oidc discovery issuer mismatch", "expected", p.cfg.ExpectedIssuer, "announced", m.Issuer)
 		return nil, p.failed("%s failed: the document's issuer %q does not match the configured %q", what, upstream.Printable(m.Issuer, 200), p.cfg.ExpectedIssuer)
 	}

@@ -65,6 +65,8 @@ type Provider struct {
 	reverified *reverifyCache
 	// tokenOutage logs the token endpoint's outages once each.
 	tokenOutage outage.Log
+	// issuers relaxes the issuer checks for a vendor's verifier (IDTokenVerifier.WithIssuers).
+	issuers *IssuerOptions
 }
 
 var (

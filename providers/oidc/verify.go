@@ -89,7 +89,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, c chec
 	}
 	claims = upstream.NormalizeNumbers(claims).(map[string]any)
 
-	if tok.Issuer != d.meta.Issuer {
+	if !p.tokenIssuerOK(d.meta.Issuer, tok.Issuer, claims) {
 		return nil, badToken("the ID token issuer %q is not the identity provider %q", upstream.Printable(tok.Issuer, 200), d.meta.Issuer)
 	}
 	if tok.Subject == "" {

@@ -23,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Placeholders baked into KnownHosts for vendor hosts that depend on config.
@@ -577,6 +579,64 @@ type testLogWriter struct{ t testing.TB }
 func (w testLogWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(b), "\n"))
 	return len(b), nil
+}
+
+// DialInside connects from inside the namespace, so the test can reach what listens on
+// the namespace's own loopback (e.g. `backstage-cli auth login`'s callback on
+// 127.0.0.1:8055). addr's host must be an IP, "localhost" or one of Hosts (which go
+// to VendorAddr): no name is looked up, since a lookup could run on a thread outside.
+func (n *Net) DialInside(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	switch h := strings.ToLower(host); {
+	case h == "localhost":
+		host = "127.0.0.1"
+	case slices.Contains(n.hosts, h):
+		host = n.hostIP.String()
+	case net.ParseIP(host) == nil:
+		return nil, fmt.Errorf("vendornet: DialInside %s: not an IP address, localhost or a vendor host", addr)
+	}
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		// This goroutine's thread enters the namespace and is never unlocked, so the
+		// runtime discards the thread when the goroutine returns instead of reusing it.
+		// The socket keeps the namespace it was created in.
+		runtime.LockOSThread()
+		f, err := os.Open(filepath.Join(netnsDir, n.name))
+		if err != nil {
+			ch <- result{nil, err}
+			return
+		}
+		defer f.Close()
+		if err := unix.Setns(int(f.Fd()), unix.CLONE_NEWNET); err != nil {
+			ch <- result{nil, fmt.Errorf("vendornet: setns %s: %w", n.name, err)}
+			return
+		}
+		// One IP address: the dialer connects in this goroutine, on this thread.
+		c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, net.JoinHostPort(host, port))
+		ch <- result{c, err}
+	}()
+	r := <-ch
+	return r.c, r.err
+}
+
+// InsideClient is an HTTP client whose connections start inside the namespace (see
+// DialInside), trusting the CA.
+func (n *Net) InsideClient() *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:           nil,
+			DialContext:     n.DialInside,
+			TLSClientConfig: &tls.Config{RootCAs: n.ca.pool, MinVersion: tls.VersionTLS12},
+		},
+	}
 }
 
 // Server is a TLS mock on the vendor address; it keeps a log of what it answered.

@@ -154,6 +154,45 @@ func TestVendorHostsInsideNamespace(t *testing.T) {
 		t.Fatalf("%s never answered: %v", vn.URL(port), last)
 	})
 
+	t.Run("InsideClient reaches the namespace's loopback and the vendor hosts", func(t *testing.T) {
+		port := vn.Port()
+		self, _ := os.Executable()
+		cmd := vn.Command(self)
+		cmd.Env = append(cmd.Env, "VENDORNET_HELPER=serve", fmt.Sprintf("VENDORNET_ADDR=127.0.0.1:%d", port))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		client := vn.InsideClient()
+		var last error
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			resp, err := client.Get(fmt.Sprintf("http://localhost:%d/", port))
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if string(b) != "inside" {
+					t.Fatalf("got %q", b)
+				}
+				break
+			}
+			if last = err; time.Now().After(deadline) {
+				t.Fatalf("127.0.0.1:%d inside never answered: %v", port, last)
+			}
+		}
+		resp, err := client.Get("https://github.com/from-inside")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "github stub /from-inside" {
+			t.Fatalf("got %q", b)
+		}
+		if _, err := client.Get("http://example.org/"); err == nil || !strings.Contains(err.Error(), "not an IP address") {
+			t.Fatalf("unknown name: %v", err)
+		}
+	})
+
 	t.Run("Forward relays to loopback outside", func(t *testing.T) {
 		outside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "outside") }))
 		defer outside.Close()

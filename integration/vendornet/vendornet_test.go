@@ -129,64 +129,20 @@ func TestVendorHostsInsideNamespace(t *testing.T) {
 	})
 
 	t.Run("the test reaches a process inside", func(t *testing.T) {
-		port := vn.Port()
-		self, _ := os.Executable()
-		cmd := vn.Command(self)
-		cmd.Env = append(cmd.Env, "VENDORNET_HELPER=serve", fmt.Sprintf("VENDORNET_ADDR=%s:%d", vn.Addr(), port))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+		url := vn.URL(serveInside(t, vn, vn.Addr()))
+		if got := getBody(t, http.DefaultClient, url, 10*time.Second); got != "inside" {
+			t.Fatalf("got %q", got)
 		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		var last error
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			resp, err := http.Get(vn.URL(port))
-			if err != nil {
-				last = err
-				continue
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if string(b) != "inside" {
-				t.Fatalf("got %q", b)
-			}
-			return
-		}
-		t.Fatalf("%s never answered: %v", vn.URL(port), last)
 	})
 
 	t.Run("InsideClient reaches the namespace's loopback and the vendor hosts", func(t *testing.T) {
-		port := vn.Port()
-		self, _ := os.Executable()
-		cmd := vn.Command(self)
-		cmd.Env = append(cmd.Env, "VENDORNET_HELPER=serve", fmt.Sprintf("VENDORNET_ADDR=127.0.0.1:%d", port))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		client := vn.InsideClient()
-		var last error
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			resp, err := client.Get(fmt.Sprintf("http://localhost:%d/", port))
-			if err == nil {
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if string(b) != "inside" {
-					t.Fatalf("got %q", b)
-				}
-				break
-			}
-			if last = err; time.Now().After(deadline) {
-				t.Fatalf("127.0.0.1:%d inside never answered: %v", port, last)
-			}
+		url := fmt.Sprintf("http://localhost:%d/", serveInside(t, vn, "127.0.0.1"))
+		if got := getBody(t, client, url, 10*time.Second); got != "inside" {
+			t.Fatalf("got %q", got)
 		}
-		resp, err := client.Get("https://github.com/from-inside")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "github stub /from-inside" {
-			t.Fatalf("got %q", b)
+		if got := getBody(t, client, "https://github.com/from-inside", 0); got != "github stub /from-inside" {
+			t.Fatalf("got %q", got)
 		}
 		if _, err := client.Get("http://example.org/"); err == nil || !strings.Contains(err.Error(), "not an IP address") {
 			t.Fatalf("unknown name: %v", err)
@@ -204,19 +160,48 @@ func TestVendorHostsInsideNamespace(t *testing.T) {
 	})
 
 	t.Run("the test's Client sees the vendor hosts", func(t *testing.T) {
-		resp, err := vn.Client().Get("https://github.com/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if string(b) != "github stub /x" {
-			t.Fatalf("got %q", b)
+		if got := getBody(t, vn.Client(), "https://github.com/x", 0); got != "github stub /x" {
+			t.Fatalf("got %q", got)
 		}
 	})
 
 	if got := mock.Requests(); len(got) < 5 || got[0] != "GET github.com/login/oauth/authorize -> 200" {
 		t.Errorf("mock log: %q", got)
+	}
+}
+
+// serveInside starts the serve helper inside vn on host:<new port> and returns the port.
+func serveInside(t *testing.T, vn *Net, host string) int {
+	t.Helper()
+	port := vn.Port()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := vn.Command(self)
+	cmd.Env = append(cmd.Env, "VENDORNET_HELPER=serve", fmt.Sprintf("VENDORNET_ADDR=%s:%d", host, port))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return port
+}
+
+// getBody GETs url, retrying connection errors for up to wait, and returns the body.
+func getBody(t *testing.T, client *http.Client, url string, wait time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -230,6 +215,20 @@ func leftovers(name, link string) []string {
 		}
 	}
 	return found
+}
+
+// assertRemoved checks that nothing of the namespace is left and that the process
+// that ran inside (done is closed when it exits) was killed.
+func assertRemoved(t *testing.T, name, link string, done <-chan struct{}) {
+	t.Helper()
+	if found := leftovers(name, link); len(found) != 0 {
+		t.Errorf("%s not removed: %q", name, found)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Errorf("a process inside %s still runs", name)
+	}
 }
 
 func TestCleanupRemovesEverything(t *testing.T) {
@@ -249,14 +248,7 @@ func TestCleanupRemovesEverything(t *testing.T) {
 			t.Fatalf("set-up incomplete: %q", found)
 		}
 	})
-	if found := leftovers(name, link); len(found) != 0 {
-		t.Errorf("left after cleanup: %q", found)
-	}
-	select {
-	case <-sleeperDone:
-	case <-time.After(5 * time.Second):
-		t.Error("process inside still running after cleanup")
-	}
+	assertRemoved(t, name, link, sleeperDone)
 }
 
 // A run killed before its cleanup leaves a namespace (with a process in it), its
@@ -303,14 +295,7 @@ func TestNewRemovesLeftoversOfAKilledRun(t *testing.T) {
 	if vn.name == name {
 		t.Fatal("reused the leftover's name")
 	}
-	if found := leftovers(name, link); len(found) != 0 {
-		t.Errorf("leftovers not removed: %q", found)
-	}
-	select {
-	case <-orphanDone:
-	case <-time.After(5 * time.Second):
-		t.Error("the leftover's process still runs")
-	}
+	assertRemoved(t, name, link, orphanDone)
 	// A namespace whose owner is alive (this process) is never touched.
 	if found := leftovers(vn.name, vn.link); len(found) != 4 {
 		t.Errorf("own namespace incomplete: %q", found)

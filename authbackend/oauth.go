@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -495,12 +497,31 @@ func (s *Server) oauthRefresh(p *oauthProvider) gin.HandlerFunc {
 		s.observeRefresh(c, e.providerID, err)
 		if err != nil {
 			c.Writer.Header().Del("Set-Cookie")
+			if d, ok := idpUnavailable(err); ok {
+				// The provider could not reach its IdP and decided nothing: the session
+				// stands, so "try again" (503), not the "Refresh failed" 401 that the
+				// frontend reads as signed out.
+				c.Writer.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+				s.writeError(c, err)
+				return
+			}
 			s.writeError(c, backstageerr.Wrap(backstageerr.NameAuthentication, s.publicError(r, err), "Refresh failed"))
 			return
 		}
 		c.Writer.Header().Set("Cache-Control", "no-store")
 		s.writeJSON(c, http.StatusOK, resp)
 	}
+}
+
+// idpUnavailable reports whether a refresh failed with a provider's IdP outage: a
+// ServiceUnavailableError carrying a RetryAfter (providers.Refresher's contract), and
+// how long the client should wait (at least a second).
+func idpUnavailable(err error) (time.Duration, bool) {
+	var ra interface{ RetryAfter() time.Duration }
+	if backstageerr.NameOf(err) != backstageerr.NameServiceUnavailable || !errors.As(err, &ra) {
+		return 0, false
+	}
+	return max(ra.RetryAfter(), time.Second), true
 }
 
 func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResponse, error) {

@@ -253,6 +253,9 @@ metadata:
   name: alice
   annotations:
     github.com/user-id: MDQ6VXNlcjEwMDE=
+    google.com/email: alice@example.com
+    microsoft.com/email: alice@example.com
+    graph.microsoft.com/user-id: 00000000-0000-4000-8000-000000001001
 spec:
   profile:
     displayName: Alice Smith

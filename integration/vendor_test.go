@@ -66,6 +66,17 @@ type oauthFlow struct {
 	provider string
 	env      string
 	scope    string
+	// hosts, when set, is how browsers reach a vendor with hard-coded hosts.
+	hosts *vendorHosts
+}
+
+// browser is a new browser for f's server (through f.hosts when set).
+func (f oauthFlow) browser() *browser {
+	b := newBrowser(f.t, f.s.AppURL)
+	if f.hosts != nil {
+		f.hosts.browse(b)
+	}
+	return b
 }
 
 func (f oauthFlow) start(b *browser) (*http.Response, []byte) {
@@ -222,12 +233,12 @@ func (f oauthFlow) expectErrors(m *vendorMock, cases []vendorError, badCode, bad
 	f.t.Helper()
 	for _, tc := range cases {
 		m.control(f.t, "next?"+tc.next)
-		if got := f.signInError(newBrowser(f.t, f.s.AppURL)); got != tc.want {
+		if got := f.signInError(f.browser()); got != tc.want {
 			f.t.Errorf("%s: %q, want %q", tc.next, got, tc.want)
 		}
 		m.control(f.t, "reset")
 	}
-	if got := f.callbackWithCode(newBrowser(f.t, f.s.AppURL), badCode); got != badCodeWant {
+	if got := f.callbackWithCode(f.browser(), badCode); got != badCodeWant {
 		f.t.Errorf("bad code: %q, want %q", got, badCodeWant)
 	}
 }

@@ -130,7 +130,10 @@ type OAuthProvider interface {
 
 // Refresher is implemented by OAuth providers that can renew a session. Refresh must
 // fail with an AuthenticationError-class error when the session has ended
-// (invalid_grant, expired ID token, ...). Without it, /refresh answers 401.
+// (invalid_grant, expired ID token, ...). When the IdP cannot be reached and nothing
+// can be decided, it fails with a ServiceUnavailableError whose chain holds an error
+// with a `RetryAfter() time.Duration` method: /refresh then answers 503 with that
+// Retry-After instead of its 401 "Refresh failed". Without it, /refresh answers 401.
 type Refresher interface {
 	Refresh(ctx context.Context, req RefreshRequest) (Result, error)
 }

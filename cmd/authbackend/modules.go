@@ -3,7 +3,9 @@ package main
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
@@ -13,7 +15,9 @@ import (
 func modules() []providers.Module {
 	return []providers.Module{
 		github.Module,
+		google.Module,
 		guest.Module,
+		microsoft.Module,
 		oauth2.Module,
 		oidc.Module,
 		spectrocloud.Module,

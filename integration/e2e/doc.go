@@ -5,6 +5,12 @@
 // the nginx route of examples/nginx), and a shared PostgreSQL database with the Node
 // auth backend.
 //
+// Provider tests run the stock Node auth backend with real provider modules
+// (backend.js E2E_BACKEND_MODE=auth-modules, E2E_AUTH_MODULES=github,...) and our
+// server side by side inside a ../vendornet namespace, where the vendor hosts the
+// modules hard-code (github.com, ...) are the test's own TLS mock: set procSpec.netns
+// and serve the mock with vn.Listen443. TestVendorNetChain is the smallest example.
+//
 // They are skipped unless AUTHBACKEND_E2E=1; then every missing tool is a failure.
 // Run: AUTHBACKEND_E2E=1 go test ./integration/e2e/ -v
 // (AUTHBACKEND_TEST_PG_DSN enables the PostgreSQL migration test.) The tests run

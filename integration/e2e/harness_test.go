@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/integration/vendornet"
 )
 
 // Environment switches.
@@ -197,11 +199,12 @@ type proc struct {
 }
 
 type procSpec struct {
-	name string
-	path string
-	args []string
-	dir  string
-	env  []string // added to os.Environ()
+	name  string
+	path  string
+	args  []string
+	dir   string
+	env   []string       // added to os.Environ() (to netns's environment when set)
+	netns *vendornet.Net // run inside this namespace, trusting its CA
 }
 
 func startProc(t *testing.T, logDir string, s procSpec) *proc {
@@ -211,9 +214,15 @@ func startProc(t *testing.T, logDir string, s procSpec) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(s.path, s.args...)
+	var cmd *exec.Cmd
+	if s.netns != nil {
+		cmd = s.netns.Command(s.path, s.args...)
+		cmd.Env = append(cmd.Env, s.env...)
+	} else {
+		cmd = exec.Command(s.path, s.args...)
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	cmd.Dir = s.dir
-	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	// Own process group, so stopping it also stops anything it spawned.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

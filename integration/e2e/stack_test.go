@@ -196,12 +196,18 @@ func startStack(t *testing.T, h *harness, opts stackOptions) *stack {
 // startNodeBackend runs integration/node/backend.js with the given config.
 func startNodeBackend(t *testing.T, h *harness, logDir, name, mode, cfg string, env []string) *proc {
 	t.Helper()
-	return startProc(t, logDir, procSpec{
+	return startProc(t, logDir, nodeBackendSpec(h, name, mode, cfg, env))
+}
+
+// nodeBackendSpec is backend.js in E2E_BACKEND_MODE=mode with the config file cfg;
+// set netns on it to run it inside a vendornet namespace.
+func nodeBackendSpec(h *harness, name, mode, cfg string, env []string) procSpec {
+	return procSpec{
 		name: name, path: "node", dir: h.nodeDir,
 		args: []string{filepath.Join(h.nodeDir, "backend.js"), "--config", cfg},
 		// NODE_ENV=production gives JSON logs; callers may override it (later wins).
 		env: append([]string{"E2E_BACKEND_MODE=" + mode, "NODE_ENV=production"}, env...),
-	})
+	}
 }
 
 // pageHandler serves the bundled page and config.json.

@@ -50,9 +50,22 @@ func (s *stack) signInPopup(t *testing.T, email string) (signInResult, *http.Cli
 	if r.Status != http.StatusOK {
 		t.Fatalf("popup flow ended with %d: %s", r.Status, truncate(r.Body, 500))
 	}
-	mt := frameResponseRE.FindSubmatch(r.Body)
+	var res signInResult
+	raw := frameResponse(t, r.Body, &res)
+	if res.BackstageIdentity.Token == "" {
+		t.Fatalf("no Backstage token in %s", raw)
+	}
+	return res, client
+}
+
+// frameResponse decodes the message a handler/frame page (ours or Node's) posts to
+// the opener, fails unless it is a successful authorization_response, decodes its
+// `response` into into and returns the whole message as JSON.
+func frameResponse(t *testing.T, page []byte, into any) string {
+	t.Helper()
+	mt := frameResponseRE.FindSubmatch(page)
 	if mt == nil {
-		t.Fatalf("handler/frame page has no authResponse: %s", truncate(r.Body, 500))
+		t.Fatalf("handler/frame page has no authResponse: %s", truncate(page, 500))
 	}
 	raw, err := url.PathUnescape(string(mt[1]))
 	if err != nil {
@@ -61,7 +74,7 @@ func (s *stack) signInPopup(t *testing.T, email string) (signInResult, *http.Cli
 	var msg struct {
 		Type     string          `json:"type"`
 		Error    json.RawMessage `json:"error"`
-		Response signInResult    `json:"response"`
+		Response json.RawMessage `json:"response"`
 	}
 	if err := json.Unmarshal([]byte(raw), &msg); err != nil {
 		t.Fatalf("authResponse: %v: %s", err, raw)
@@ -69,10 +82,10 @@ func (s *stack) signInPopup(t *testing.T, email string) (signInResult, *http.Cli
 	if msg.Type != "authorization_response" || msg.Error != nil {
 		t.Fatalf("sign-in failed: %s", raw)
 	}
-	if msg.Response.BackstageIdentity.Token == "" {
-		t.Fatalf("no Backstage token in %s", raw)
+	if err := json.Unmarshal(msg.Response, into); err != nil {
+		t.Fatalf("authResponse.response: %v: %s", err, raw)
 	}
-	return msg.Response, client
+	return raw
 }
 
 // jwtParts splits a compact JWS and decodes header and payload.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the end-to-end tests in ../e2e need, idempotently:
-#   * Debian's chromium and nginx (apt-get update only when an install fails without it);
+#   * Debian's chromium, nginx and iproute2 (`ip netns`, for ../vendornet; apt-get update
+#     only when an install fails without it);
 #   * the pinned npm packages of package-lock.json, installed with `npm ci` into a cache
 #     directory keyed by the hash of the lockfile (and the Node version, because
 #     better-sqlite3 is a native module), then symlinked as ./node_modules.
@@ -22,6 +23,7 @@ apt_install() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v ip >/dev/null || missing+=(iproute2)
   # Node.js 20 (with its headers, for better-sqlite3) and a C++ toolchain are on the
   # machine image; install them only if absent.
   command -v node >/dev/null || missing+=(nodejs)
@@ -29,7 +31,7 @@ apt_install() {
   command -v g++ >/dev/null || missing+=(g++)
   command -v make >/dev/null || missing+=(make)
   if [ ${#missing[@]} -eq 0 ]; then
-    say "apt: chromium, nginx, node and a C++ toolchain already installed"
+    say "apt: chromium, nginx, iproute2, node and a C++ toolchain already installed"
     return
   fi
   if [ "${AUTHBACKEND_E2E_NO_APT:-}" = 1 ]; then
@@ -67,6 +69,7 @@ flock 9 # one installer at a time per cache
 
 if [ -f "$dest/.complete" ]; then
   say "npm: cache hit $dest"
+  touch "$dest/.complete" # most recently used, for the pruning below
 else
   say "npm: cache miss, npm ci into $dest"
   tmp="$cache_root/.tmp-$key-$$"
@@ -77,6 +80,9 @@ else
     cd "$tmp"
     # No browser download (Chromium is Debian's), no prebuilt native binaries (the
     # registry is the only network here): better-sqlite3 compiles against /usr's headers.
+    # keytar (an optional dependency of @backstage/cli-module-auth) fails to build
+    # without libsecret's headers and is skipped; the CLI then keeps its tokens in files
+    # under $XDG_DATA_HOME, which is what the tests want.
     export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
     export npm_config_nodedir=/usr
     export npm_config_build_from_source=true
@@ -88,12 +94,15 @@ else
   mv "$tmp" "$dest"
   touch "$dest/.complete"
   say "npm: installed $(ls "$dest/node_modules" | wc -l) top-level entries"
-  # Keep the cache small: drop other keys' trees (older lockfiles).
-  for old in "$cache_root"/*; do
-    [ "$old" = "$dest" ] && continue
-    [ -d "$old" ] && rm -rf "$old" && say "npm: removed stale cache $old"
-  done
 fi
+# Keep the cache small but not thrashing: worktrees on other lockfiles may share this
+# cache (and be running tests from it), so keep the $keep most recently used trees and
+# drop the rest, and any .tmp-* left by a killed install (none is running: we hold the lock).
+keep=3
+ls -1dt "$cache_root"/*/.complete 2>/dev/null | tail -n +$((keep + 1)) | while read -r stale; do
+  rm -rf "$(dirname "$stale")" && say "npm: removed stale cache $(dirname "$stale")"
+done
+rm -rf "$cache_root"/.tmp-*
 
 link="$here/node_modules"
 if [ "$(readlink "$link" 2>/dev/null || true)" != "$dest/node_modules" ]; then

@@ -12,11 +12,25 @@
 //   - OAuth2: a plain RFC 6749 server for the generic oauth2 provider: /oauth2/authorize
 //     and /oauth2/token (JSON, 400 invalid_grant, 401 invalid_client), client_secret_post
 //     or HTTP Basic, rotating refresh tokens, no profile endpoint.
+//   - Google: accounts.google.com (/o/oauth2/v2/auth, discovery), www.googleapis.com
+//     (/oauth2/v4/token, /oauth2/v3/userinfo, /oauth2/v3/certs) and oauth2.googleapis.com
+//     (/token, /revoke): 4/0A codes, ya29. access tokens, 1//0 refresh tokens (only
+//     with access_type=offline, never rotated), RS256 ID tokens with at_hash and the
+//     nonce, Google's JSON errors (invalid_grant, invalid_client 401) and HTML 5xx
+//     pages, userinfo by header or ?access_token=, revocation of the whole grant.
+//   - Microsoft: Entra ID under login.microsoftonline.com/{tenant} (common,
+//     organizations, consumers, a tenant GUID or DefaultEntraDomain; discovery with the
+//     {tenantid} template, keys, authorize, token) and Graph's /v1.0/me and the 96x96
+//     photo: AADSTS error bodies, rotating single-use refresh tokens, one resource per
+//     token (AADSTS28000), JWT Graph tokens (opaque ones for personal accounts),
+//     ImageNotFound without a photo.
 //
 // Every personality has the same fault knobs as providers/mockpalette (Fault, SetFault,
 // /_mock/next: denied consent, token endpoint status and delay, plus the profile
 // endpoint's), revocation (RevokeUser, /_mock/revoke?login=), an outage switch, and the
-// recorded requests (/_mock/requests). Serve one with TLS under a vendor's hostname
-// (github.com and api.github.com share one handler) for tests that cannot change the
-// vendor's URL. It is not an IdP to deploy: everything lives in memory.
+// recorded requests (/_mock/requests), and for the OpenID Connect vendors ID token
+// faults (bad_sig, id_token_iss, id_token_aud). Serve one with TLS under a vendor's
+// hostnames (github.com and api.github.com, or all of Google's or Microsoft's, share
+// one handler; URLs in the answers name the vendor's hosts when the request did) for
+// tests that cannot change the vendor's URL. It is not an IdP to deploy: everything lives in memory.
 package mockvendor

@@ -1,7 +1,6 @@
 package mockvendor
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -112,11 +111,7 @@ func (s *Server) githubToken(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte("<html><body><h1>Unicorn!</h1><p>mock fault: upstream body canary</p></body></html>"))
 		return
 	}
-	id, secret, basic := r.BasicAuth()
-	if !basic {
-		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
-	}
-	if subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) != 1 || subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) != 1 {
+	if idOK, secretOK := s.isClient(clientCredentials(r)); !idOK || !secretOK {
 		githubAnswer(w, r, githubError("incorrect_client_credentials", "The client_id and/or client_secret passed are incorrect.", "#incorrect-client-credentials"))
 		return
 	}

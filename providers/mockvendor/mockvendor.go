@@ -2,11 +2,13 @@ package mockvendor
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -23,9 +25,14 @@ const (
 	GitHub Personality = iota + 1
 	// OAuth2 is a plain RFC 6749 authorization server (no profile endpoint).
 	OAuth2
+	// Google is accounts.google.com, www.googleapis.com and oauth2.googleapis.com.
+	Google
+	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
+	// (graph.microsoft.com).
+	Microsoft
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {
@@ -34,7 +41,7 @@ func (p Personality) String() string {
 	return "unknown"
 }
 
-// ParsePersonality reads a personality name (github, oauth2).
+// ParsePersonality reads a personality name (github, oauth2, google, microsoft).
 func ParsePersonality(s string) (Personality, bool) {
 	for p, n := range personalityNames {
 		if n == s {
@@ -65,13 +72,39 @@ type User struct {
 	Name      string `yaml:"name" json:"name"`
 	Email     string `yaml:"email" json:"email"`
 	AvatarURL string `yaml:"avatarUrl" json:"avatar_url"`
+
+	// OpenID Connect vendors (Google, Microsoft).
+
+	// GivenName and FamilyName are the name's parts (Graph's givenName and surname).
+	GivenName  string `yaml:"givenName" json:"given_name,omitempty"`
+	FamilyName string `yaml:"familyName" json:"family_name,omitempty"`
+	// Sub is the ID token's subject: Google's numeric account id, Entra ID's pairwise
+	// subject ("" derives one from ID).
+	Sub string `yaml:"sub" json:"sub,omitempty"`
+	// EmailVerified is Google's email_verified (nil: true).
+	EmailVerified *bool `yaml:"emailVerified" json:"email_verified,omitempty"`
+	// HostedDomain is Google's hd claim (a Workspace account).
+	HostedDomain string `yaml:"hd" json:"hd,omitempty"`
+	// ObjectID is the Entra ID object id: Graph's /me id and the oid claim ("" derives
+	// one from ID).
+	ObjectID string `yaml:"objectId" json:"oid,omitempty"`
+	// UPN is the Entra ID userPrincipalName ("" is <login>@DefaultEntraDomain). Email
+	// is Graph's mail ("" is null).
+	UPN string `yaml:"upn" json:"upn,omitempty"`
+	// TenantID is the user's Entra ID tenant (default DefaultEntraTenant;
+	// EntraConsumersTenant is a personal Microsoft account, whose Graph tokens are
+	// opaque).
+	TenantID string `yaml:"tenantId" json:"tid,omitempty"`
+	// Photo: Graph has a profile photo for the user (else its 404 ImageNotFound).
+	Photo bool `yaml:"photo" json:"photo,omitempty"`
 }
 
 // DefaultUsers are alice (public email, in the catalog of the tests and the demo) and
-// bob (no public name or email, as many GitHub users).
+// bob (no public name or email, as many GitHub users; no Graph mail or photo).
 func DefaultUsers() []User {
 	return []User{
-		{ID: 1001, NodeID: "MDQ6VXNlcjEwMDE=", Login: "alice", Name: "Alice Smith", Email: "alice@example.com", AvatarURL: "https://avatars.githubusercontent.com/u/1001?v=4"},
+		{ID: 1001, NodeID: "MDQ6VXNlcjEwMDE=", Login: "alice", Name: "Alice Smith", Email: "alice@example.com", AvatarURL: "https://avatars.githubusercontent.com/u/1001?v=4",
+			GivenName: "Alice", FamilyName: "Smith", Photo: true},
 		{ID: 1002, NodeID: "MDQ6VXNlcjEwMDI=", Login: "bob", AvatarURL: "https://avatars.githubusercontent.com/u/1002?v=4"},
 	}
 }
@@ -122,22 +155,40 @@ type Fault struct {
 	ProfileDelay  time.Duration `json:"profile_delay,omitempty"`
 	// Login signs in this user (by login) instead of the one chosen at authorize.
 	Login string `json:"login,omitempty"`
+	// ID token faults of the next token answer (OpenID Connect vendors): signed with a
+	// key the JWKS does not have, or with another iss or aud.
+	BadSignature    bool   `json:"bad_sig,omitempty"`
+	IDTokenIssuer   string `json:"id_token_iss,omitempty"`
+	IDTokenAudience string `json:"id_token_aud,omitempty"`
+	// RevokeStatus makes Google's revocation endpoint answer this status; PhotoStatus
+	// Graph's photo endpoint.
+	RevokeStatus int `json:"revoke_status,omitempty"`
+	PhotoStatus  int `json:"photo_status,omitempty"`
 }
 
 func (f Fault) authorize() bool { return f.AuthorizeError != "" }
-func (f Fault) token() bool     { return f.TokenStatus != 0 || f.TokenDelay != 0 || f.Login != "" }
-func (f Fault) profile() bool   { return f.ProfileStatus != 0 || f.ProfileDelay != 0 }
+func (f Fault) token() bool {
+	return f.TokenStatus != 0 || f.TokenDelay != 0 || f.Login != "" || f.BadSignature || f.IDTokenIssuer != "" || f.IDTokenAudience != ""
+}
+func (f Fault) profile() bool { return f.ProfileStatus != 0 || f.ProfileDelay != 0 }
+func (f Fault) revoke() bool  { return f.RevokeStatus != 0 }
+func (f Fault) photo() bool   { return f.PhotoStatus != 0 }
 
 // Request is one recorded request (the mock's own /_mock/ endpoints are not recorded).
 type Request = mockkit.Request
 
 type code struct {
 	login, redirectURI, challenge, scope string
-	expires                              time.Time
+	// nonce is echoed in the ID token; tenant is the Entra ID tenant of the authorize
+	// path; offline is Google's access_type=offline (a refresh token is issued).
+	nonce, tenant string
+	offline       bool
+	expires       time.Time
 }
 
 type grant struct {
 	login, scope string
+	tenant       string    // Entra ID: the tenant of the authorize path
 	expires      time.Time // zero: never
 }
 
@@ -191,6 +242,11 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
+	if opts.Personality == Google || opts.Personality == Microsoft {
+		// Generate the signing keys now, not inside the first token request's time.
+		mockkit.Key(0)
+		mockkit.Key(1)
+	}
 	s.handler = s.routes()
 	return s
 }
@@ -241,6 +297,80 @@ func (s *Server) takeFault(applies func(Fault) bool) Fault {
 		}
 	}
 	return Fault{}
+}
+
+// authorizeAnswers are a vendor's answers in authorizeUser.
+type authorizeAnswers struct {
+	// vendor names the login form.
+	vendor string
+	// badPKCE are the redirect's parameters for a challenge that is not S256.
+	badPKCE url.Values
+	// denied are the redirect's parameters for a denied consent (error=access_denied
+	// is added).
+	denied url.Values
+}
+
+// authorizeUser runs the steps every personality's authorize endpoint shares after its
+// own checks: the PKCE challenge, an armed authorize fault, and the user's choice. It
+// returns the user signing in, or false once it has answered.
+func (s *Server) authorizeUser(w http.ResponseWriter, r *http.Request, ru *url.URL, a authorizeAnswers) (User, bool) {
+	state := r.Form.Get("state")
+	if !mockkit.ChallengeOK(r.Form.Get("code_challenge"), r.Form.Get("code_challenge_method")) {
+		mockkit.RedirectBack(w, r, ru, state, a.badPKCE)
+		return User{}, false
+	}
+	if s.authorizeFault(w, r, ru, state, a.denied) {
+		return User{}, false
+	}
+	u, denied, handled := s.pickUser(w, r, a.vendor)
+	switch {
+	case handled:
+		return User{}, false
+	case denied:
+		p := url.Values{"error": {"access_denied"}}
+		for k, v := range a.denied {
+			p[k] = v
+		}
+		mockkit.RedirectBack(w, r, ru, state, p)
+		return User{}, false
+	}
+	return u, true
+}
+
+// authorizeFault answers the authorize request with an armed authorize fault, if any:
+// a redirect back with its error and description (else, for access_denied, the
+// vendor's own parameters in denied). It reports whether it answered.
+func (s *Server) authorizeFault(w http.ResponseWriter, r *http.Request, ru *url.URL, state string, denied url.Values) bool {
+	f := s.takeFault(Fault.authorize)
+	if f.AuthorizeError == "" {
+		return false
+	}
+	p := url.Values{"error": {f.AuthorizeError}}
+	switch {
+	case f.AuthorizeErrorDescription != "":
+		p.Set("error_description", f.AuthorizeErrorDescription)
+	case f.AuthorizeError == "access_denied":
+		for k, v := range denied {
+			p[k] = v
+		}
+	}
+	mockkit.RedirectBack(w, r, ru, state, p)
+	return true
+}
+
+// clientCredentials are the client id and secret of a token request: HTTP Basic, else
+// the form's client_id and client_secret.
+func clientCredentials(r *http.Request) (id, secret string) {
+	id, secret, basic := r.BasicAuth()
+	if !basic {
+		id, secret = r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
+	}
+	return id, secret
+}
+
+// isClient compares credentials with the registered client's in constant time.
+func (s *Server) isClient(id, secret string) (idOK, secretOK bool) {
+	return subtle.ConstantTimeCompare([]byte(id), []byte(s.opts.ClientID)) == 1, subtle.ConstantTimeCompare([]byte(secret), []byte(s.opts.ClientSecret)) == 1
 }
 
 // SetUnavailable makes every vendor endpoint (not /_mock/) answer 503.
@@ -301,7 +431,13 @@ func (s *Server) takeCode(v string) *code {
 
 // issue stores an access token (and a refresh token when refreshPrefix is set).
 func (s *Server) issue(accessPrefix, refreshPrefix string, g grant, expiring bool) (at, rt string) {
-	at = accessPrefix + randomString(36, base62)
+	return s.issueToken(accessPrefix+randomString(36, base62), refreshPrefix, g, expiring)
+}
+
+// issueToken stores the access token at (a vendor-shaped one, such as a JWT) and, when
+// refreshPrefix is set, a new refresh token.
+func (s *Server) issueToken(at, refreshPrefix string, g grant, expiring bool) (string, string) {
+	var rt string
 	ag := g
 	if expiring {
 		ag.expires = s.now().Add(s.opts.AccessTokenTTL)

@@ -1,7 +1,6 @@
 package mockvendor
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"slices"
@@ -35,28 +34,13 @@ func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
 		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}})
 		return
 	}
-	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if !mockkit.ChallengeOK(challenge, method) {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}})
+	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "OAuth2",
+		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}},
+		denied:  url.Values{"error_description": {"The resource owner denied the request."}}})
+	if !ok {
 		return
 	}
-	if f := s.takeFault(Fault.authorize); f.AuthorizeError != "" {
-		p := url.Values{"error": {f.AuthorizeError}}
-		if f.AuthorizeErrorDescription != "" {
-			p.Set("error_description", f.AuthorizeErrorDescription)
-		}
-		mockkit.RedirectBack(w, r, ru, state, p)
-		return
-	}
-	u, denied, handled := s.pickUser(w, r, "OAuth2")
-	switch {
-	case handled:
-		return
-	case denied:
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"access_denied"}, "error_description": {"The resource owner denied the request."}})
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: challenge, scope: q.Get("scope")})
+	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")})
 	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }
 
@@ -78,8 +62,8 @@ func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
 	}
 	ok := len(creds) > 0
 	for _, c := range creds {
-		ok = ok && subtle.ConstantTimeCompare([]byte(c.id), []byte(s.opts.ClientID)) == 1 &&
-			subtle.ConstantTimeCompare([]byte(c.secret), []byte(s.opts.ClientSecret)) == 1
+		idOK, secretOK := s.isClient(c.id, c.secret)
+		ok = ok && idOK && secretOK
 	}
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="mockvendor"`)

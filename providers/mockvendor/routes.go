@@ -17,6 +17,10 @@ func (s *Server) routes() http.Handler {
 		s.githubRoutes(mux)
 	case OAuth2:
 		s.oauth2Routes(mux)
+	case Google:
+		s.googleRoutes(mux)
+	case Microsoft:
+		s.microsoftRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})
@@ -53,8 +57,9 @@ func (s *Server) routes() http.Handler {
 }
 
 // mockNext arms a fault over HTTP with mockpalette's query names where they exist:
-// error, error_description, token_status, token_delay_ms, permanent=1, plus
-// profile_status, profile_delay_ms and login (sign in as this user).
+// error, error_description, token_status, token_delay_ms, permanent=1, bad_sig=1, plus
+// profile_status, profile_delay_ms, login (sign in as this user), id_token_iss,
+// id_token_aud, revoke_status (Google) and photo_status (Graph).
 func (s *Server) mockNext(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ms := func(k string) time.Duration {
@@ -68,9 +73,14 @@ func (s *Server) mockNext(w http.ResponseWriter, r *http.Request) {
 		TokenDelay:                ms("token_delay_ms"),
 		ProfileDelay:              ms("profile_delay_ms"),
 		Login:                     q.Get("login"),
+		BadSignature:              q.Get("bad_sig") == "1",
+		IDTokenIssuer:             q.Get("id_token_iss"),
+		IDTokenAudience:           q.Get("id_token_aud"),
 	}
 	f.TokenStatus, _ = strconv.Atoi(q.Get("token_status"))
 	f.ProfileStatus, _ = strconv.Atoi(q.Get("profile_status"))
+	f.RevokeStatus, _ = strconv.Atoi(q.Get("revoke_status"))
+	f.PhotoStatus, _ = strconv.Atoi(q.Get("photo_status"))
 	if f.Login != "" {
 		if _, ok := s.user(f.Login); !ok {
 			mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "unknown login"})

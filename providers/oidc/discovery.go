@@ -3,11 +3,9 @@ package oidc
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -15,13 +13,17 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/outage"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
 const (
 	minDiscoveryBackoff = time.Second
 	maxDiscoveryBackoff = 30 * time.Second
 	// jwksMaxAge bounds how long cached IdP keys are trusted without a refetch, so a key
-	// the IdP removed stops verifying sealed ID tokens within this time.
+	// the IdP removed stops verifying sealed ID tokens within this time (while the IdP
+	// is down the last good keys stay in use: see keyfetch).
 	jwksMaxAge   = 5 * time.Minute
 	maxBodyBytes = 1 << 20
 )
@@ -43,7 +45,7 @@ type metadata struct {
 type idp struct {
 	meta     metadata
 	pkce     bool
-	keys     *refreshingKeySet
+	keys     *keyfetch.Fetcher
 	verifier *gooidc.IDTokenVerifier
 }
 
@@ -56,6 +58,15 @@ type discoveryState struct {
 	retryAt  time.Time
 	backoff  time.Duration
 	inflight *discoveryCall
+	// outage logs failed loads once per outage.
+	outage outage.Log
+}
+
+// retryIn is how long until discovery is tried again (at least a second).
+func (s *discoveryState) retryIn(now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.retryAt.Sub(now), time.Second)
 }
 
 type discoveryCall struct {
@@ -89,6 +100,7 @@ func (p *Provider) discover(ctx context.Context) (*idp, error) {
 			s.mu.Lock()
 			if err == nil {
 				s.loaded, s.lastErr, s.backoff = res, nil, 0
+				s.outage.Recovered(p.log, p.now(), "oidc discovery loaded after failures", "url", p.cfg.DiscoveryURL)
 			} else {
 				if s.backoff == 0 {
 					s.backoff = minDiscoveryBackoff
@@ -121,7 +133,7 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		p.log.Warn("oidc discovery failed", "url", p.cfg.DiscoveryURL, "err", err)
+		p.disc.outage.Failed(p.log, p.now(), "oidc discovery failed", "url", p.cfg.DiscoveryURL, "err", err)
 		return nil, p.upstreamErr(what, err)
 	}
 	defer resp.Body.Close()
@@ -130,15 +142,15 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 		return nil, p.upstreamErr(what, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		p.log.Warn("oidc discovery failed", "url", p.cfg.DiscoveryURL, "status", resp.StatusCode)
+		p.disc.outage.Failed(p.log, p.now(), "oidc discovery failed", "url", p.cfg.DiscoveryURL, "status", resp.StatusCode)
 		return nil, p.failed("%s failed (HTTP %d)", what, resp.StatusCode)
 	}
 	var m metadata
 	if err := json.Unmarshal(body, &m); err != nil {
-		p.log.Warn("oidc discovery document is not JSON", "url", p.cfg.DiscoveryURL, "err", err)
+		p.disc.outage.Failed(p.log, p.now(), "oidc discovery document is not JSON", "url", p.cfg.DiscoveryURL, "err", err)
 		return nil, p.failed("%s failed (the document is not valid JSON)", what)
 	}
-	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.cfg.ExpectedIssuer, "/") {
+	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.cfg.ExpectedIssuer, "/") && !p.vendorIssuer(m.Issuer) {
 		p.log.Error("oidc discovery issuer mismatch", "expected", p.cfg.ExpectedIssuer, "announced", m.Issuer)
 		return nil, p.failed("%s failed: the document's issuer %q does not match the configured %q", what, upstream.Printable(m.Issuer, 200), p.cfg.ExpectedIssuer)
 	}
@@ -148,10 +160,18 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 		}
 	}
 	d := &idp{meta: m, pkce: slices.Contains(m.CodeChallengeMethodsSupported, "S256")}
-	d.keys = newRefreshingKeySet(p.jwksClient(), m.JWKSURI, p.now)
-	// go-oidc checks the signature and the alg allowlist here; iss/aud/exp/iat/nonce are
-	// checked in verifyIDToken with our clock skew and messages.
-	d.verifier = gooidc.NewVerifier(m.Issuer, d.keys, &gooidc.Config{
+	keys, err := keyfetch.NewJWKS(m.JWKSURI, keyfetch.Options{
+		Client: p.client, Now: p.now, Logger: p.log, Name: "oidc " + m.Issuer,
+		Timeout: p.cfg.Timeout, MaxAge: jwksMaxAge, MaxBytes: maxBodyBytes, Algs: p.cfg.TokenSignedResponseAlgs,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("oidc: %w", err)
+	}
+	d.keys = keys
+	// go-oidc parses the token and checks the alg allowlist here, the fetcher the
+	// signature and the key; iss/aud/exp/iat/nonce are checked in verifyIDToken with our
+	// clock skew and messages.
+	d.verifier = gooidc.NewVerifier(m.Issuer, keySet{keys}, &gooidc.Config{
 		SupportedSigningAlgs: p.cfg.TokenSignedResponseAlgs,
 		SkipClientIDCheck:    true,
 		SkipExpiryCheck:      true,
@@ -159,65 +179,4 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 	})
 	p.log.Info("oidc discovery loaded", "issuer", m.Issuer, "pkce", d.pkce, "grantTypes", m.GrantTypesSupported)
 	return d, nil
-}
-
-// refreshingKeySet is go-oidc's RemoteKeySet (refetch once on an unknown kid, concurrent
-// refetches merged) replaced by a fresh one after jwksMaxAge, so keys the IdP removed
-// stop verifying.
-type refreshingKeySet struct {
-	ctx  context.Context
-	url  string
-	now  func() time.Time
-	mu   sync.Mutex
-	set  *gooidc.RemoteKeySet
-	born time.Time
-	gen  *keyGeneration // replaced with set
-}
-
-func newRefreshingKeySet(client *http.Client, url string, now func() time.Time) *refreshingKeySet {
-	return &refreshingKeySet{ctx: gooidc.ClientContext(context.Background(), client), url: url, now: now}
-}
-
-// jwksClient is the provider's client with a transport that makes every unusable JWKS
-// answer a transport error (see jwksTransport).
-func (p *Provider) jwksClient() *http.Client {
-	c := *p.client
-	c.Transport = &jwksTransport{base: transportOf(p.client)}
-	return &c
-}
-
-// generation returns the current key-set generation, or nil when the set is due for a
-// refetch (so no cached verification is trusted past jwksMaxAge).
-func (k *refreshingKeySet) generation() *keyGeneration {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.set == nil || k.now().Sub(k.born) > jwksMaxAge || k.now().Before(k.born) {
-		return nil
-	}
-	return k.gen
-}
-
-func (k *refreshingKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
-	k.mu.Lock()
-	if k.set == nil || k.now().Sub(k.born) > jwksMaxAge || k.now().Before(k.born) {
-		k.set, k.born, k.gen = gooidc.NewRemoteKeySet(k.ctx, k.url), k.now(), &keyGeneration{}
-	}
-	set := k.set
-	k.mu.Unlock()
-	payload, err := set.VerifySignature(ctx, jwt)
-	if err != nil {
-		// The only HTTP request here is the JWKS fetch: a *url.Error is a fetch failure
-		// (the JWKS transport makes bad answers transport errors).
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = &keyFetchError{cause: err}
-		} else {
-			err = fmt.Errorf("verify signature: %w", err)
-		}
-	}
-	reportKeyCheck(ctx, err)
-	if err != nil {
-		return nil, err
-	}
-	return payload, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -38,12 +39,12 @@ func (p *Provider) upstreamErr(what string, err error) error {
 }
 
 // tokenEndpointErr reports a token endpoint failure, naming the HTTP status and OAuth
-// error code only. call is what the endpoint answered (see tokenCtx).
-func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall) error {
+// error code only. call is what the endpoint answered (see tokenCtx); warn logs it.
+func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall, warn func(msg string, args ...any)) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		code := upstream.ErrorCode(re.ErrorCode)
-		p.log.Warn("oidc token endpoint error", "op", what, "status", re.Response.StatusCode, "error", code)
+		warn("oidc token endpoint error", "op", what, "status", re.Response.StatusCode, "error", code)
 		detail := "HTTP " + strconv.Itoa(re.Response.StatusCode)
 		if code != "" {
 			detail += " " + code
@@ -53,14 +54,46 @@ func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall) err
 	if call.answered2xx {
 		// A 2xx arrived in full, yet x/oauth2 found no token in it (not JSON, no
 		// access_token, ...).
-		p.log.Warn("oidc token endpoint answered an unusable token response", "op", what, "status", call.status, "err", err)
+		warn("oidc token endpoint answered an unusable token response", "op", what, "status", call.status, "err", err)
 		return p.failed("%s with the identity provider failed (invalid token response)", what)
 	}
-	p.log.Warn("oidc token endpoint unreachable", "op", what, "err", err)
+	warn("oidc token endpoint unreachable", "op", what, "err", err)
 	if upstream.IsTimeout(err) || upstream.IsTimeout(call.err) {
 		return p.failed("%s with the identity provider timed out after %s", what, p.cfg.Timeout)
 	}
 	return p.failed("%s with the identity provider failed (the identity provider could not be reached)", what)
+}
+
+// outageRetryAfter is the Retry-After of a 503 when the IdP gives no better hint.
+const outageRetryAfter = 10 * time.Second
+
+// unavailable is the ServiceUnavailableError of a refresh that the IdP's outage left
+// undecided: the session is kept and the client should retry after retryAfter. The
+// message names the cause in the provider's words, never an address or upstream body.
+func (p *Provider) unavailable(cause error, retryAfter time.Duration) error {
+	e := backstageerr.Wrap(backstageerr.NameServiceUnavailable, cause, "The identity provider is unavailable, please try again later")
+	e.Cause = &retryHint{after: retryAfter, err: cause}
+	return e
+}
+
+// retryHint carries a Retry-After for the router: errors.As finds its RetryAfter
+// method anywhere in the chain (the router knows no provider type).
+type retryHint struct {
+	after time.Duration
+	err   error
+}
+
+func (h *retryHint) Error() string             { return h.err.Error() }
+func (h *retryHint) Unwrap() error             { return h.err }
+func (h *retryHint) RetryAfter() time.Duration { return h.after }
+
+// retryAfterOf is err's retry hint (keyfetch errors carry one), else outageRetryAfter.
+func retryAfterOf(err error) time.Duration {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		return ra.RetryAfter()
+	}
+	return outageRetryAfter
 }
 
 // idpCallbackError maps ?error=...&error_description=... on the callback. Like

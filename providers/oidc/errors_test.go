@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,7 @@ type faultyIdP struct {
 	stranger bool
 }
 
-func newFaultyIdP(t *testing.T) *faultyIdP {
+func newFaultyIdP(t testing.TB) *faultyIdP {
 	f := &faultyIdP{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +130,12 @@ func (f *faultyIdP) idToken() string {
 	return s
 }
 
-func (f *faultyIdP) provider(t *testing.T, timeout time.Duration, now func() time.Time) *oidc.Provider {
+func (f *faultyIdP) provider(t testing.TB, timeout time.Duration, now func() time.Time) *oidc.Provider {
+	t.Helper()
+	return f.providerWith(t, timeout, providers.Deps{Now: now})
+}
+
+func (f *faultyIdP) providerWith(t testing.TB, timeout time.Duration, deps providers.Deps) *oidc.Provider {
 	t.Helper()
 	m := map[string]any{"metadataUrl": f.srv.URL, "clientId": "backstage-client", "clientSecret": "backstage-secret"}
 	if timeout != 0 {
@@ -139,7 +145,7 @@ func (f *faultyIdP) provider(t *testing.T, timeout time.Duration, now func() tim
 	if err := ps.Err(); err != nil {
 		t.Fatal(err)
 	}
-	p, err := cfg.Build(providers.Deps{Now: now})
+	p, err := cfg.Build(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,6 +159,31 @@ func (f *faultyIdP) signIn(ctx context.Context, p *oidc.Provider) (providers.Res
 	return p.Authenticate(ctx, providers.CallbackRequest{
 		Params: url.Values{"code": {"c1"}, "state": {"s"}}, CallbackURL: "http://127.0.0.1:7007/cb", Secrets: secrets,
 	})
+}
+
+// signedInSession is a sign-in at a faulty IdP with a provider on a test clock.
+type signedInSession struct {
+	idp   *faultyIdP
+	p     *oidc.Provider
+	clock *providertest.Clock
+	res   providers.Result
+}
+
+// signedIn signs in at a new faulty IdP, first edited by edit (nil: as it is), with a
+// provider on a test clock; timeout and log are the provider's (zero: the defaults).
+func signedIn(t *testing.T, timeout time.Duration, log *slog.Logger, edit func(*faultyIdP)) signedInSession {
+	t.Helper()
+	s := signedInSession{idp: newFaultyIdP(t), clock: &providertest.Clock{}}
+	s.p = s.idp.providerWith(t, timeout, providers.Deps{Now: s.clock.Now, Logger: log})
+	if edit != nil {
+		s.idp.set(edit)
+	}
+	res, err := s.idp.signIn(context.Background(), s.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.res = res
+	return s
 }
 
 func writeTestJSON(w http.ResponseWriter, status int, v any) {
@@ -247,7 +278,11 @@ func TestTokenEndpointErrorsAreClassified(t *testing.T) {
 	}
 }
 
+// The token endpoint's answers are classified; its outages (5xx, no answer) end no
+// session: with the session's ID token expired they are 503s naming the failure (with
+// a valid one the session goes on, see TestTokenEndpointOutageKeepsTheSession).
 func TestRefreshTokenEndpointErrorsAreClassified(t *testing.T) {
+	const unavailable = "The identity provider is unavailable, please try again later; caused by Error: "
 	for _, tc := range []struct {
 		name, class, msg string
 		token            http.HandlerFunc
@@ -256,20 +291,16 @@ func TestRefreshTokenEndpointErrorsAreClassified(t *testing.T) {
 			answer(http.StatusBadRequest, "application/json", `{"error":"invalid_grant"}`)},
 		{"2xx without access_token", backstageerr.NameError, "Authentication failed, token refresh with the identity provider failed (invalid token response)",
 			answer(http.StatusOK, "application/json", `{"refresh_token":"rt-2"}`)},
-		{"500 HTML", backstageerr.NameError, "Authentication failed, token refresh with the identity provider failed (HTTP 500)",
+		{"500 HTML", backstageerr.NameServiceUnavailable, unavailable + "Authentication failed, token refresh with the identity provider failed (HTTP 500)",
 			answer(http.StatusInternalServerError, "text/html", "<h1>down</h1>")},
-		{"connection closed", backstageerr.NameError, "Authentication failed, token refresh with the identity provider failed (the identity provider could not be reached)",
+		{"connection closed", backstageerr.NameServiceUnavailable, unavailable + "Authentication failed, token refresh with the identity provider failed (the identity provider could not be reached)",
 			hangUp},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			idp := newFaultyIdP(t)
-			p := idp.provider(t, 0, nil)
-			res, err := idp.signIn(context.Background(), p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			idp.set(func(f *faultyIdP) { f.token = tc.token })
-			_, err = p.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session})
+			s := signedIn(t, 0, nil, nil)
+			s.idp.set(func(f *faultyIdP) { f.token = tc.token })
+			s.clock.Advance(2 * time.Hour) // past the ID token's expiry
+			_, err := s.p.Refresh(context.Background(), providers.RefreshRequest{Session: s.res.Session})
 			wantError(t, err, tc.class, tc.msg)
 		})
 	}
@@ -328,28 +359,34 @@ func TestKeyAndIDTokenErrorsAreClassified(t *testing.T) {
 	}
 }
 
-// Re-verification on refresh (a session without a refresh token) reports the same
-// failures as 401s, in the session's words.
+// Re-verification on refresh (a session without a refresh token) reports decided
+// failures as 401s, in the session's words, and undecided ones (no keys: security
+// finding 5) as 503s.
 func TestReverifyErrorsAreClassified(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		// after runs between sign-in and refresh; it returns the provider that refreshes.
-		after func(t *testing.T, idp *faultyIdP, p *oidc.Provider, clock *providertest.Clock) *oidc.Provider
-		msg   string
+		after      func(t *testing.T, idp *faultyIdP, p *oidc.Provider, clock *providertest.Clock) *oidc.Provider
+		class, msg string
 	}{
 		{"expired", func(t *testing.T, idp *faultyIdP, p *oidc.Provider, clock *providertest.Clock) *oidc.Provider {
 			clock.Advance(2 * time.Hour)
 			return p
-		}, "Token has expired, please sign in again"},
+		}, backstageerr.NameAuthentication, "Token has expired, please sign in again"},
 		{"JWKS down", func(t *testing.T, idp *faultyIdP, p *oidc.Provider, clock *providertest.Clock) *oidc.Provider {
 			idp.set(func(f *faultyIdP) { f.jwks = answer(http.StatusBadGateway, "text/plain", "bad gateway") })
 			return idp.provider(t, 0, nil) // a fresh provider has no cached keys
-		}, "The session's ID token is no longer valid (the identity provider's signing keys could not be fetched), please sign in again"},
+		}, backstageerr.NameServiceUnavailable, "The identity provider is unavailable, please try again later; caused by Error: the identity provider's signing keys could not be fetched"},
+		{"expired, JWKS down", func(t *testing.T, idp *faultyIdP, p *oidc.Provider, clock *providertest.Clock) *oidc.Provider {
+			idp.set(func(f *faultyIdP) { f.jwks = answer(http.StatusBadGateway, "text/plain", "bad gateway") })
+			clock.Advance(2 * time.Hour)
+			return idp.provider(t, 0, clock.Now) // no keys, but an expired token is refused without them
+		}, backstageerr.NameAuthentication, "Token has expired, please sign in again"},
 		{"signing key gone", func(t *testing.T, idp *faultyIdP, p *oidc.Provider, clock *providertest.Clock) *oidc.Provider {
 			idp.set(func(f *faultyIdP) { f.jwks = answer(http.StatusOK, "application/json", `{"keys":[]}`) })
 			clock.Advance(6 * time.Minute) // past the key set's maximum age
 			return p
-		}, "The session's ID token is no longer valid (the ID token signature could not be verified with the identity provider's current keys), please sign in again"},
+		}, backstageerr.NameAuthentication, "The session's ID token is no longer valid (the ID token signature could not be verified with the identity provider's current keys), please sign in again"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			idp := newFaultyIdP(t)
@@ -365,7 +402,7 @@ func TestReverifyErrorsAreClassified(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = tc.after(t, idp, p, clock).Refresh(context.Background(), providers.RefreshRequest{Session: res.Session})
-			wantError(t, err, backstageerr.NameAuthentication, tc.msg)
+			wantError(t, err, tc.class, tc.msg)
 		})
 	}
 }

@@ -3,6 +3,8 @@ package oidc
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
@@ -60,9 +62,75 @@ func (v *IDTokenVerifier) VerifyIDToken(ctx context.Context, raw, nonce, accessT
 	if err != nil {
 		return nil, err
 	}
-	vt, err := v.p.verifyIDToken(ctx, d, raw, nonceCheck{want: nonce}, accessToken)
+	vt, err := v.p.verifyIDToken(ctx, d, raw, checks{nonce: nonce}, accessToken)
 	if err != nil {
 		return nil, err
 	}
 	return vt.claims, nil
+}
+
+// IssuerOptions adapt the issuer checks to a vendor whose issuer is not spelled as the
+// metadata URL names it. Every other check stays as strict as for any issuer.
+type IssuerOptions struct {
+	// Aliases are other spellings of the issuer a token's iss may carry (Google issues
+	// both "https://accounts.google.com" and "accounts.google.com").
+	Aliases []string
+	// Announced accepts a discovery document whose issuer is not the metadata URL's
+	// when it returns true for it (Entra ID: the document of a tenant named by its
+	// domain announces the tenant's GUID; common and organizations announce a
+	// template). nil: the issuer must be the metadata URL's.
+	Announced func(issuer string) bool
+	// TenantClaim names the token claim that "{tenantid}" in the announced issuer
+	// stands for (Entra ID's tid): the token's iss must be the announced issuer with
+	// the token's own claim put in. A token without a usable claim is refused.
+	TenantClaim string
+}
+
+// tenantPlaceholder is how Entra ID's multi-tenant discovery documents template the
+// issuer.
+const tenantPlaceholder = "{tenantid}"
+
+// WithIssuers sets the vendor's issuer rules; call it before the verifier is used.
+func (v *IDTokenVerifier) WithIssuers(o IssuerOptions) *IDTokenVerifier {
+	o.Aliases = slices.Clone(o.Aliases)
+	v.p.issuers = &o
+	return v
+}
+
+// vendorIssuer reports whether the vendor's IssuerOptions accept a discovery document
+// announcing another issuer than the expected one.
+func (p *Provider) vendorIssuer(announced string) bool {
+	return p.issuers != nil && p.issuers.Announced != nil && p.issuers.Announced(announced)
+}
+
+// tokenIssuerOK reports whether an ID token's iss names the issuer the discovery
+// document announced: exactly, or as the vendor's IssuerOptions allow.
+func (p *Provider) tokenIssuerOK(announced, iss string, claims map[string]any) bool {
+	o := p.issuers
+	if o == nil {
+		return iss == announced
+	}
+	want := announced
+	if o.TenantClaim != "" && strings.Contains(announced, tenantPlaceholder) {
+		tid, _ := claims[o.TenantClaim].(string)
+		if !plainTenantID(tid) {
+			return false
+		}
+		want = strings.ReplaceAll(announced, tenantPlaceholder, tid)
+	}
+	return iss == want || slices.Contains(o.Aliases, iss)
+}
+
+// plainTenantID accepts a tenant claim that can stand in a URL path segment as it is
+// (letters, digits, "-" and "."), so that no claim can rewrite the issuer's shape.
+func plainTenantID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
 }

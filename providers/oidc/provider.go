@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/outage"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
@@ -62,6 +63,10 @@ type Provider struct {
 	disc   discoveryState
 	// reverified remembers sealed ID tokens re-verified on refresh (see reverifyCache).
 	reverified *reverifyCache
+	// tokenOutage logs the token endpoint's outages once each.
+	tokenOutage outage.Log
+	// issuers relaxes the issuer checks for a vendor's verifier (IDTokenVerifier.WithIssuers).
+	issuers *IssuerOptions
 }
 
 var (
@@ -212,13 +217,13 @@ func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackReque
 	tctx, call := p.tokenCtx(ctx)
 	tok, err := p.oauth2Config(d, req.CallbackURL).Exchange(tctx, code, opts...)
 	if err != nil {
-		return providers.Result{}, p.tokenEndpointErr("token exchange", err, call)
+		return providers.Result{}, p.tokenEndpointErr("token exchange", err, call, p.log.Warn)
 	}
 	rawID, _ := tok.Extra("id_token").(string)
 	if rawID == "" {
 		return providers.Result{}, p.failed("the identity provider returned no ID token")
 	}
-	vt, err := p.verifyIDToken(ctx, d, rawID, nonceCheck{want: req.Secrets.Nonce}, tok.AccessToken)
+	vt, err := p.verifyIDToken(ctx, d, rawID, checks{nonce: req.Secrets.Nonce}, tok.AccessToken)
 	if err != nil {
 		return providers.Result{}, p.rejected(err.Error())
 	}
@@ -246,6 +251,13 @@ func (p *Provider) Authenticate(ctx context.Context, req providers.CallbackReque
 // token (rotation kept in Result.Session); otherwise, or when the IdP answers
 // unsupported_grant_type, it re-verifies the sealed ID token against the IdP's current
 // keys and its expiry.
+//
+// An IdP that cannot be reached does not end sessions (security finding 5, issue 12
+// (d)): keys are the last good ones while the JWKS is down (keyfetch), a token endpoint
+// that fails (5xx, timeout, unreachable; never invalid_grant) is answered from the
+// session's still-valid ID token, and whatever cannot be decided (no discovery
+// document, no keys, an expired ID token and no token endpoint) is a
+// ServiceUnavailableError with a retry hint, never a 401.
 func (p *Provider) Refresh(ctx context.Context, req providers.RefreshRequest) (providers.Result, error) {
 	s, err := decodeSession(req.Session)
 	if err != nil {
@@ -254,7 +266,7 @@ func (p *Provider) Refresh(ctx context.Context, req providers.RefreshRequest) (p
 	}
 	d, err := p.discover(ctx)
 	if err != nil {
-		return providers.Result{}, err
+		return providers.Result{}, p.unavailable(err, p.disc.retryIn(p.now()))
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
 	defer cancel()
@@ -284,10 +296,13 @@ func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) 
 				return providers.Result{}, errUnsupportedGrant
 			}
 		}
-		return providers.Result{}, p.tokenEndpointErr("token refresh", err, call)
+		if tokenEndpointDown(err, call) {
+			logOnce := func(msg string, args ...any) { p.tokenOutage.Failed(p.log, p.now(), msg, args...) }
+			return p.keepSession(ctx, d, s, p.tokenEndpointErr("token refresh", err, call, logOnce))
+		}
+		return providers.Result{}, p.tokenEndpointErr("token refresh", err, call, p.log.Warn)
 	}
-	oldClaims := unverifiedClaims(s.IDToken)
-	oldSub, _ := oldClaims["sub"].(string)
+	p.tokenOutage.Recovered(p.log, p.now(), "oidc token endpoint answers again")
 	ns := sessionData{
 		V:            sessionVersion,
 		RefreshToken: tok.RefreshToken, // oauth2 keeps the old one when none is returned
@@ -301,21 +316,43 @@ func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) 
 	if !tok.Expiry.IsZero() {
 		ns.Expiry = tok.Expiry.Unix()
 	}
-	claims, sub := oldClaims, oldSub
+	var claims map[string]any
 	var idExp time.Time
-	if exp, ok := numericClaim(oldClaims, "exp"); ok {
-		idExp = time.Unix(exp, 0)
-	}
 	if rawID, _ := tok.Extra("id_token").(string); rawID != "" {
-		vt, err := p.verifyIDToken(ctx, d, rawID, nonceCheck{}, tok.AccessToken)
-		if err != nil {
+		vt, err := p.verifyIDToken(ctx, d, rawID, checks{}, tok.AccessToken)
+		var te *idTokenError
+		switch {
+		case err == nil:
+			// The stored token's sub is read unverified: it is only compared with the
+			// verified one, so a mismatch refuses and a match changes nothing.
+			if old := peek(s.IDToken).Sub; old != "" && vt.subject != old {
+				return providers.Result{}, backstageerr.Authentication("The identity provider returned an ID token for another subject on refresh")
+			}
+			ns.IDToken, claims, idExp = rawID, vt.claims, vt.expiry
+		case errors.As(err, &te) && te.undecided:
+			// The new token's key cannot be fetched (a rotation during a JWKS outage).
+			// The IdP has just honoured the refresh token, and the rotated one must not
+			// be lost: go on as if it had sent no ID token.
+			p.log.Debug("oidc refresh: the new ID token cannot be checked yet, keeping the previous one", "err", err)
+		default:
 			return providers.Result{}, backstageerr.Authentication("The identity provider returned an invalid ID token on refresh: %s", err.Error())
 		}
-		if oldSub != "" && vt.subject != oldSub {
-			return providers.Result{}, backstageerr.Authentication("The identity provider returned an ID token for another subject on refresh")
-		}
-		ns.IDToken, claims, sub, idExp = rawID, vt.claims, vt.subject, vt.expiry
 	}
+	if claims == nil {
+		// No new ID token (OIDC Core 12.2 allows that): the identity is the previous ID
+		// token's, verified again against the IdP's keys with the sign-in rules
+		// (signature, iss, aud/azp, iat/nbf) except its expiry, because the IdP has just
+		// honoured the refresh token that was issued with it. Never claims taken on
+		// trust from the sealed session (security finding 8): a session that holds a
+		// forged or altered ID token yields nothing. Userinfo, below, must then agree on
+		// the verified sub.
+		c, exp, err := p.reverifiedClaims(ctx, d, s.IDToken, true)
+		if err != nil {
+			return providers.Result{}, err
+		}
+		claims, idExp = c, exp
+	}
+	sub, _ := claims["sub"].(string)
 	claims, err = p.withUserinfo(ctx, d, claims, sub, tok.AccessToken)
 	if err != nil {
 		return providers.Result{}, err
@@ -323,11 +360,32 @@ func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) 
 	return withSession(p.result(ns, claims, idExp, false), ns)
 }
 
-func (p *Provider) reverify(ctx context.Context, d *idp, s sessionData) (providers.Result, error) {
-	if s.IDToken == "" {
-		return providers.Result{}, backstageerr.Authentication("The session holds no ID token, please sign in again")
+// tokenEndpointDown reports whether a failed token request is the IdP's outage (an
+// HTTP 5xx or 429, no answer, a timeout) rather than its answer.
+func tokenEndpointDown(err error, call *tokenCall) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.StatusCode >= 500 || re.Response.StatusCode == http.StatusTooManyRequests
 	}
-	claims, expiry, err := p.reverifiedClaims(ctx, d, s.IDToken)
+	return !call.answered2xx
+}
+
+// keepSession answers a refresh whose token endpoint is down: while the session's ID
+// token is valid (verified again, expiry included) the session goes on with the
+// previous providerInfo and unchanged session; otherwise nothing can be decided
+// (503). Userinfo is not asked: the IdP is down, and the ID token's claims are the
+// verified identity.
+func (p *Provider) keepSession(ctx context.Context, d *idp, s sessionData, cause error) (providers.Result, error) {
+	claims, expiry, err := p.reverifiedClaims(ctx, d, s.IDToken, false)
+	if err != nil {
+		p.log.Debug("oidc refresh: token endpoint down and the session's ID token is not usable", "err", err)
+		return providers.Result{}, p.unavailable(cause, outageRetryAfter)
+	}
+	return p.result(s, claims, expiry, false), nil
+}
+
+func (p *Provider) reverify(ctx context.Context, d *idp, s sessionData) (providers.Result, error) {
+	claims, expiry, err := p.reverifiedClaims(ctx, d, s.IDToken, false)
 	if err != nil {
 		return providers.Result{}, err
 	}
@@ -335,32 +393,43 @@ func (p *Provider) reverify(ctx context.Context, d *idp, s sessionData) (provide
 }
 
 // reverifiedClaims verifies a sealed session's ID token again (signature with the IdP's
-// current keys, expiry), at most once per key-set generation: a cached verification is
-// reused while the generation that did it is current, and its expiry is checked on every
-// call.
-func (p *Provider) reverifiedClaims(ctx context.Context, d *idp, idToken string) (map[string]any, time.Time, error) {
-	expired := backstageerr.Authentication("Token has expired, please sign in again")
-	gen := d.keys.generation()
-	if hit, ok := p.reverified.get(idToken, gen); ok {
-		if !p.now().Before(hit.expiry.Add(p.cfg.ClockSkew)) {
-			return nil, time.Time{}, expired
+// current keys, iss, aud/azp, iat/nbf; expiry unless allowExpired), at most once per
+// key-set generation: a cached verification is reused while the generation that did it
+// is current, and the expiry is compared on every call. While the IdP's keys cannot be
+// fetched, the last good ones verify (keyfetch); when they cannot decide, the answer is
+// a ServiceUnavailableError.
+func (p *Provider) reverifiedClaims(ctx context.Context, d *idp, idToken string, allowExpired bool) (map[string]any, time.Time, error) {
+	if idToken == "" {
+		return nil, time.Time{}, backstageerr.Authentication("The session holds no ID token, please sign in again")
+	}
+	expired := func(exp time.Time) bool { return !allowExpired && !p.now().Before(exp.Add(p.cfg.ClockSkew)) }
+	errExpired := backstageerr.Authentication("Token has expired, please sign in again")
+	hit, ok := p.reverified.get(idToken, d.keys)
+	if !ok {
+		// An expired token is refused without asking for keys, which may be down: a
+		// refusal taken on the token's word gives nothing away.
+		if exp, err := peek(idToken).Exp.Float64(); err == nil && expired(time.Unix(int64(exp), 0)) {
+			return nil, time.Time{}, errExpired
 		}
-		return hit.claims, hit.expiry, nil
-	}
-	vt, err := p.verifyIDToken(ctx, d, idToken, nonceCheck{}, "")
-	if err != nil {
-		var te *idTokenError
-		if errors.As(err, &te) && te.expired {
-			return nil, time.Time{}, expired
+		vt, err := p.verifyIDToken(ctx, d, idToken, checks{allowExpired: true}, "")
+		if err != nil {
+			var te *idTokenError
+			if errors.As(err, &te) && te.undecided {
+				return nil, time.Time{}, p.unavailable(backstageerr.Plain("%s", te.reason), retryAfterOf(te.cause))
+			}
+			return nil, time.Time{}, backstageerr.Authentication("The session's ID token is no longer valid (%s), please sign in again", err.Error())
 		}
-		return nil, time.Time{}, backstageerr.Authentication("The session's ID token is no longer valid (%s), please sign in again", err.Error())
+		hit = reverified{generation: vt.generation, claims: vt.claims, expiry: vt.expiry}
+		// Credit the verification only to the key set that did it: if the set was
+		// replaced meanwhile, the next refresh verifies again.
+		if d.keys.Current(vt.generation) {
+			p.reverified.put(idToken, hit)
+		}
 	}
-	// Credit the verification only to the key set that did it: if the set was replaced
-	// meanwhile, the next refresh verifies again.
-	if gen != nil && d.keys.generation() == gen {
-		p.reverified.put(idToken, reverified{generation: gen, claims: vt.claims, expiry: vt.expiry})
+	if expired(hit.expiry) {
+		return nil, time.Time{}, errExpired
 	}
-	return vt.claims, vt.expiry, nil
+	return hit.claims, hit.expiry, nil
 }
 
 // result builds the Result shared by sign-in and refresh, without Result.Session

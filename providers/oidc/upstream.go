@@ -2,22 +2,21 @@ package oidc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
 // x/oauth2 and go-oidc report several failures as bare strings (an unusable 2xx token
-// response; a JWKS answer that is not 200 or not a key set; any key-set error once it
-// passes through IDTokenVerifier.Verify). The types below observe the IdP's answers
-// beneath the libraries, so failures are classified by type and a library upgrade
-// cannot silently move one to another message.
+// response; any key-set error once it passes through IDTokenVerifier.Verify). The types
+// below observe the IdP's answers beneath the libraries, so failures are classified by
+// type and a library upgrade cannot silently move one to another message.
 
 // tokenCall records what the token endpoint answered for one exchange or refresh.
 type tokenCall struct {
@@ -101,65 +100,17 @@ func transportOf(c *http.Client) http.RoundTripper {
 	return http.DefaultTransport
 }
 
-// keyFetchError is a failure to fetch the IdP's JWKS (unreachable, timed out, not 200,
-// not a key set).
-type keyFetchError struct{ cause error }
-
-func (e *keyFetchError) Error() string { return "fetching the signing keys: " + e.cause.Error() }
-func (e *keyFetchError) Unwrap() error { return e.cause }
-
-// jwksAnswerError is a JWKS response go-oidc cannot use. The JWKS transport returns it
-// as a transport error, so it reaches the key set as a *url.Error (go-oidc keeps
-// transport errors wrapped, but flattens status and decoding failures to text).
-type jwksAnswerError struct {
-	status int
-	reason string
-}
-
-func (e *jwksAnswerError) Error() string {
-	if e.reason != "" {
-		return "jwks_uri answer is " + e.reason
-	}
-	return fmt.Sprintf("jwks_uri answered HTTP %d", e.status)
-}
-
-// jwksTransport turns JWKS answers go-oidc would refuse (status other than 200, a body
-// that is not a JSON key set) into transport errors of ours.
-type jwksTransport struct{ base http.RoundTripper }
-
-func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
-	resp.Body.Close()
-	switch {
-	case err != nil:
-		return nil, err
-	case resp.StatusCode != http.StatusOK:
-		return nil, &jwksAnswerError{status: resp.StatusCode}
-	}
-	var set struct {
-		Keys []map[string]json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &set); err != nil {
-		return nil, &jwksAnswerError{reason: "not a JSON key set"}
-	}
-	resp.Body = io.NopCloser(strings.NewReader(string(body)))
-	resp.ContentLength = int64(len(body))
-	return resp, nil
-}
-
 // keyCheck is how the key set tells verifyIDToken what it found, because go-oidc's
 // Verify reports key-set errors as text only. verifyIDToken puts one in the context it
 // passes to Verify; go-oidc hands that context on to KeySet.VerifySignature.
 type keyCheck struct {
 	// done: the key set was asked (go-oidc parsed the JWT and accepted its alg).
 	done bool
-	// err is the key set's answer: nil (signature valid), *keyFetchError or another
-	// error (no current key verifies the signature).
+	// err is the key set's answer: nil (signature valid), an error keyfetch.Undecided
+	// reports (the keys could not be fetched) or another (no key verifies it).
 	err error
+	// gen is the key-set generation that verified the signature.
+	gen *keyfetch.Generation
 }
 
 type keyCheckKey struct{}
@@ -169,8 +120,18 @@ func withKeyCheck(ctx context.Context) (context.Context, *keyCheck) {
 	return context.WithValue(ctx, keyCheckKey{}, kc), kc
 }
 
-func reportKeyCheck(ctx context.Context, err error) {
+// keySet is the IdP's key fetcher as go-oidc's KeySet, reporting to the keyCheck.
+type keySet struct{ f *keyfetch.Fetcher }
+
+var _ gooidc.KeySet = keySet{}
+
+func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	v, err := k.f.Verify(ctx, jwt)
 	if kc, ok := ctx.Value(keyCheckKey{}).(*keyCheck); ok {
-		kc.done, kc.err = true, err
+		kc.done, kc.err, kc.gen = true, err, v.Generation
 	}
+	if err != nil {
+		return nil, err
+	}
+	return v.Payload, nil
 }

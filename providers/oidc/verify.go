@@ -6,22 +6,24 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
-	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
 // idTokenError says why an ID token was refused, in words safe to show a user.
 type idTokenError struct {
 	reason  string
 	expired bool
-	cause   error
+	// undecided: the IdP's keys could not be fetched, so nothing was decided about the
+	// token (cause is the keyfetch error, with its RetryAfter).
+	undecided bool
+	cause     error
 }
 
 func (e *idTokenError) Error() string { return e.reason }
@@ -37,17 +39,23 @@ type verifiedToken struct {
 	claims  map[string]any
 	subject string
 	expiry  time.Time
+	// generation is the IdP key set that verified the signature.
+	generation *keyfetch.Generation
 }
 
-// nonceCheck says how the nonce claim is checked.
-type nonceCheck struct {
-	// want is the expected nonce; when empty the nonce is not checked (refresh).
-	want string
+// checks says how the claims are checked beyond signature, iss, aud/azp, iat and nbf.
+type checks struct {
+	// nonce is the expected nonce; when empty the nonce is not checked (refresh).
+	nonce string
+	// allowExpired skips the exp comparison (exp must still be present): for a token
+	// verified earlier whose expiry the caller judges itself.
+	allowExpired bool
 }
 
-// verifyIDToken checks signature and alg (go-oidc with our allowlist), then iss, aud,
-// azp, exp/nbf/iat with the configured clock skew, and the nonce in constant time.
-func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc nonceCheck, accessToken string) (*verifiedToken, error) {
+// verifyIDToken checks signature and alg (go-oidc with our allowlist, keys from the
+// fetcher), then iss, aud, azp, exp/nbf/iat with the configured clock skew, and the
+// nonce in constant time.
+func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, c checks, accessToken string) (*verifiedToken, error) {
 	if strings.Count(raw, ".") != 2 {
 		return nil, badToken("the ID token is not a signed JWT")
 	}
@@ -58,17 +66,18 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	vctx, kc := withKeyCheck(ctx)
 	tok, err := d.verifier.Verify(vctx, raw)
 	if err != nil {
-		p.log.Warn("oidc id token signature check failed", "err", err)
-		var fetch *keyFetchError
+		// Key fetch failures are not logged here: the fetcher logs an outage once.
 		switch {
 		case ctx.Err() != nil:
-			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched in time", cause: err}
-		case kc.done && kc.err == nil:
+			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched in time", undecided: true, cause: err}
+		case keyfetch.Undecided(kc.err):
+			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched", undecided: true, cause: kc.err}
+		}
+		p.log.Warn("oidc id token signature check failed", "err", err)
+		if kc.done && kc.err == nil {
 			// The signature is valid and go-oidc checks nothing but the claims' shape
 			// after it (issuer, audience and expiry checks are ours).
 			return nil, &idTokenError{reason: "the ID token claims are malformed", cause: err}
-		case errors.As(kc.err, &fetch):
-			return nil, &idTokenError{reason: "the identity provider's signing keys could not be fetched", cause: kc.err}
 		}
 		return nil, &idTokenError{reason: "the ID token signature could not be verified with the identity provider's current keys", cause: err}
 	}
@@ -80,7 +89,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	}
 	claims = upstream.NormalizeNumbers(claims).(map[string]any)
 
-	if tok.Issuer != d.meta.Issuer {
+	if !p.tokenIssuerOK(d.meta.Issuer, tok.Issuer, claims) {
 		return nil, badToken("the ID token issuer %q is not the identity provider %q", upstream.Printable(tok.Issuer, 200), d.meta.Issuer)
 	}
 	if tok.Subject == "" {
@@ -101,7 +110,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	if _, ok := claims["exp"]; !ok {
 		return nil, badToken("the ID token has no expiry")
 	}
-	if !now.Before(tok.Expiry.Add(skew)) {
+	if !c.allowExpired && !now.Before(tok.Expiry.Add(skew)) {
 		return nil, &idTokenError{reason: "the ID token has expired", expired: true}
 	}
 	if _, ok := claims["iat"]; !ok {
@@ -113,12 +122,12 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	if nbf, ok := numericClaim(claims, "nbf"); ok && time.Unix(nbf, 0).After(now.Add(skew)) {
 		return nil, badToken("the ID token is not valid yet (nbf)")
 	}
-	if nc.want != "" {
+	if c.nonce != "" {
 		got, _ := claims["nonce"].(string)
 		if got == "" {
 			return nil, badToken("the ID token has no nonce")
 		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(nc.want)) != 1 {
+		if subtle.ConstantTimeCompare([]byte(got), []byte(c.nonce)) != 1 {
 			return nil, badToken("the ID token nonce does not match this sign-in")
 		}
 	}
@@ -127,10 +136,8 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 			return nil, badToken("the access token does not match the ID token's at_hash")
 		}
 	}
-	return &verifiedToken{raw: raw, claims: claims, subject: tok.Subject, expiry: tok.Expiry}, nil
+	return &verifiedToken{raw: raw, claims: claims, subject: tok.Subject, expiry: tok.Expiry, generation: kc.gen}, nil
 }
-
-var _ gooidc.KeySet = (*refreshingKeySet)(nil)
 
 func headerAlg(raw string) string {
 	h, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(raw[:strings.IndexByte(raw, '.')], "="))
@@ -158,16 +165,18 @@ func payloadOf(raw string) []byte {
 	return b
 }
 
-// unverifiedClaims decodes a JWT payload without checking it. Only for tokens that came
-// out of a session the server sealed (and that were verified when stored).
-func unverifiedClaims(raw string) map[string]any {
-	var claims map[string]any
-	dec := json.NewDecoder(bytes.NewReader(payloadOf(raw)))
-	dec.UseNumber()
-	if dec.Decode(&claims) != nil || claims == nil {
-		return map[string]any{}
-	}
-	return upstream.NormalizeNumbers(claims).(map[string]any)
+// peeked is what peek reads of a JWT without checking it. Never a source of identity:
+// only to refuse (an expired token) or to compare with a subject just verified, where a
+// mismatch refuses and a match changes nothing.
+type peeked struct {
+	Sub string      `json:"sub"`
+	Exp json.Number `json:"exp"`
+}
+
+func peek(raw string) peeked {
+	var c peeked
+	_ = json.Unmarshal(payloadOf(raw), &c)
+	return c
 }
 
 func numericClaim(claims map[string]any, key string) (int64, bool) {

@@ -1,0 +1,26 @@
+package google_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
+)
+
+// BenchmarkRefresh is /refresh's provider step against the Google mock over TLS: the
+// refresh grant (ID token verified) and userinfo.
+func BenchmarkRefresh(b *testing.B) {
+	_, p, client := setup(b)
+	res, err := providertest.VendorSignIn(b, p, client, scope)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := providers.RefreshRequest{Session: res.Session, Scope: scope}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Refresh(context.Background(), req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -32,6 +32,7 @@ const (
 	OutcomeInvalidRequest = "invalid_request" // state, nonce, origin or env refused before any IdP call
 	OutcomeDenied         = "denied"          // the user refused consent at the IdP, or the resolver refused the user
 	OutcomeIdPError       = "idp_error"       // the IdP failed or refused the code or session
+	OutcomeIdPUnavailable = "idp_unavailable" // refresh: the IdP could not be reached; the session stands (503)
 	OutcomeUserNotFound   = "user_not_found"  // no resolver found the user in the catalog
 	OutcomeNoSession      = "no_session"      // refresh or logout without a refresh cookie (not signed in)
 	OutcomeInvalidSession = "invalid_session" // refresh: a refresh cookie that does not open
@@ -159,6 +160,9 @@ func (s *Server) observeSignIn(c *gin.Context, provider, email, userRef string, 
 // load of a signed-out user): low severity, so not logged by default.
 func (s *Server) observeRefresh(c *gin.Context, provider string, err error) {
 	outcome := outcomeOf(err, false)
+	if _, ok := idpUnavailable(err); ok && outcome == OutcomeIdPError {
+		outcome = OutcomeIdPUnavailable
+	}
 	s.metrics.Refresh(provider, outcome)
 	if err == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/spectrocloud-labs/backstage-auth-go/audit"
@@ -213,6 +214,15 @@ func TestRefreshAndLogoutAreCountedAndAudited(t *testing.T) {
 	h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw, cookies: cookie})
 	checkCalls(t, m.take(), "refresh spectrocloud idp_error")
 	checkRecord(t, log.take(t), map[string]any{"msg": "auth.refresh", "status": "failed", "meta.outcome": "idp_error"})
+
+	outage := backstageerr.Wrap(backstageerr.NameServiceUnavailable, nil, "The identity provider is unavailable, please try again later")
+	outage.Cause = outageErr{after: time.Second}
+	h.prov.refreshErr = outage
+	if rec := h.do(req{target: "/api/auth/spectrocloud/refresh?env=development", headers: xrw, cookies: cookie}); rec.Code != 503 {
+		t.Fatalf("refresh during an IdP outage: %d", rec.Code)
+	}
+	checkCalls(t, m.take(), "refresh spectrocloud idp_unavailable")
+	checkRecord(t, log.take(t), map[string]any{"msg": "auth.refresh", "status": "failed", "meta.outcome": "idp_unavailable"})
 
 	h.do(req{method: "POST", target: "/api/auth/spectrocloud/logout?env=development", headers: xrw, cookies: cookie})
 	checkCalls(t, m.take())

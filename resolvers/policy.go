@@ -301,14 +301,14 @@ func (s *signIn) Resolve(ctx context.Context, info SignInInfo) (Identity, error)
 		return Identity{}, &backstageerr.Error{Name: backstageerr.NameError, Message: "Sign-in failed: the sign-in policy could not be evaluated: " + err.Error(), Cause: err}
 	}
 	if !dec.Allow {
-		s.audit(ctx, info, id.UserEntityRef, OutcomeDeny, dec.Rule, dec.Reason)
+		rule := dec.Rule
+		if rule == "" {
+			rule = s.policy.path // no allow rule matched: the policy as a whole refused
+		}
+		s.audit(ctx, info, id.UserEntityRef, OutcomeDeny, rule, dec.Reason)
 		msg := s.policy.message
 		if msg == "" {
 			msg = fmt.Sprintf(MsgPolicyDenied, id.UserEntityRef)
-		}
-		rule := dec.Rule
-		if rule == "" {
-			rule = s.policy.path
 		}
 		return Identity{}, denied(msg, &Denial{Rule: rule, Reason: dec.Reason})
 	}

@@ -59,7 +59,7 @@ func TestPolicyDecisions(t *testing.T) {
 		{name: "idp group allows", policy: map[string]any{"allow": []any{map[string]any{"idpGroups": []any{"backstage-users", "sre"}}}},
 			allow: true, reason: `allow rule matched: signIn.policy.allow[0] (groups claim has "sre")`, rule: "signIn.policy.allow[0]"},
 		{name: "no idp group denies", policy: map[string]any{"allow": []any{map[string]any{"idpGroups": []any{"backstage-users"}}}},
-			reason: "none of the 1 allow rules matched", rule: "",
+			reason: "none of the 1 allow rules matched", rule: "signIn.policy",
 			userMsg: "Sign-in denied: user:default/alice is not allowed to sign in with this provider; ask your Backstage administrator for access"},
 		{name: "catalog group allows", policy: map[string]any{"allow": []any{map[string]any{"idpGroups": []any{"x"}}, map[string]any{"catalogGroups": []any{"Team-B"}}}},
 			allow: true, reason: "allow rule matched: signIn.policy.allow[1] (ownership has group:default/team-b)", rule: "signIn.policy.allow[1]"},

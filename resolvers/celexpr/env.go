@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/cel-go/cel"
+	celast "github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/ext"
 )
 
@@ -197,7 +198,8 @@ func (e *Env) Compile(src string, want Want, limits Limits) (*Program, error) {
 	if err != nil {
 		return nil, &CompileError{Issues: []Issue{{Message: err.Error()}}}
 	}
-	return &Program{prg: prg, ast: ast, want: want, limits: limits}, nil
+	iterates := len(celast.MatchDescendants(celast.NavigateAST(ast.NativeRep()), celast.KindMatcher(celast.ComprehensionKind))) > 0
+	return &Program{prg: prg, ast: ast, want: want, limits: limits, iterates: iterates}, nil
 }
 
 // checkOutput returns why a result of type t cannot be want ("" when it can).

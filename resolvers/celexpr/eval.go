@@ -19,6 +19,10 @@ type Program struct {
 	ast    *cel.Ast
 	want   Want
 	limits Limits
+	// iterates is whether the expression has a comprehension (map, filter, exists...):
+	// only those can run long, and only they are interrupted by a context, so the
+	// others skip the context's cost.
+	iterates bool
 }
 
 // ErrKind classifies an evaluation failure.
@@ -59,9 +63,15 @@ func (e *EvalError) Unwrap() error { return e.Err }
 // eval runs the program under its limits. The time limit applies to this evaluation
 // only: the caller's ctx (which also bounds catalog calls) is not shortened.
 func (p *Program) eval(ctx context.Context, act *Activation) (ref.Val, error) {
-	ectx, cancel := context.WithTimeout(ctx, p.limits.Time)
-	defer cancel()
-	out, _, err := p.prg.ContextEval(ectx, act)
+	var out ref.Val
+	var err error
+	if p.iterates {
+		ectx, cancel := context.WithTimeout(ctx, p.limits.Time)
+		out, _, err = p.prg.ContextEval(ectx, act)
+		cancel()
+	} else {
+		out, _, err = p.prg.Eval(act)
+	}
 	if err == nil {
 		return out, nil
 	}

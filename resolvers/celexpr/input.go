@@ -28,9 +28,12 @@ type Input struct {
 
 // Activation binds an Input (and, for policy rules, an Identity) to the variables.
 type Activation struct {
-	provider string
-	profile  Profile
+	provider  string
+	profile   Profile
+	rawClaims map[string]any
+	// claims is rawClaims mapped, on first use: many expressions read only the profile.
 	claims   map[string]any
+	mapped   bool
 	identity *Identity
 }
 
@@ -45,12 +48,13 @@ func NewActivation(in Input) *Activation {
 			DisplayName: validUTF8(in.Profile.DisplayName),
 			Picture:     validUTF8(in.Profile.Picture),
 		},
-		claims: normalizeMap(in.Claims, 1),
+		rawClaims: in.Claims,
 	}
 }
 
 // WithIdentity returns a copy of a that also binds identity.
 func (a *Activation) WithIdentity(id Identity) *Activation {
+	a.Claims() // map once, for both
 	c := *a
 	c.identity = &id
 	return &c
@@ -64,7 +68,7 @@ func (a *Activation) ResolveName(name string) (any, bool) {
 	case VarProfile:
 		return &a.profile, true
 	case VarClaims:
-		return a.claims, true
+		return a.Claims(), true
 	case VarIdentity:
 		if a.identity != nil {
 			return a.identity, true
@@ -76,8 +80,14 @@ func (a *Activation) ResolveName(name string) (any, bool) {
 // Parent implements interpreter.Activation.
 func (a *Activation) Parent() interpreter.Activation { return nil }
 
-// Claims returns the mapped claims (for tests).
-func (a *Activation) Claims() map[string]any { return a.claims }
+// Claims returns the mapped claims. An Activation serves one sign-in: it is not safe
+// for concurrent use.
+func (a *Activation) Claims() map[string]any {
+	if !a.mapped {
+		a.claims, a.mapped = normalizeMap(a.rawClaims, 1), true
+	}
+	return a.claims
+}
 
 func normalizeMap(m map[string]any, depth int) map[string]any {
 	out := make(map[string]any, len(m))

@@ -46,16 +46,7 @@ func FuzzInputMapping(f *testing.F) {
 		act := NewActivation(Input{Provider: "p", Profile: Profile{Email: email}, Claims: claims})
 		ctx := context.Background()
 		for i, p := range progs {
-			switch fuzzPrograms[i].want {
-			case WantBool:
-				_, _ = p.Bool(ctx, act)
-			case WantString:
-				_, _ = p.String(ctx, act)
-			case WantStringMap:
-				_, _ = p.StringMap(ctx, act)
-			case WantStringList:
-				_, _ = p.StringList(ctx, act, 100)
-			}
+			_ = evalAs(ctx, p, fuzzPrograms[i].want, act, 100)
 		}
 	})
 }

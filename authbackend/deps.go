@@ -8,24 +8,30 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
-// TokenIssuer issues Backstage user tokens and records user_info (jwks.Issuer).
+// TokenIssuer issues Backstage user tokens and records user_info (tokens.Issuer).
 type TokenIssuer interface {
-	IssueUserToken(ctx context.Context, claims jwks.UserClaims) (jwks.IssuedToken, error)
+	IssueUserToken(ctx context.Context, claims tokens.UserClaims) (tokens.IssuedToken, error)
 }
 
 // UserTokenVerifier verifies Backstage user tokens (full, and limited when allowLimited)
 // against this server's published keys. Errors are backstageerr AuthenticationErrors.
 type UserTokenVerifier interface {
-	VerifyUserToken(ctx context.Context, token string, allowLimited bool) (jwks.Principal, error)
+	VerifyUserToken(ctx context.Context, token string, allowLimited bool) (tokens.Principal, error)
 }
 
-// UserInfoReader returns the stored {"claims":{...}} for a user, or jwks.ErrNotFound.
+// UserInfoReader returns the stored {"claims":{...}} for a user, or tokens.ErrNotFound.
 type UserInfoReader interface {
 	UserInfo(ctx context.Context, userEntityRef string) (json.RawMessage, error)
+}
+
+// CachedUserInfo is implemented by UserInfoReaders that can tell whether a user's info
+// is answered from memory (rate limits count only requests that read the database).
+type CachedUserInfo interface {
+	HasCachedUserInfo(userEntityRef string) bool
 }
 
 // JWKSSource serves a JWKS document ({"keys":[...]}) from memory.

@@ -21,6 +21,9 @@
 // else an empty 404. All errors become HTTP in one place (writeError): Backstage's
 // error JSON with the status its class maps to; errors that are not Backstage errors
 // are logged under a logId and answered as "An internal error occurred logId=<id>".
+// Every JSON body and the popup page's payload are encoded by internal/jsrules.Marshal
+// (JSON.stringify's bytes, so the page's CSP hash is Node's); origin patterns,
+// here and for CORS, are internal/jsrules' minimatch via package origins.
 //
 // Sign-in (popup flow):
 //

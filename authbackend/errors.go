@@ -1,9 +1,7 @@
 package authbackend
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -13,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // errorJSON is serializeError's output for a Backstage error: name, message, the
@@ -118,7 +117,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	body.Request.Method = r.Method
 	body.Request.URL = pluginRelativeURL(r)
 	body.Response.StatusCode = status
-	out, merr := marshalJS(body)
+	out, merr := jsrules.Marshal(body)
 	if merr != nil {
 		out = []byte(`{"error":{"name":"Error","message":"An internal error occurred"}}`)
 	}
@@ -145,20 +144,10 @@ func pluginRelativeURL(r *http.Request) string {
 	return uri
 }
 
-// marshalJS encodes v like JSON.stringify: no HTML escaping, no trailing newline.
-func marshalJS(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// writeJSON writes v as application/json; an encoding failure becomes a 500.
+// writeJSON writes v as application/json (JSON.stringify's bytes, see
+// jsrules.Marshal); an encoding failure becomes a 500.
 func (s *Server) writeJSON(c *gin.Context, status int, v any) {
-	out, err := marshalJS(v)
+	out, err := jsrules.Marshal(v)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -26,10 +26,10 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/oauthstate"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 const (
@@ -163,7 +163,7 @@ type fakeIssuer struct {
 	mu     sync.Mutex
 	key    *ecdsa.PrivateKey
 	now    func() time.Time
-	issued []jwks.UserClaims
+	issued []tokens.UserClaims
 	err    error
 }
 
@@ -175,7 +175,7 @@ func newFakeIssuer(now func() time.Time) *fakeIssuer {
 	return &fakeIssuer{key: k, now: now}
 }
 
-func (f *fakeIssuer) IssueUserToken(_ context.Context, c jwks.UserClaims) (jwks.IssuedToken, error) {
+func (f *fakeIssuer) IssueUserToken(_ context.Context, c tokens.UserClaims) (tokens.IssuedToken, error) {
 	f.mu.Lock()
 	if len(f.issued) < maxRecorded {
 		f.issued = append(f.issued, c)
@@ -183,7 +183,7 @@ func (f *fakeIssuer) IssueUserToken(_ context.Context, c jwks.UserClaims) (jwks.
 	err := f.err
 	f.mu.Unlock()
 	if err != nil {
-		return jwks.IssuedToken{}, err
+		return tokens.IssuedToken{}, err
 	}
 	iat := f.now().Truncate(time.Second)
 	exp := iat.Add(time.Hour)
@@ -194,13 +194,13 @@ func (f *fakeIssuer) IssueUserToken(_ context.Context, c jwks.UserClaims) (jwks.
 	t.Header["kid"] = "test-kid"
 	s, err := t.SignedString(f.key)
 	if err != nil {
-		return jwks.IssuedToken{}, err
+		return tokens.IssuedToken{}, err
 	}
 	ent := c.Ent
 	if ent == nil {
 		ent = []string{c.Sub}
 	}
-	return jwks.IssuedToken{Token: s, Sub: c.Sub, Ent: ent, IssuedAt: iat, ExpiresAt: exp}, nil
+	return tokens.IssuedToken{Token: s, Sub: c.Sub, Ent: ent, IssuedAt: iat, ExpiresAt: exp}, nil
 }
 
 func (f *fakeIssuer) count() int {
@@ -211,12 +211,12 @@ func (f *fakeIssuer) count() int {
 
 // fakeVerifier knows a fixed set of tokens.
 type fakeVerifier struct {
-	tokens       map[string]jwks.Principal
+	tokens       map[string]tokens.Principal
 	allowLimited []bool
 	mu           sync.Mutex
 }
 
-func (v *fakeVerifier) VerifyUserToken(_ context.Context, token string, allowLimited bool) (jwks.Principal, error) {
+func (v *fakeVerifier) VerifyUserToken(_ context.Context, token string, allowLimited bool) (tokens.Principal, error) {
 	v.mu.Lock()
 	if len(v.allowLimited) < maxRecorded {
 		v.allowLimited = append(v.allowLimited, allowLimited)
@@ -225,7 +225,7 @@ func (v *fakeVerifier) VerifyUserToken(_ context.Context, token string, allowLim
 	if p, ok := v.tokens[token]; ok {
 		return p, nil
 	}
-	return jwks.Principal{}, backstageerr.Authentication("Illegal token")
+	return tokens.Principal{}, backstageerr.Authentication("Illegal token")
 }
 
 type fakeUserInfo map[string]json.RawMessage
@@ -234,7 +234,7 @@ func (f fakeUserInfo) UserInfo(_ context.Context, ref string) (json.RawMessage, 
 	if v, ok := f[ref]; ok {
 		return v, nil
 	}
-	return nil, jwks.ErrNotFound
+	return nil, tokens.ErrNotFound
 }
 
 type fakeJWKS struct {
@@ -296,7 +296,7 @@ func newHarness(t testing.TB, mods ...harnessOption) *harness {
 	prov := &fakeProvider{}
 	logs := &bytes.Buffer{}
 	h := &harness{t: t, prov: prov, issuer: newFakeIssuer(now), logs: logs}
-	h.verifier = &fakeVerifier{tokens: map[string]jwks.Principal{
+	h.verifier = &fakeVerifier{tokens: map[string]tokens.Principal{
 		"alice-token":   {Sub: "user:default/alice", ExpiresAt: testNow.Add(time.Hour)},
 		"limited-token": {Sub: "user:default/alice", Limited: true, ExpiresAt: testNow.Add(time.Hour)},
 		"bob-token":     {Sub: "user:default/bob", ExpiresAt: testNow.Add(time.Hour)},

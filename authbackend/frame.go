@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // authorizationResponse is the message the popup page posts to the app.
@@ -53,7 +54,7 @@ func scriptHash(script string) string {
 // writeFramePage answers the callback with the page that posts msg to origin. Its CSP
 // (replacing helmet's) allows exactly this script and nothing else.
 func (s *Server) writeFramePage(c *gin.Context, origin string, msg authorizationResponse) {
-	payload, err := marshalJS(msg)
+	payload, err := jsrules.Marshal(msg)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -171,7 +171,7 @@ func dashify(s string) string {
 // from backend.cors.
 type corsPolicy struct {
 	anyOrigin      bool // no origin configured: the cors default "*"
-	origins        *origins.GlobList
+	origins        origins.Patterns
 	credentials    bool
 	methods        string
 	allowedHeaders string
@@ -206,22 +206,16 @@ func newCORSPolicy(cc *config.CORSConfig) (*corsPolicy, error) {
 	// cross "/"), and treating it as match-all would echo every origin with
 	// credentials. Alone (like a missing origin) it means the cors default: a literal
 	// "*", which browsers refuse to combine with credentials; beside other patterns it
-	// is dropped.
-	patterns := make([]string, 0, len(cc.Origins))
-	for _, o := range cc.Origins {
-		if strings.TrimSpace(o) != "*" {
-			patterns = append(patterns, o)
+	// is dropped. Every other entry is a minimatch pattern (errors name its index).
+	for i, o := range cc.Origins {
+		if strings.TrimSpace(o) == "*" {
+			continue
+		}
+		if err := p.origins.Add(fmt.Sprintf("backend.cors.origin[%d]", i), o); err != nil {
+			return nil, err
 		}
 	}
-	if len(patterns) == 0 {
-		p.anyOrigin = true
-		return p, nil
-	}
-	g, err := origins.CompileGlobs(patterns)
-	if err != nil {
-		return nil, err
-	}
-	p.origins = g
+	p.anyOrigin = p.origins.Len() == 0
 	return p, nil
 }
 

@@ -18,9 +18,9 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/oauthstate"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // maxFormBody bounds POST bodies we parse (Express's urlencoded default is 100kb).
@@ -396,7 +396,7 @@ func (s *Server) buildResponse(ctx context.Context, e *oauthEnv, res providers.R
 // issue asks the issuer for a token and builds backstageIdentity
 // (prepareBackstageIdentityResponse).
 func (s *Server) issue(ctx context.Context, id resolvers.Identity) (*backstageIdentity, error) {
-	tok, err := s.opts.Issuer.IssueUserToken(ctx, jwks.UserClaims{Sub: id.UserEntityRef, Ent: id.OwnershipEntityRefs})
+	tok, err := s.opts.Issuer.IssueUserToken(ctx, tokens.UserClaims{Sub: id.UserEntityRef, Ent: id.OwnershipEntityRefs})
 	if err != nil {
 		return nil, err
 	}

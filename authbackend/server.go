@@ -63,6 +63,11 @@ type Server struct {
 	oidcConfig []byte
 	demo       *demoPage
 
+	// Rate limits (nil: off): Backstage's backend.rateLimit (every route) and
+	// backend.rateLimit.plugin.auth (/api/auth), and ours on the routes that call an
+	// IdP or the catalog, and on userinfo requests no cache answers.
+	globalLimit, pluginLimit, signInLimit, userInfoLimit *limiter
+
 	engine *gin.Engine
 }
 
@@ -134,7 +139,7 @@ func New(opts Options) (*Server, error) {
 
 	s.helmet = buildHelmet(cfg.Backend.CSP, cfg.Backend.Referrer)
 	if s.cors, err = newCORSPolicy(cfg.Backend.CORS); err != nil {
-		return nil, fmt.Errorf("authbackend: backend.cors: %w", err)
+		return nil, fmt.Errorf("authbackend: %w", err)
 	}
 	for _, ea := range cfg.Backend.Auth.ExternalAccess {
 		if ea.Type == "static" && ea.Token != "" {
@@ -147,6 +152,7 @@ func New(opts Options) (*Server, error) {
 	if err := s.initProviders(); err != nil {
 		return nil, err
 	}
+	s.initRateLimits()
 	if cfg.Demo.Enabled {
 		if s.demo, err = newDemoPage(cfg.Demo); err != nil {
 			return nil, err
@@ -296,6 +302,23 @@ func (s *Server) buildEngine() *gin.Engine {
 	if s.cors != nil {
 		e.Use(s.applyCORS)
 	}
+	if s.globalLimit != nil {
+		e.Use(s.rateLimit(s.globalLimit))
+	}
+	if s.pluginLimit != nil {
+		pl := s.rateLimit(s.pluginLimit)
+		e.Use(func(c *gin.Context) {
+			if p := c.Request.URL.Path; p == authPrefix || strings.HasPrefix(p, authPrefix+"/") {
+				pl(c)
+			}
+		})
+	}
+	// Our sign-in limit, on the routes that make this server call an IdP or the catalog.
+	signIn := []gin.HandlerFunc{}
+	if s.signInLimit != nil {
+		signIn = append(signIn, s.rateLimit(s.signInLimit))
+	}
+	limited := func(h gin.HandlerFunc) []gin.HandlerFunc { return append(signIn[:len(signIn):len(signIn)], h) }
 	s.allowed = map[string]string{}
 
 	s.get(e, healthPrefix+"/readiness", s.readiness)
@@ -319,12 +342,12 @@ func (s *Server) buildEngine() *gin.Engine {
 	for _, id := range ids {
 		p := s.oauth[id]
 		base := authPrefix + "/" + id
-		s.get(e, base+"/start", s.oauthStart(p))
-		s.get(e, base+"/handler/frame", s.oauthFrame(p))
-		s.post(e, base+"/handler/frame", s.oauthFrame(p))
+		s.get(e, base+"/start", limited(s.oauthStart(p))...)
+		s.get(e, base+"/handler/frame", limited(s.oauthFrame(p))...)
+		s.post(e, base+"/handler/frame", limited(s.oauthFrame(p))...)
 		s.post(e, base+"/logout", s.oauthLogout(p))
-		s.get(e, base+"/refresh", s.oauthRefresh(p))
-		s.post(e, base+"/refresh", s.oauthRefresh(p))
+		s.get(e, base+"/refresh", limited(s.oauthRefresh(p))...)
+		s.post(e, base+"/refresh", limited(s.oauthRefresh(p))...)
 	}
 	proxyIDs := make([]string, 0, len(s.proxy))
 	for id := range s.proxy {
@@ -337,22 +360,22 @@ func (s *Server) buildEngine() *gin.Engine {
 		s.get(e, base+"/start", s.notImplemented)
 		s.get(e, base+"/handler/frame", s.notImplemented)
 		s.post(e, base+"/handler/frame", s.notImplemented)
-		s.get(e, base+"/refresh", s.proxyRefresh(p))
-		s.post(e, base+"/refresh", s.proxyRefresh(p))
+		s.get(e, base+"/refresh", limited(s.proxyRefresh(p))...)
+		s.post(e, base+"/refresh", limited(s.proxyRefresh(p))...)
 	}
 	e.NoRoute(s.noRoute)
 	return e
 }
 
 // get registers a GET route (and HEAD, which Express serves from GET handlers).
-func (s *Server) get(e *gin.Engine, path string, h gin.HandlerFunc) {
-	e.GET(path, h)
-	e.HEAD(path, h)
+func (s *Server) get(e *gin.Engine, path string, h ...gin.HandlerFunc) {
+	e.GET(path, h...)
+	e.HEAD(path, h...)
 	s.addAllowed(path, "GET", "HEAD")
 }
 
-func (s *Server) post(e *gin.Engine, path string, h gin.HandlerFunc) {
-	e.POST(path, h)
+func (s *Server) post(e *gin.Engine, path string, h ...gin.HandlerFunc) {
+	e.POST(path, h...)
 	s.addAllowed(path, "POST")
 }
 
@@ -434,5 +457,21 @@ func writeBody(c *gin.Context, status int, contentType string, body []byte) {
 	c.Writer.WriteHeaderNow()
 	if c.Request.Method != http.MethodHead && len(body) > 0 {
 		_, _ = c.Writer.Write(body)
+	}
+}
+
+func (s *Server) initRateLimits() {
+	cfg := s.cfg
+	if c := cfg.Backend.RateLimit; c != nil {
+		s.globalLimit = newLimiter("backend.rateLimit", *c, s.now, s.log)
+	}
+	if c := cfg.Backend.PluginRateLimit; c != nil {
+		s.pluginLimit = newLimiter("backend.rateLimit.plugin.auth", *c, s.now, s.log)
+	}
+	if own := cfg.RateLimit; own.Enabled {
+		base := config.RateLimitConfig{Window: own.Window, Limit: own.Limit, IPAllowList: own.IPAllowList}
+		s.signInLimit = newLimiter("authbackend.rateLimit", base, s.now, s.log)
+		base.Limit = own.UserInfoLimit
+		s.userInfoLimit = newLimiter("authbackend.rateLimit.userInfoRequestLimit", base, s.now, s.log)
 	}
 }

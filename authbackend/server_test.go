@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
@@ -458,7 +459,7 @@ func TestFramePageReproducesCapture(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &msg); err != nil {
 		t.Fatal(err)
 	}
-	payload, err := marshalJS(msg)
+	payload, err := jsrules.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // readinessTimeout bounds the dependency ping so that readiness answers promptly.
@@ -78,7 +79,7 @@ func buildOIDCConfig(authBase string) ([]byte, error) {
 		AuthorizationEndpoint:             authBase + "/v1/authorize",
 		CodeChallengeMethodsSupported:     []string{"S256"},
 	}
-	out, err := marshalJS(doc)
+	out, err := jsrules.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("authbackend: openid-configuration: %w", err)
 	}
@@ -136,6 +137,12 @@ func (s *Server) userInfo(c *gin.Context) {
 	}
 	principal, err := s.opts.Verifier.VerifyUserToken(ctx, token, true)
 	if err != nil {
+		// Failed verifications count against the userinfo limit.
+		if s.userInfoLimit != nil {
+			if _, ok := s.admit(c, s.userInfoLimit); !ok {
+				return
+			}
+		}
 		// Service credentials never verify as user tokens; only then is it worth
 		// telling them apart from bad tokens.
 		if s.isStaticToken(token) || jwtHeaderType(token) == typPluginToken {
@@ -144,8 +151,14 @@ func (s *Server) userInfo(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	// Only requests no cache answers (they read the database) count against the limit.
+	if s.userInfoLimit != nil && !s.userInfoCached(principal.Sub) {
+		if _, ok := s.admit(c, s.userInfoLimit); !ok {
+			return
+		}
+	}
 	info, err := s.opts.UserInfo.UserInfo(ctx, principal.Sub)
-	if errors.Is(err, jwks.ErrNotFound) || (err == nil && len(info) == 0) {
+	if errors.Is(err, tokens.ErrNotFound) || (err == nil && len(info) == 0) {
 		writeBody(c, http.StatusNotFound, "text/html; charset=utf-8", []byte("User info not found"))
 		return
 	}
@@ -192,4 +205,13 @@ func jwtHeaderType(token string) string {
 
 func (s *Server) notImplemented(c *gin.Context) {
 	s.writeError(c, backstageerr.NotImplemented("Not implemented"))
+}
+
+// userInfoCached reports whether the user info reader answers sub from memory; readers
+// that cannot tell count every request.
+func (s *Server) userInfoCached(sub string) bool {
+	if c, ok := s.opts.UserInfo.(CachedUserInfo); ok {
+		return c.HasCachedUserInfo(sub)
+	}
+	return false
 }

@@ -23,6 +23,8 @@ type Config struct {
 	Discovery DiscoveryConfig
 	// Demo is this server's own key `authbackend.demoPage`; nothing in Backstage reads it.
 	Demo DemoConfig
+	// RateLimit is this server's own key `authbackend.rateLimit`.
+	RateLimit OwnRateLimitConfig
 }
 
 // AppConfig is `app`.
@@ -46,6 +48,38 @@ type BackendConfig struct {
 	Referrer string // backend.referrer policy; default "no-referrer"
 	Database DatabaseConfig
 	Auth     BackendAuthConfig
+	// RateLimit is Backstage's backend.rateLimit (every route; nil when absent or
+	// `global: false`); PluginRateLimit is backend.rateLimit.plugin.auth (nil when absent).
+	RateLimit       *RateLimitConfig
+	PluginRateLimit *RateLimitConfig
+}
+
+// RateLimitConfig is one of Backstage's rate-limit sections (express-rate-limit over a
+// fixed window, keyed by client address).
+type RateLimitConfig struct {
+	// Window is `window` (default 1 minute).
+	Window time.Duration
+	// Limit is `incomingRequestLimit`: requests per client per window (Backstage's
+	// default, express-rate-limit's, is 5).
+	Limit int
+	// IPAllowList are client addresses never limited (default loopback).
+	IPAllowList []string
+	// SkipSuccessfulRequests / SkipFailedRequests do not count 2xx-3xx / 4xx-5xx answers.
+	SkipSuccessfulRequests bool
+	SkipFailedRequests     bool
+}
+
+// OwnRateLimitConfig is authbackend.rateLimit (ours): limits on the routes that make the
+// server call an IdP or the catalog (/start, /handler/frame, /refresh) and on
+// /v1/userinfo requests that miss the cache. On by default.
+type OwnRateLimitConfig struct {
+	Enabled bool
+	// Window (default 1 minute) and Limit (default 300 per client and window) for the
+	// sign-in routes; UserInfoLimit (default 600) for userinfo cache misses.
+	Window        time.Duration
+	Limit         int
+	UserInfoLimit int
+	IPAllowList   []string
 }
 
 // ListenConfig is backend.listen.

@@ -43,9 +43,10 @@ func (c *Config) fill(l *loader, r *Reader) {
 	}
 	c.App.BaseURL = httpURL(r.Sub("app"), "baseUrl")
 	c.Backend = readBackend(r.Sub("backend"), l.workDir)
-	c.Auth = readAuth(r.Sub("auth"), l.workDir)
+	c.Auth = readAuth(r.Sub("auth"), l.workDir, c.DevelopmentMode)
 	c.Catalog = readCatalog(r.Sub("catalog"), r.Sub("authbackend").Sub("catalog"), l.workDir)
 	c.Discovery = readDiscovery(r.Sub("discovery"))
+	c.RateLimit = readOwnRateLimit(r.Sub("authbackend").Sub("rateLimit"))
 	demo := r.Sub("authbackend").Sub("demoPage")
 	c.Demo = DemoConfig{
 		Enabled:  demo.Bool("enabled", false),
@@ -104,6 +105,7 @@ func readBackend(b *Reader, workDir string) BackendConfig {
 	if b.Has("cors") {
 		cfg.CORS = readCORS(b.Sub("cors"))
 	}
+	cfg.RateLimit, cfg.PluginRateLimit = readBackendRateLimit(b)
 	if b.Has("csp") {
 		cfg.CSP = readCSP(b.Sub("csp"))
 	}
@@ -438,7 +440,7 @@ func readSSL(r *Reader) string {
 	}
 }
 
-func readAuth(a *Reader, workDir string) AuthConfig {
+func readAuth(a *Reader, workDir string, development bool) AuthConfig {
 	cfg := AuthConfig{
 		SessionSecret:                   a.Sub("session").String("secret"),
 		BackstageTokenExpiration:        DefaultTokenExpiration,
@@ -446,6 +448,9 @@ func readAuth(a *Reader, workDir string) AuthConfig {
 		OmitIdentityTokenOwnershipClaim: a.Bool("omitIdentityTokenOwnershipClaim", true),
 		ExtraAllowedOrigins:             a.StringList("experimentalExtraAllowedOrigins"),
 		Providers:                       map[string]Section{},
+	}
+	if err := checkSessionSecret(cfg.SessionSecret, development); err != nil {
+		a.Sub("session").Problemf("secret", "%v", err)
 	}
 	if d, ok := a.Duration("backstageTokenExpiration"); ok {
 		cfg.BackstageTokenExpiration = ClampTokenExpiration(d)
@@ -623,4 +628,71 @@ func ProviderSections(auth Section) map[string]Section {
 		}
 	}
 	return out
+}
+
+// Rate-limit defaults: express-rate-limit's (Backstage's) and ours.
+const (
+	DefaultRateLimitWindow      = time.Minute
+	backstageDefaultRateLimit   = 5
+	DefaultOwnRateLimit         = 300
+	DefaultOwnUserInfoRateLimit = 600
+)
+
+var defaultRateLimitAllowList = []string{"127.0.0.1", "0:0:0:0:0:0:0:1", "::1"}
+
+// readBackendRateLimit reads backend.rateLimit (true: the defaults; an object; global:
+// false turns the all-routes limit off) and backend.rateLimit.plugin.auth.
+func readBackendRateLimit(b *Reader) (global, plugin *RateLimitConfig) {
+	switch v := b.Raw("rateLimit").(type) {
+	case nil:
+		return nil, nil
+	case bool:
+		if v {
+			return &RateLimitConfig{Window: DefaultRateLimitWindow, Limit: backstageDefaultRateLimit, IPAllowList: defaultRateLimitAllowList}, nil
+		}
+		return nil, nil
+	case map[string]any:
+	default:
+		b.Problemf("rateLimit", "must be true or an object, got %s", TypeName(v))
+		return nil, nil
+	}
+	rl := b.Sub("rateLimit")
+	if rl.Bool("global", true) {
+		global = readRateLimit(rl, backstageDefaultRateLimit)
+	}
+	if p := rl.Sub("plugin"); p.Has("auth") {
+		plugin = readRateLimit(p.Sub("auth"), backstageDefaultRateLimit)
+	}
+	return global, plugin
+}
+
+func readRateLimit(r *Reader, defLimit int) *RateLimitConfig {
+	c := &RateLimitConfig{Window: DefaultRateLimitWindow, Limit: defLimit, IPAllowList: defaultRateLimitAllowList}
+	if d, ok := r.Duration("window"); ok {
+		if d <= 0 {
+			r.Problemf("window", "must be greater than zero")
+		} else {
+			c.Window = d
+		}
+	}
+	c.Limit = r.Int("incomingRequestLimit", defLimit)
+	if c.Limit < 0 {
+		r.Problemf("incomingRequestLimit", "must not be negative, got %d", c.Limit)
+		c.Limit = defLimit
+	}
+	if r.Has("ipAllowList") {
+		c.IPAllowList = r.StringList("ipAllowList")
+	}
+	c.SkipSuccessfulRequests = r.Bool("skipSuccessfulRequests", false)
+	c.SkipFailedRequests = r.Bool("skipFailedRequests", false)
+	return c
+}
+
+func readOwnRateLimit(r *Reader) OwnRateLimitConfig {
+	c := OwnRateLimitConfig{Enabled: r.Bool("enabled", true), Window: DefaultRateLimitWindow,
+		Limit: DefaultOwnRateLimit, UserInfoLimit: DefaultOwnUserInfoRateLimit, IPAllowList: defaultRateLimitAllowList}
+	base := readRateLimit(r, DefaultOwnRateLimit)
+	c.Window, c.Limit, c.IPAllowList = base.Window, base.Limit, base.IPAllowList
+	c.UserInfoLimit = r.Int("userInfoRequestLimit", DefaultOwnUserInfoRateLimit)
+	return c
 }

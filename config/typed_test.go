@@ -293,7 +293,7 @@ func TestBackendHTTPProblems(t *testing.T) {
 func TestAuthProvidersAndGuest(t *testing.T) {
 	dir := writeTree(t, map[string]string{"app-config.yaml": minimal + `
 auth:
-  session: {secret: s3}
+  session: {secret: s3-0123456789abcdef0123456789abcdef}
   omitIdentityTokenOwnershipClaim: false
   experimentalExtraAllowedOrigins: ['https://*.example.com']
   providers:
@@ -307,7 +307,7 @@ auth:
 `})
 	c := mustLoad(t, dir, env{}, nil)
 	a := c.Auth
-	if a.SessionSecret != "s3" || a.OmitIdentityTokenOwnershipClaim || !reflect.DeepEqual(a.ExtraAllowedOrigins, []string{"https://*.example.com"}) {
+	if a.SessionSecret != "s3-0123456789abcdef0123456789abcdef" || a.OmitIdentityTokenOwnershipClaim || !reflect.DeepEqual(a.ExtraAllowedOrigins, []string{"https://*.example.com"}) {
 		t.Errorf("auth = %+v", a)
 	}
 	if g := a.Providers["guest"]; g.Path() != "auth.providers.guest" || g.Raw("dangerouslyAllowOutsideDevelopment") != true {

@@ -303,7 +303,7 @@ func TestKubernetesManifests(t *testing.T) {
 			if e.ValueFrom.SecretKeyRef.Name == "" || e.ValueFrom.SecretKeyRef.Key == "" {
 				t.Errorf("env %s: secretKeyRef without name or key", e.Name)
 			}
-			secretEnv[e.Name] = "from-secret-" + strings.ToLower(e.Name)
+			secretEnv[e.Name] = "from-secret-" + strings.ToLower(e.Name) + "-0123456789abcdef"
 		}
 	}
 	for _, ref := range regexp.MustCompile(`\$\{([A-Za-z0-9_]+)`).FindAllStringSubmatch(cfgText, -1) {

@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
+	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // inProcess is the whole server wired in one process with its real parts (SQLite
@@ -69,14 +70,14 @@ catalog:
 	}
 	logger := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
-	db, err := dbstore.Open(ctx, dbstore.Options{Client: "sqlite", SQLitePath: filepath.Join(dir, "auth.sqlite"), Logger: logger})
+	db, err := authdb.Open(ctx, authdb.Options{Client: "sqlite", SQLitePath: filepath.Join(dir, "auth.sqlite"), Logger: logger})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	keys := jwks.NewKeySet(jwks.KeySetOptions{Store: db.SigningKeys(), KeyDuration: time.Hour, Logger: logger})
-	pluginKeys := jwks.NewKeySet(jwks.KeySetOptions{Store: db.PluginKeys(), KeyDuration: time.Hour, Logger: logger})
-	issuer := jwks.NewIssuer(jwks.IssuerOptions{Issuer: cfg.AuthBaseURL(), Keys: keys, Expiration: time.Hour,
+	keys := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: db.SigningKeys(), KeyDuration: time.Hour, Logger: logger})
+	pluginKeys := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: db.PluginKeys(), KeyDuration: time.Hour, Logger: logger})
+	issuer := tokens.NewIssuer(tokens.IssuerOptions{Issuer: cfg.AuthBaseURL(), Keys: keys, Expiration: time.Hour,
 		OmitOwnershipClaim: true, UserInfo: db.UserInfo(), Logger: logger})
 	cat, err := localcatalog.New(localcatalog.Options{Locations: cfg.Catalog.Locations, Rules: cfg.Catalog.Rules, WorkDir: dir, Logger: logger})
 	if err != nil {
@@ -95,7 +96,7 @@ catalog:
 		b.Fatal(err)
 	}
 	srv, err := authbackend.New(authbackend.Options{
-		Logger: logger, Config: cfg, Issuer: issuer, Verifier: jwks.NewVerifier(keys, nil), UserInfo: issuer,
+		Logger: logger, Config: cfg, Issuer: issuer, Verifier: tokens.NewVerifier(keys, nil), UserInfo: issuer,
 		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Providers: provs, RegisteredIDs: reg.IDs(),
 	})
 	if err != nil {

@@ -44,28 +44,7 @@ func idTokenAlg(t *testing.T, tok string) string {
 
 func checkIdentity(t *testing.T, s *server, resp any, wantOwnership []string) string {
 	t.Helper()
-	token, _ := dig(resp, "backstageIdentity", "token").(string)
-	if token == "" {
-		t.Fatalf("no backstageIdentity.token in %v", resp)
-	}
-	typ, claims := verifyToken(t, token, fetchJWKS(t, s.auth("/.well-known/jwks.json")))
-	if typ != "vnd.backstage.user" {
-		t.Fatalf("typ = %q", typ)
-	}
-	checkFreshToken(t, claims, s.URL+"/api/auth", "user:default/alice")
-	if claims.Ent != nil {
-		t.Errorf("ent must be omitted by default, got %v", claims.Ent)
-	}
-	if ref := dig(resp, "backstageIdentity", "identity", "userEntityRef"); ref != "user:default/alice" {
-		t.Errorf("userEntityRef = %v", ref)
-	}
-	var got []string
-	for _, r := range dig(resp, "backstageIdentity", "identity", "ownershipEntityRefs").([]any) {
-		got = append(got, r.(string))
-	}
-	if !slices.Equal(got, wantOwnership) {
-		t.Errorf("ownershipEntityRefs = %v, want %v", got, wantOwnership)
-	}
+	token := identity(t, s, resp.(map[string]any), "alice", wantOwnership[1:]...)
 	idt, _ := dig(resp, "providerInfo", "idToken").(string)
 	if alg := idTokenAlg(t, idt); alg != "RS256" {
 		t.Errorf("providerInfo.idToken must be the IdP's RS256 ID token, alg = %q", alg)

@@ -186,6 +186,7 @@ type serverConfig struct {
 	Resolvers string // YAML list under signIn.resolvers
 	SignIn    string // YAML of the whole signIn section, unindented (replaces Resolvers)
 	Org       string // the catalog file (orgYAML when empty)
+	Providers string // YAML appended inside auth.providers: (keys indented by four spaces)
 }
 
 func writeConfig(t testing.TB, dir string, c serverConfig) string {
@@ -238,6 +239,7 @@ auth:
     guest:
       dangerouslyAllowOutsideDevelopment: true%s
 %s
+%s
 catalog:
   rules:
     - allow: [User, Group, Location]
@@ -245,7 +247,7 @@ catalog:
     - type: file
       target: %s
 %s
-`, c.AppURL, c.Port, c.Port, c.Database, c.Secret, provider, c.Auth, org, c.Extra)
+`, c.AppURL, c.Port, c.Port, c.Database, c.Secret, provider, c.Providers, c.Auth, org, c.Extra)
 	path := filepath.Join(dir, fmt.Sprintf("app-config-%d.yaml", c.Port))
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -257,6 +259,8 @@ const orgYAML = `apiVersion: backstage.io/v1alpha1
 kind: User
 metadata:
   name: alice
+  annotations:
+    github.com/user-id: MDQ6VXNlcjEwMDE=
 spec:
   profile:
     displayName: Alice Smith

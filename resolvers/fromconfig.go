@@ -162,8 +162,12 @@ type BuildDeps struct {
 	Logger *slog.Logger
 }
 
-// Build binds the chain to a catalog and puts the policy after it.
-func (sc *SignInConfig) Build(deps BuildDeps) Resolver {
+// Build is BuildWith without an audit logger (records are discarded), for tests and
+// tools.
+func (sc *SignInConfig) Build(cat Catalog) Resolver { return sc.BuildWith(BuildDeps{Catalog: cat}) }
+
+// BuildWith binds the chain to a catalog and puts the policy after it.
+func (sc *SignInConfig) BuildWith(deps BuildDeps) Resolver {
 	chain := make([]NamedResolver, 0, len(sc.Entries))
 	for _, e := range sc.Entries {
 		chain = append(chain, NamedResolver{Name: e.Name, Resolver: e.Options.Build(deps.Catalog)})

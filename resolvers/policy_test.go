@@ -42,7 +42,7 @@ func buildPolicy(t *testing.T, cat resolvers.Catalog, log *auditLog, resolverLis
 	if err := ps.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return sc.Build(resolvers.BuildDeps{Catalog: cat, Logger: log.logger()})
+	return sc.BuildWith(resolvers.BuildDeps{Catalog: cat, Logger: log.logger()})
 }
 
 func TestPolicyDecisions(t *testing.T) {

@@ -213,7 +213,7 @@ func build(t testing.TB, cat resolvers.Catalog, signIn map[string]any) resolvers
 	if sc == nil {
 		t.Fatal("DecodeSignIn returned no chain")
 	}
-	return sc.Build(resolvers.BuildDeps{Catalog: cat})
+	return sc.Build(cat)
 }
 
 const (

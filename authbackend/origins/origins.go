@@ -29,20 +29,23 @@ const (
 // origin, or a match of an auth.experimentalExtraAllowedOrigins pattern.
 type Matcher struct {
 	appOrigin string
-	extra     *GlobList
+	extra     Patterns
 }
 
-// NewMatcher builds a Matcher from app.baseUrl and the extra allowed-origin patterns.
+// NewMatcher builds a Matcher from app.baseUrl and the extra allowed-origin patterns
+// (auth.experimentalExtraAllowedOrigins, named with their index in errors).
 func NewMatcher(appBaseURL string, extra []string) (*Matcher, error) {
 	appOrigin, err := parseOrigin(appBaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("app.baseUrl %q: %w", appBaseURL, err)
 	}
-	globs, err := CompileGlobs(extra)
-	if err != nil {
-		return nil, fmt.Errorf("auth.experimentalExtraAllowedOrigins: %w", err)
+	m := &Matcher{appOrigin: appOrigin}
+	for i, p := range extra {
+		if err := m.extra.Add(fmt.Sprintf("auth.experimentalExtraAllowedOrigins[%d]", i), p); err != nil {
+			return nil, err
+		}
 	}
-	return &Matcher{appOrigin: appOrigin, extra: globs}, nil
+	return m, nil
 }
 
 // AppOrigin is the origin of app.baseUrl, e.g. "http://127.0.0.1:3000": the default

@@ -1,6 +1,7 @@
 package origins
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -107,72 +108,124 @@ func TestNewMatcherErrors(t *testing.T) {
 	if _, err := NewMatcher("not a url", nil); err == nil {
 		t.Error("bad app.baseUrl accepted")
 	}
-	for _, p := range []string{"!https://evil.com", "#x", "https://[a-", "https://+(a|b).com", "", "https://a]b"} {
-		_, err := NewMatcher("http://localhost:3000", []string{"https://ok.example.com", p})
+	for _, tc := range []struct{ pattern, want string }{
+		{"[[:alpha:]]", "POSIX character classes"},
+		{"https://*", "would allow every origin"},
+		{"http://*", "would allow every origin"},
+		{"*://*", "would allow every origin"},
+		{"http*://*:*", "would allow every origin"},
+		{"https://*.*", "would allow every origin"},
+		{"https://?*", "would allow every origin"},
+		{"http?(s)://*", "would allow every origin"},
+		{"{http,https}://*", "would allow every origin"},
+		{"!https://evil.example", "would allow every origin"},
+		{"https://*.invalid", "would allow every origin"},
+		{"https://*:8443", "would allow every origin"},
+	} {
+		_, err := NewMatcher("http://localhost:3000", []string{"https://ok.example.com", tc.pattern})
 		if err == nil {
-			t.Errorf("pattern %q accepted", p)
-		} else if !strings.Contains(err.Error(), p) {
-			t.Errorf("error %q does not name pattern %q", err, p)
+			t.Errorf("pattern %q accepted", tc.pattern)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "auth.experimentalExtraAllowedOrigins[1]: ") || !strings.Contains(msg, tc.want) || !strings.Contains(msg, tc.pattern) {
+			t.Errorf("pattern %q: error %q does not name the key, index, pattern and %q", tc.pattern, msg, tc.want)
+		}
+	}
+	// Patterns Backstage accepts that cannot allow every origin compile (they used to
+	// be refused by our own glob engine), and behave as minimatch makes them.
+	for _, p := range []string{"*", "#x", "", "https://[a-", "https://+(a|b).example.com", "https://a]b", "https://*.com"} {
+		if _, err := NewMatcher("http://localhost:3000", []string{p}); err != nil {
+			t.Errorf("pattern %q refused: %v", p, err)
 		}
 	}
 }
 
-func TestGlobList(t *testing.T) {
+// TestMatcherStarAllowsNoOrigin is the regression test for '*' in
+// auth.experimentalExtraAllowedOrigins, which our old glob engine treated as "allow
+// every origin": with Backstage's minimatch (nocase, noglobstar) '*' never crosses
+// '/', so it matches no origin at all.
+func TestMatcherStarAllowsNoOrigin(t *testing.T) {
+	m, err := NewMatcher("https://app.example.com", []string{"*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{"https://evil.example", "http://evil.example:8080", "https://app.example.com.evil.example", "null"} {
+		if m.Allowed(o) {
+			t.Errorf("'*' allowed %q", o)
+		}
+	}
+	if _, err := m.CheckRedirectURL("https://evil.example/x"); err == nil {
+		t.Error("'*' allowed a redirect to https://evil.example")
+	}
+	if !m.Allowed("https://app.example.com") {
+		t.Error("app origin refused")
+	}
+}
+
+func TestPatterns(t *testing.T) {
 	cases := []struct {
 		patterns []string
 		in       string
 		want     bool
 	}{
-		{[]string{"*"}, "https://anything.example:1", true},
-		{[]string{"*"}, "", true},
+		{[]string{"*"}, "https://anything.example:1", false},
+		{[]string{"*"}, "", false},
 		{nil, "http://a", false},
 		{[]string{"http://a"}, "HTTP://A", true},
-		{[]string{"http://*"}, "http://a/", true}, // trailing slash on input, as minimatch
-		{[]string{"http://*"}, "http://a/b", false},
-		{[]string{"http://**"}, "http://a/b", false}, // noglobstar
+		{[]string{"http://a.example"}, "http://a.example/", true}, // trailing slash on input, as minimatch
+		{[]string{"http://a.example"}, "http://a.example/b", false},
+		{[]string{"http://*.example"}, "http://a/b.example", false}, // '*' does not cross '/'
 		{[]string{"http://a\\*"}, "http://a*", true},
 		{[]string{"http://a\\*"}, "http://ab", false},
-		{[]string{"http://[!a]"}, "http://b", true},
-		{[]string{"http://[!a]"}, "http://a", false},
-		{[]string{"http://[^a]"}, "http://a", false},
+		{[]string{"http://[!a].example"}, "http://b.example", true},
+		{[]string{"http://[!a].example"}, "http://a.example", false},
+		{[]string{"http://[^a].example"}, "http://a.example", false},
 		{[]string{"http://{a,{b,c}}.x"}, "http://c.x", true},
 		{[]string{"http://{a}.x"}, "http://{a}.x", true}, // no comma: literal
-		{[]string{"http://*a*b*c*"}, "http://xaxbxcx", true},
-		{[]string{"http://*a*b*c*"}, "http://xaxcxbx", false},
-		{[]string{"https://*"}, "https://", false}, // lone star needs a non-empty segment
+		{[]string{"http://localhost:{3000..3100}"}, "http://localhost:3042", true},
+		{[]string{"http://localhost:{3000..3100}"}, "http://localhost:3101", false},
+		{[]string{"https://+(a|b).example"}, "https://abba.example", true},
+		{[]string{"https://*a*b*c*.example"}, "https://xaxbxcx.example", true},
+		{[]string{"https://*a*b*c*.example"}, "https://xaxcxbx.example", false},
+		{[]string{"http://[::1]:3000"}, "http://[::1]:3000", false}, // [::1] is a class in minimatch
+		{[]string{"http://\\[::1\\]:3000"}, "http://[::1]:3000", true},
 	}
 	for _, tc := range cases {
-		g, err := CompileGlobs(tc.patterns)
-		if err != nil {
-			t.Fatalf("CompileGlobs(%q): %v", tc.patterns, err)
+		var p Patterns
+		for i, pat := range tc.patterns {
+			if err := p.Add(fmt.Sprintf("test[%d]", i), pat); err != nil {
+				t.Fatalf("Add(%q): %v", pat, err)
+			}
 		}
-		if got := g.Match(tc.in); got != tc.want {
+		if got := p.Match(tc.in); got != tc.want {
 			t.Errorf("%q.Match(%q) = %v, want %v", tc.patterns, tc.in, got, tc.want)
 		}
 	}
-	var nilList *GlobList
-	if nilList.Match("x") {
-		t.Error("nil GlobList matched")
+	var nilList *Patterns
+	if nilList.Match("x") || nilList.Len() != 0 {
+		t.Error("nil Patterns matched")
 	}
 }
 
-func TestGlobNoCatastrophicBacktracking(t *testing.T) {
-	g, err := CompileGlobs([]string{"http://" + strings.Repeat("*a", 30) + "b"})
-	if err != nil {
+func TestPatternsNoCatastrophicBacktracking(t *testing.T) {
+	var p Patterns
+	if err := p.Add("test", "http://"+strings.Repeat("*a", 30)+"b"); err != nil {
 		t.Fatal(err)
 	}
-	if g.Match("http://" + strings.Repeat("a", 5000)) {
+	if p.Match("http://" + strings.Repeat("a", 5000)) {
 		t.Fatal("unexpected match")
 	}
 }
 
-func TestBraceExpansionBounded(t *testing.T) {
-	if _, err := CompileGlobs([]string{strings.Repeat("{a,b}", 12)}); err == nil {
-		t.Fatal("4096-way brace expansion accepted")
+func TestPatternsBraceExpansionBounded(t *testing.T) {
+	var p Patterns
+	if err := p.Add("test", "https://"+strings.Repeat("{a,b}", 13)); err == nil {
+		t.Fatal("8192-way brace expansion accepted")
 	}
 }
 
-func BenchmarkAllowedGlob(b *testing.B) {
+func BenchmarkAllowedPattern(b *testing.B) {
 	m, err := NewMatcher("http://localhost:3000", []string{"https://*.example.com", "https://test-*.example.net"})
 	if err != nil {
 		b.Fatal(err)

@@ -13,13 +13,16 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
+	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks"
-	"github.com/spectrocloud-labs/backstage-auth-go/jwks/dbstore"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
+
+	// Aliased: build has a local "tokens" (the catalog's late plugin-token source).
+	backstagetokens "github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 // Key propagation between replicas sharing a database: every replica reloads the key
@@ -119,7 +122,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.closers = append(a.closers, cancel)
 
-	db, err := dbstore.Open(ctx, databaseOptions(cfg, logger))
+	db, err := authdb.Open(ctx, databaseOptions(cfg, logger))
 	if err != nil {
 		a.close()
 		return nil, fmt.Errorf("database: %w", err)
@@ -128,8 +131,8 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	logger.Info("database ready", "database", db.Describe())
 
 	shared := cfg.Backend.Database.Client == "pg"
-	keySetOpts := func(store jwks.KeyStore, keyDuration, listDuration time.Duration) jwks.KeySetOptions {
-		o := jwks.KeySetOptions{Store: store, KeyDuration: keyDuration, ListDuration: listDuration,
+	keySetOpts := func(store signingkeys.KeyStore, keyDuration, listDuration time.Duration) signingkeys.KeySetOptions {
+		o := signingkeys.KeySetOptions{Store: store, KeyDuration: keyDuration, ListDuration: listDuration,
 			PollInterval: keyPollInterval, Logger: logger}
 		if shared {
 			o.PublishDelay = keyPublishDelay
@@ -137,14 +140,14 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		return o
 	}
 
-	var userKeys jwks.KeySource
+	var userKeys signingkeys.KeySource
 	switch cfg.Auth.KeyStore.Provider {
 	case "static":
-		files := make([]jwks.StaticKeyFile, len(cfg.Auth.KeyStore.Static))
+		files := make([]signingkeys.StaticKeyFile, len(cfg.Auth.KeyStore.Static))
 		for i, k := range cfg.Auth.KeyStore.Static {
-			files[i] = jwks.StaticKeyFile{PublicKeyFile: k.PublicKeyFile, PrivateKeyFile: k.PrivateKeyFile, KeyID: k.KeyID, Algorithm: k.Algorithm}
+			files[i] = signingkeys.StaticKeyFile{PublicKeyFile: k.PublicKeyFile, PrivateKeyFile: k.PrivateKeyFile, KeyID: k.KeyID, Algorithm: k.Algorithm}
 		}
-		static, err := jwks.NewStaticKeySet(files)
+		static, err := signingkeys.NewStaticKeySet(files)
 		if err != nil {
 			a.close()
 			return nil, fmt.Errorf("auth.keyStore.static: %w", err)
@@ -152,20 +155,31 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		userKeys = static
 	case "memory":
 		logger.Warn("auth.keyStore.provider is memory: tokens from other replicas will not verify here")
-		ks := jwks.NewKeySet(jwks.KeySetOptions{Store: jwks.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
-		_ = ks.Start(runCtx)
+		ks := signingkeys.NewKeySet(signingkeys.KeySetOptions{Store: signingkeys.NewMemoryKeyStore(), KeyDuration: cfg.Auth.BackstageTokenExpiration, Logger: logger})
+		if err := ks.Start(runCtx); err != nil {
+			a.close()
+			return nil, fmt.Errorf("user signing keys: %w", err)
+		}
 		userKeys = ks
 	default:
-		ks := jwks.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
-		// Start creates the first key in the background; readiness does not wait for it.
-		_ = ks.Start(runCtx)
+		ks := signingkeys.NewKeySet(keySetOpts(db.SigningKeys(), cfg.Auth.BackstageTokenExpiration, 0))
+		// Start loads the stored keys and inserts this replica's first key before it
+		// returns (a failure there is logged and retried in the background); the key
+		// signs only after keyPublishDelay, which readiness does not wait for.
+		if err := ks.Start(runCtx); err != nil {
+			a.close()
+			return nil, fmt.Errorf("user signing keys: %w", err)
+		}
 		userKeys = ks
 	}
-	pluginKeys := jwks.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
-	_ = pluginKeys.Start(runCtx)
-	tokens.set(jwks.NewPluginTokenIssuer(pluginKeys, "auth", nil))
+	pluginKeys := signingkeys.NewKeySet(keySetOpts(db.PluginKeys(), pluginKeyDuration, pluginListDuration))
+	if err := pluginKeys.Start(runCtx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("plugin signing keys: %w", err)
+	}
+	tokens.set(backstagetokens.NewPluginTokenIssuer(pluginKeys, "auth", nil))
 
-	issuer := jwks.NewIssuer(jwks.IssuerOptions{
+	issuer := backstagetokens.NewIssuer(backstagetokens.IssuerOptions{
 		Issuer:             cfg.AuthBaseURL(),
 		Keys:               userKeys,
 		Expiration:         cfg.Auth.BackstageTokenExpiration,
@@ -183,7 +197,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		Logger:        logger,
 		Config:        cfg,
 		Issuer:        issuer,
-		Verifier:      jwks.NewVerifier(userKeys, nil),
+		Verifier:      backstagetokens.NewVerifier(userKeys, nil),
 		UserInfo:      issuer,
 		UserKeys:      userKeys,
 		PluginKeys:    pluginKeys,
@@ -261,9 +275,9 @@ func hasResolvers(provs []providers.Configured) bool {
 
 // databaseOptions maps backend.database (with backend.database.plugin.auth over it) to
 // the store, as Backstage's DatabaseManager does for the auth plugin.
-func databaseOptions(cfg *config.Config, logger *slog.Logger) dbstore.Options {
+func databaseOptions(cfg *config.Config, logger *slog.Logger) authdb.Options {
 	d := cfg.Backend.Database
-	o := dbstore.Options{Client: d.Client, EnsureExists: d.EnsureExists, SkipMigrations: d.SkipMigrations, Logger: logger}
+	o := authdb.Options{Client: d.Client, EnsureExists: d.EnsureExists, SkipMigrations: d.SkipMigrations, Logger: logger}
 	if d.Client != "pg" {
 		switch {
 		case d.Connection.Filename != "":

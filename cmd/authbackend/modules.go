@@ -2,7 +2,9 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
@@ -10,7 +12,9 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		github.Module,
 		guest.Module,
+		oauth2.Module,
 		oidc.Module,
 		spectrocloud.Module,
 	}

@@ -52,7 +52,7 @@ auth:
         clientSecret: s
         authorizationUrl: http://127.0.0.1:1/v1/oidc/tenant/t/auth
         signIn: {resolvers: [{resolver: emailMatchingUserEntityProfileEmail, allowedDomains: [example.com]}]}
-    github:
+    vmwareCloudServices:
       development: {clientId: x}
 catalog:
   rules: [{allow: [User]}]
@@ -70,7 +70,7 @@ func TestValidateValid(t *testing.T) {
 	if out != want {
 		t.Errorf("stdout\n got %q\nwant %q", out, want)
 	}
-	if !strings.Contains(errOut, `warning: auth.providers.github: no provider module for "github"`) {
+	if !strings.Contains(errOut, `warning: auth.providers.vmwareCloudServices: no provider module for "vmwareCloudServices"`) {
 		t.Errorf("stderr lacks the unknown-provider warning: %s", errOut)
 	}
 }

@@ -1,10 +1,18 @@
-// Command mockpalette serves a Palette-shaped OpenID Connect IdP (providers/mockpalette)
-// for local development and demos. It is not an IdP to deploy.
+// Command mockpalette serves a mock identity provider for local development, demos and
+// the integration tests. It is not an IdP to deploy.
 //
-//	mockpalette --listen 127.0.0.1:7010 --tenant t1 --client-id backstage-client \
-//	  --client-secret backstage-secret [--redirect-uri URL]... [--users users.yaml] \
-//	  [--login-form] [--refresh-grant] [--base-url http://127.0.0.1:7010]
+//	mockpalette --listen 127.0.0.1:7010 [--personality palette|generic-oidc|github|oauth2] \
+//	  --client-id backstage-client --client-secret backstage-secret [--redirect-uri URL]... \
+//	  [--users users.yaml] [--login-form] [--tls-cert cert.pem --tls-key key.pem]
 //
-// The users file is a YAML list of {subject, email, emailVerified, givenName,
-// familyName, name, picture, groups}.
+// palette (the default) is SpectroCloud Palette and generic-oidc a standard OpenID
+// Connect IdP (providers/mockpalette; --tenant t1, --refresh-grant, --base-url apply);
+// github and oauth2 are vendor personalities (providers/mockvendor; --expiring-tokens
+// makes github a GitHub App with expiring user tokens). A github mock on one address
+// answers both github.com's and api.github.com's paths, and /api/v3/user as GitHub
+// Enterprise Server (point enterpriseInstanceUrl at it).
+//
+// The users file is a YAML list: {subject, email, emailVerified, givenName, familyName,
+// name, picture, groups} for palette and generic-oidc, {id, nodeId, login, name, email,
+// avatarUrl} for github and oauth2.
 package main

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockvendor"
 )
 
 type listFlag []string
@@ -44,33 +45,41 @@ func run(args []string, log *slog.Logger) error {
 	loginForm := fs.Bool("login-form", false, "serve a form to pick the user instead of auto-approving the first")
 	refreshGrant := fs.Bool("refresh-grant", false, "support the refresh_token grant (Palette has none)")
 	baseURL := fs.String("base-url", "", "external base URL of the issuer (default: from the Host header)")
+	personality := fs.String("personality", "palette", "IdP to imitate: palette, generic-oidc, "+strings.Join(mockvendor.Personalities(), ", "))
+	expiring := fs.Bool("expiring-tokens", false, "github: a GitHub App with expiring user tokens and refresh tokens (default: an OAuth app)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with --tls-key), e.g. as github.com in a test network")
+	tlsKey := fs.String("tls-key", "", "PEM private key of --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	opts := mockpalette.Options{
-		Tenant: *tenant, ClientID: *clientID, ClientSecret: *clientSecret, RedirectURIs: redirects,
-		LoginForm: *loginForm, RefreshGrant: *refreshGrant, BaseURL: *baseURL, Logger: log,
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
 	}
-	if *usersFile != "" {
-		users, err := loadUsers(*usersFile)
-		if err != nil {
-			return err
-		}
-		opts.Users = users
+	handler, attrs, err := newIdP(*personality, *usersFile, idpFlags{
+		tenant: *tenant, clientID: *clientID, clientSecret: *clientSecret, redirects: redirects,
+		loginForm: *loginForm, refreshGrant: *refreshGrant, expiring: *expiring, baseURL: *baseURL,
+	}, log)
+	if err != nil {
+		return err
 	}
-	idp := mockpalette.New(opts)
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: idp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("mockpalette listening", "addr", ln.Addr().String(), "issuer_path", idp.IssuerPath(),
-		"client_id", *clientID, "login_form", *loginForm, "refresh_grant", *refreshGrant)
+	go func() {
+		if *tlsCert != "" {
+			errc <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	log.Info("mockpalette listening", append([]any{"addr", ln.Addr().String(), "personality", *personality,
+		"client_id", *clientID, "login_form", *loginForm, "tls", *tlsCert != ""}, attrs...)...)
 	select {
 	case err := <-errc:
 		return err
@@ -88,12 +97,60 @@ func run(args []string, log *slog.Logger) error {
 	return nil
 }
 
-func loadUsers(path string) ([]mockpalette.User, error) {
+type idpFlags struct {
+	tenant, clientID, clientSecret, baseURL string
+	redirects                               []string
+	loginForm, refreshGrant, expiring       bool
+}
+
+// newIdP builds the mock for a personality: Palette and generic OIDC from
+// providers/mockpalette, the vendors from providers/mockvendor.
+func newIdP(personality, usersFile string, f idpFlags, log *slog.Logger) (http.Handler, []any, error) {
+	switch personality {
+	case "palette", "generic-oidc":
+		opts := mockpalette.Options{
+			Tenant: f.tenant, ClientID: f.clientID, ClientSecret: f.clientSecret, RedirectURIs: f.redirects,
+			LoginForm: f.loginForm, RefreshGrant: f.refreshGrant, BaseURL: f.baseURL, Logger: log,
+		}
+		if personality == "generic-oidc" {
+			opts.Personality = mockpalette.GenericOIDC
+		}
+		if usersFile != "" {
+			users, err := loadUsers[mockpalette.User](usersFile, func(u mockpalette.User) bool { return u.Subject != "" && u.Email != "" }, "subject and email")
+			if err != nil {
+				return nil, nil, err
+			}
+			opts.Users = users
+		}
+		idp := mockpalette.New(opts)
+		return idp.Handler(), []any{"issuer_path", idp.IssuerPath(), "refresh_grant", f.refreshGrant}, nil
+	}
+	p, ok := mockvendor.ParsePersonality(personality)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown personality %q (palette, generic-oidc, %s)", personality, strings.Join(mockvendor.Personalities(), ", "))
+	}
+	opts := mockvendor.Options{
+		Personality: p, ClientID: f.clientID, ClientSecret: f.clientSecret, RedirectURIs: f.redirects,
+		LoginForm: f.loginForm, ExpiringTokens: f.expiring, Logger: log,
+	}
+	if usersFile != "" {
+		users, err := loadUsers[mockvendor.User](usersFile, func(u mockvendor.User) bool { return u.Login != "" && u.ID != 0 }, "login and id")
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.Users = users
+	}
+	return mockvendor.New(opts).Handler(), []any{"expiring_tokens", f.expiring}, nil
+}
+
+// loadUsers reads a YAML list of users; valid says whether one has the fields named by
+// need.
+func loadUsers[U any](path string, valid func(U) bool, need string) ([]U, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("users file: %w", err)
 	}
-	var users []mockpalette.User
+	var users []U
 	if err := yaml.Unmarshal(b, &users); err != nil {
 		return nil, fmt.Errorf("users file %s: %w", path, err)
 	}
@@ -101,8 +158,8 @@ func loadUsers(path string) ([]mockpalette.User, error) {
 		return nil, fmt.Errorf("users file %s: no users", path)
 	}
 	for i, u := range users {
-		if u.Subject == "" || u.Email == "" {
-			return nil, fmt.Errorf("users file %s: user %d needs subject and email", path, i)
+		if !valid(u) {
+			return nil, fmt.Errorf("users file %s: user %d needs %s", path, i, need)
 		}
 	}
 	return users, nil

@@ -65,23 +65,11 @@ func ServiceUnavailable(format string, args ...any) *Error {
 // Plain returns a plain JavaScript-style Error (name "Error").
 func Plain(format string, args ...any) *Error { return New(NameError, format, args...) }
 
-// Named is implemented by errors of packages that must not import this one (jwks): they
-// carry a Backstage class name of their own, and As treats them like an *Error.
-type Named interface {
-	error
-	BackstageErrorName() string
-}
-
-// As returns the outermost Backstage-classed error in err's chain, if any: an *Error,
-// or a Named error converted to one.
+// As returns the outermost *Error in err's chain, if any.
 func As(err error) (*Error, bool) {
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		switch t := e.(type) {
-		case *Error:
-			return t, true
-		case Named:
-			return &Error{Name: t.BackstageErrorName(), Message: t.Error(), Cause: errors.Unwrap(t)}, true
-		}
+	var be *Error
+	if errors.As(err, &be) {
+		return be, true
 	}
 	return nil, false
 }
@@ -98,11 +86,8 @@ func NameOf(err error) string {
 // MessageOf returns the message Backstage would show for err: the *Error's own message
 // when err is (or directly is) a Backstage error, else err.Error().
 func MessageOf(err error) string {
-	switch t := err.(type) {
-	case *Error:
+	if t, ok := err.(*Error); ok {
 		return t.Message
-	case Named:
-		return t.Error()
 	}
 	return err.Error()
 }

@@ -6,11 +6,10 @@ import (
 	"testing"
 )
 
-// named stands in for a package's own error type that carries a Backstage class.
-type named struct{ msg string }
-
-func (n named) Error() string              { return n.msg }
-func (n named) BackstageErrorName() string { return NameAuthentication }
+// illegal is a classed error with a cause of its own, as token verification returns.
+func illegal() *Error {
+	return &Error{Name: NameAuthentication, Message: "Illegal token", Cause: errors.New("not a compact JWS")}
+}
 
 func TestClassesAndMessages(t *testing.T) {
 	for _, tc := range []struct {
@@ -21,12 +20,12 @@ func TestClassesAndMessages(t *testing.T) {
 	}{
 		{Input("bad %s", "x"), NameInput, "bad x", 400, false},
 		{fmt.Errorf("lookup: %w", NotFound("User not found")), NameNotFound, "lookup: User not found", 404, true},
-		{named{"Illegal token"}, NameAuthentication, "Illegal token", 401, false},
-		{fmt.Errorf("verify: %w", named{"Illegal token"}), NameAuthentication, "verify: Illegal token", 401, false},
+		{illegal(), NameAuthentication, "Illegal token", 401, false},
+		{fmt.Errorf("verify: %w", illegal()), NameAuthentication, "verify: Illegal token", 401, false},
 		{errors.New("boom"), NameError, "boom", 500, false},
 		{Wrap(NameAuthentication, Input("Missing session cookie"), "Refresh failed"), NameAuthentication,
 			"Refresh failed; caused by InputError: Missing session cookie", 401, false},
-		{Wrap(NameAuthentication, named{"Illegal token"}, "Refresh failed"), NameAuthentication,
+		{Wrap(NameAuthentication, illegal(), "Refresh failed"), NameAuthentication,
 			"Refresh failed; caused by AuthenticationError: Illegal token", 401, false},
 		{Wrap(NameAuthentication, errors.New("x"), "Refresh failed"), NameAuthentication,
 			"Refresh failed; caused by Error: x", 401, false},
@@ -46,8 +45,11 @@ func TestClassesAndMessages(t *testing.T) {
 			t.Errorf("%v: IsNotFound = %v", tc.err, !tc.isNotFoundResult)
 		}
 	}
-	be, ok := As(fmt.Errorf("ctx: %w", named{"Illegal token"}))
-	if !ok || be.Name != NameAuthentication || be.Message != "Illegal token" {
-		t.Errorf("As(named) = %+v, %v", be, ok)
+	be, ok := As(fmt.Errorf("ctx: %w", illegal()))
+	if !ok || be.Name != NameAuthentication || be.Message != "Illegal token" || be.Cause == nil {
+		t.Errorf("As(wrapped) = %+v, %v", be, ok)
+	}
+	if _, ok := As(errors.New("plain")); ok {
+		t.Error("As found a Backstage error in a plain one")
 	}
 }

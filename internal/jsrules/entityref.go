@@ -80,8 +80,10 @@ func CanonicalEntityRef(ref string) (string, error) {
 	return r.String(), nil
 }
 
-// ToLower lower-cases like JavaScript's toLocaleLowerCase("en-US"), which differs from
-// Go's strings.ToLower for U+0130 (to "i̇") and for a word-final capital sigma ("ς").
+// ToLower lower-cases like JavaScript's toLocaleLowerCase("en-US") (the same as
+// toLowerCase), which differs from Go's strings.ToLower for U+0130 (to "i̇") and for
+// a final capital sigma (to "ς": after a cased letter, not before one, skipping
+// case-ignorable characters such as "." and "'" as ICU does).
 func ToLower(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -100,18 +102,56 @@ func ToLower(s string) string {
 		case 'İ':
 			b.WriteString("i\u0307")
 		case 'Σ':
-			prev, _ := utf8.DecodeLastRuneInString(s[:i])
-			next, _ := utf8.DecodeRuneInString(s[i+len("Σ"):])
-			if i > 0 && unicode.IsLetter(prev) && !unicode.IsLetter(next) {
+			if casedBefore(s[:i]) && !casedAfter(s[i+len("Σ"):]) {
 				b.WriteRune('ς')
 			} else {
 				b.WriteRune('σ')
 			}
 		default:
-			b.WriteRune(unicode.ToLower(r))
+			b.WriteRune(toLowerRune(r))
 		}
 	}
 	return b.String()
+}
+
+// casedBefore: the last character before, skipping case-ignorable ones, is cased.
+func casedBefore(s string) bool {
+	for len(s) > 0 {
+		r, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+		if caseIgnorable(r) {
+			continue
+		}
+		return cased(r)
+	}
+	return false
+}
+
+// casedAfter: the first character after, skipping case-ignorable ones, is cased.
+func casedAfter(s string) bool {
+	for _, r := range s {
+		if caseIgnorable(r) {
+			continue
+		}
+		return cased(r)
+	}
+	return false
+}
+
+// cased is the Unicode Cased property (Lowercase, Uppercase or Lt).
+func cased(r rune) bool {
+	return hasNewerCase(r) || unicode.In(r, unicode.Ll, unicode.Lu, unicode.Lt, unicode.Other_Lowercase, unicode.Other_Uppercase)
+}
+
+// caseIgnorable is the Unicode Case_Ignorable property: Mn, Me, Cf, Lm, Sk and the
+// Word_Break MidLetter, MidNumLet and Single_Quote characters.
+func caseIgnorable(r rune) bool {
+	switch r {
+	case '\'', '.', ':', 0x00B7, 0x0387, 0x055F, 0x05F4, 0x2018, 0x2019, 0x2024, 0x2027,
+		0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A:
+		return true
+	}
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
 }
 
 // QuoteString is JSON.stringify of a string.

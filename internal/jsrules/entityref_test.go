@@ -81,3 +81,52 @@ func TestParseEntityRef(t *testing.T) {
 		})
 	}
 }
+
+// TestEntityRefVectors: ParseEntityRef and String against catalog-model's
+// parseEntityRef and stringifyEntityRef, including the error class and message.
+func TestEntityRefVectors(t *testing.T) {
+	var v struct {
+		Cases []struct {
+			Ref              string  `json:"ref"`
+			DefaultKind      *string `json:"defaultKind"`
+			DefaultNamespace *string `json:"defaultNamespace"`
+			Kind             string  `json:"kind"`
+			Namespace        string  `json:"namespace"`
+			Name             string  `json:"name"`
+			Canonical        string  `json:"canonical"`
+			Error            *struct {
+				Class   string `json:"class"`
+				Name    string `json:"name"`
+				Message string `json:"message"`
+			} `json:"error"`
+		} `json:"cases"`
+	}
+	readVectors(t, "entityref.json", &v)
+	for _, c := range v.Cases {
+		var dk, dn string
+		if c.DefaultKind != nil {
+			dk = *c.DefaultKind
+		}
+		if c.DefaultNamespace != nil {
+			dn = *c.DefaultNamespace
+		}
+		got, err := ParseEntityRef(c.Ref, dk, dn)
+		if c.Error != nil {
+			if err == nil {
+				t.Errorf("%q (%q, %q): got %+v, Node throws %s %q", c.Ref, dk, dn, got, c.Error.Class, c.Error.Message)
+				continue
+			}
+			if backstageerr.NameOf(err) != c.Error.Name || err.Error() != c.Error.Message {
+				t.Errorf("%q: error %s %q, Node %s %q", c.Ref, backstageerr.NameOf(err), err.Error(), c.Error.Name, c.Error.Message)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q (%q, %q): %v, Node parses it", c.Ref, dk, dn, err)
+			continue
+		}
+		if got != (EntityRef{c.Kind, c.Namespace, c.Name}) || got.String() != c.Canonical {
+			t.Errorf("%q: %+v %q, Node %q %q %q %q", c.Ref, got, got.String(), c.Kind, c.Namespace, c.Name, c.Canonical)
+		}
+	}
+}

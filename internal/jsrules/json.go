@@ -1,7 +1,6 @@
 package jsrules
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -22,9 +21,17 @@ const hexDigits = "0123456789abcdef"
 // AppendString appends s as JSON.stringify would: only '"', '\\' and control
 // characters are escaped (\b \f \n \r \t short forms, others \u00xx lower-case);
 // "<", ">", "&", U+2028, U+2029 and all non-ASCII runes stay raw. Invalid UTF-8
-// (which a JavaScript string cannot hold) becomes U+FFFD, as a JS decoder would
-// turn it into when the token is decoded and re-serialised.
+// (which a JavaScript string cannot hold) becomes U+FFFD the way a JavaScript
+// UTF-8 decoder (TextDecoder, Buffer#toString) reads it: one U+FFFD for each maximal
+// invalid subsequence.
 func AppendString(dst []byte, s string) []byte {
+	return appendString(dst, s, false)
+}
+
+// appendString is AppendString; with wtf8, a surrogate encoded as if it were a
+// character (ED A0..BF xx, from a JSON "\ud800" escape) is written as JSON.stringify
+// writes a lone surrogate: "\ud800".
+func appendString(dst []byte, s string, wtf8 bool) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -60,8 +67,13 @@ func AppendString(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i += size
+			if sur, ok := surrogateAt(s[i:]); wtf8 && ok {
+				dst = append(dst, '\\', 'u', hexDigits[sur>>12], hexDigits[sur>>8&0xf], hexDigits[sur>>4&0xf], hexDigits[sur&0xf])
+				i += 3
+			} else {
+				dst = append(dst, "\uFFFD"...)
+				i += invalidLen(s[i:])
+			}
 			start = i
 			continue
 		}
@@ -69,6 +81,68 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// surrogateAt decodes a surrogate code point encoded like a character (WTF-8).
+func surrogateAt(s string) (rune, bool) {
+	if len(s) >= 3 && s[0] == 0xED && s[1] >= 0xA0 && s[1] <= 0xBF && s[2] >= 0x80 && s[2] <= 0xBF {
+		return 0xD000 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F), true
+	}
+	return 0, false
+}
+
+// invalidLen is the length of the maximal invalid subsequence at the start of s (s
+// does not start with a valid character): a lead byte and the continuation bytes
+// that could still have completed it, as the WHATWG UTF-8 decoder counts them.
+func invalidLen(s string) int {
+	c := s[0]
+	need := 0
+	lo, hi := byte(0x80), byte(0xBF)
+	switch {
+	case c >= 0xC2 && c <= 0xDF:
+		need = 1
+	case c >= 0xE0 && c <= 0xEF:
+		need = 2
+		if c == 0xE0 {
+			lo = 0xA0
+		} else if c == 0xED {
+			hi = 0x9F
+		}
+	case c >= 0xF0 && c <= 0xF4:
+		need = 3
+		if c == 0xF0 {
+			lo = 0x90
+		} else if c == 0xF4 {
+			hi = 0x8F
+		}
+	default:
+		return 1
+	}
+	n := 1
+	for n <= need && n < len(s) && s[n] >= lo && s[n] <= hi {
+		lo, hi = 0x80, 0xBF
+		n++
+	}
+	return n
+}
+
+// ToValidUTF8 replaces invalid UTF-8 in s as a JavaScript decoder does.
+func ToValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\uFFFD"...)
+			i += invalidLen(s[i:])
+			continue
+		}
+		b = append(b, s[i:i+size]...)
+		i += size
+	}
+	return string(b)
 }
 
 // AppendNumber formats f like JavaScript's Number.prototype.toString, which is
@@ -98,7 +172,7 @@ func AppendNumber(dst []byte, f float64) []byte {
 // property (canonical decimal below 2^32-1); such keys come first in an object's
 // own-key order, ascending.
 func isArrayIndexKey(k string) (uint64, bool) {
-	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
+	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') || !isDigits(k) {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(k, 10, 64)
@@ -203,29 +277,18 @@ func AppendValue(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, '}'), nil
 	case json.RawMessage:
-		return AppendRaw(dst, x)
+		return AppendJSON(dst, x)
 	}
 	// Typed nil pointers/maps/slices are JSON null like encoding/json would make them.
 	if rv := reflect.ValueOf(v); (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Map ||
 		rv.Kind() == reflect.Slice || rv.Kind() == reflect.Interface) && rv.IsNil() {
 		return append(dst, "null"...), nil
 	}
-	raw, err := json.Marshal(v)
+	raw, err := Marshal(v)
 	if err != nil {
-		return dst, fmt.Errorf("claim value of type %T cannot be serialised: %w", v, err)
+		return dst, fmt.Errorf("value of type %T cannot be serialised: %w", v, err)
 	}
-	return AppendRaw(dst, raw)
-}
-
-// AppendRaw re-serialises arbitrary JSON text the JavaScript way.
-func AppendRaw(dst, raw []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return dst, fmt.Errorf("invalid JSON claim value: %w", err)
-	}
-	return AppendValue(dst, v)
+	return append(dst, raw...), nil
 }
 
 // Stringify returns the JSON.stringify serialisation of v.

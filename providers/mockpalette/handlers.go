@@ -1,9 +1,7 @@
 package mockpalette
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 func (s *Server) routes() http.Handler {
@@ -20,36 +20,32 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc(e.Authorize, s.authorize)
 	mux.HandleFunc("POST "+e.Token, s.token)
 	mux.HandleFunc(e.Userinfo, s.userinfo)
-	mux.HandleFunc("GET "+e.JWKS, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.jwks()) })
+	mux.HandleFunc("GET "+e.JWKS, func(w http.ResponseWriter, r *http.Request) { mockkit.WriteJSON(w, http.StatusOK, s.jwks()) })
 	mux.HandleFunc("POST "+e.Revoke, s.revoke)
 	mux.HandleFunc("GET /_mock/next", s.mockNext)
 	mux.HandleFunc("/_mock/rotate", func(w http.ResponseWriter, r *http.Request) {
 		s.RotateKeys()
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "kid": s.KeyID()})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "kid": s.KeyID()})
 	})
 	mux.HandleFunc("/_mock/revoke", func(w http.ResponseWriter, r *http.Request) {
 		n := s.RevokeUser(r.URL.Query().Get("sub"))
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "revoked": n})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "revoked": n})
 	})
 	mux.HandleFunc("/_mock/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFault()
 		s.SetUnavailable(false)
 		s.SetDiscoveryIssuer("")
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true})
 	})
-	mux.HandleFunc("GET /_mock/requests", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, s.Requests()) })
+	mux.HandleFunc("GET /_mock/requests", func(w http.ResponseWriter, r *http.Request) { mockkit.WriteJSON(w, http.StatusOK, s.Requests()) })
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/_mock/") {
-			_ = r.ParseForm()
+			s.Record(r)
 			s.mu.Lock()
-			s.requests = append(s.requests, Request{
-				Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: r.PostForm,
-				Header: r.Header.Clone(), Time: s.now(),
-			})
 			down := s.down
 			s.mu.Unlock()
 			if down {
-				writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "temporarily_unavailable"})
+				mockkit.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "temporarily_unavailable"})
 				return
 			}
 		}
@@ -106,7 +102,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	}
 	doc["grant_types_supported"] = grants
 	doc["scopes_supported"] = scopes
-	writeJSON(w, http.StatusOK, doc)
+	mockkit.WriteJSON(w, http.StatusOK, doc)
 }
 
 var loginForm = template.Must(template.New("login").Parse(`<!doctype html>
@@ -119,43 +115,22 @@ var loginForm = template.Must(template.New("login").Parse(`<!doctype html>
 `))
 
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
+		UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri", Unregistered: "redirect_uri is not registered",
+	})
+	if !ok {
 		return
 	}
 	q := r.Form
-	if q.Get("client_id") != s.opts.ClientID {
-		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
-	}
 	redirect := q.Get("redirect_uri")
-	ru, err := url.Parse(redirect)
-	if redirect == "" || err != nil || !ru.IsAbs() || (ru.Scheme != "http" && ru.Scheme != "https") {
-		http.Error(w, "invalid redirect_uri", http.StatusBadRequest)
-		return
-	}
-	if len(s.opts.RedirectURIs) > 0 && !slices.Contains(s.opts.RedirectURIs, redirect) {
-		http.Error(w, "redirect_uri is not registered", http.StatusBadRequest)
-		return
-	}
 	state := q.Get("state")
-	back := func(params url.Values) {
-		rq := ru.Query()
-		for k, v := range params {
-			rq[k] = v
-		}
-		if state != "" {
-			rq.Set("state", state)
-		}
-		ru.RawQuery = rq.Encode()
-		http.Redirect(w, r, ru.String(), http.StatusFound)
-	}
+	back := func(params url.Values) { mockkit.RedirectBack(w, r, ru, state, params) }
 	if q.Get("response_type") != "code" {
 		back(url.Values{"error": {"unsupported_response_type"}})
 		return
 	}
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
-	if (challenge != "" || method != "") && (method != "S256" || len(challenge) != 43) {
+	if !mockkit.ChallengeOK(challenge, method) {
 		back(url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}})
 		return
 	}
@@ -201,7 +176,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]any{"error": code, "error_description": desc})
+	mockkit.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
 }
 
 // clientAuth accepts client_secret_basic or client_secret_post (not both at once).
@@ -235,12 +210,8 @@ func (s *Server) clientAuth(w http.ResponseWriter, r *http.Request) bool {
 func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	f := s.takeFault(false)
-	if f.TokenDelay > 0 {
-		select {
-		case <-time.After(f.TokenDelay):
-		case <-r.Context().Done():
-			return
-		}
+	if !mockkit.Delay(r, f.TokenDelay) {
+		return
 	}
 	if f.TokenStatus != 0 {
 		// The description is a canary: clients must not echo IdP bodies to users.
@@ -281,8 +252,7 @@ func (s *Server) codeGrant(w http.ResponseWriter, r *http.Request, form url.Valu
 	}
 	verifier := form.Get("code_verifier")
 	if g.challenge != "" {
-		sum := sha256.Sum256([]byte(verifier))
-		if verifier == "" || b64.EncodeToString(sum[:]) != g.challenge {
+		if !mockkit.VerifierMatches(g.challenge, verifier) {
 			oauthError(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
 			return
 		}
@@ -380,7 +350,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, user User, nonce,
 	if !s.refreshGrantEnabled() && !f.NoSessionToken {
 		resp["refresh_token"] = s.sessionToken(user, now)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	mockkit.WriteJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
@@ -393,7 +363,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request) {
 		oauthError(w, http.StatusUnauthorized, "invalid_token", "unknown or expired access token")
 		return
 	}
-	writeJSON(w, http.StatusOK, g.claims)
+	mockkit.WriteJSON(w, http.StatusOK, g.claims)
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
@@ -491,11 +461,5 @@ func (s *Server) mockNext(w http.ResponseWriter, r *http.Request) {
 	f.BadAtHash = q.Get("bad_at_hash") == "1"
 	s.SetFault(f)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "next": f})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "next": f})
 }

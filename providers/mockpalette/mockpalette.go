@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 )
 
 // User is one account the mock IdP can sign in.
@@ -26,6 +26,8 @@ type User struct {
 	Name          string   `yaml:"name" json:"name,omitempty"`
 	Picture       string   `yaml:"picture" json:"picture,omitempty"`
 	Groups        []string `yaml:"groups" json:"groups,omitempty"`
+	// PreferredUsername is the preferred_username claim; "" omits it.
+	PreferredUsername string `yaml:"preferredUsername" json:"preferred_username,omitempty"`
 }
 
 // DisplayName is Name, else "GivenName FamilyName".
@@ -147,14 +149,7 @@ type Fault struct {
 }
 
 // Request is one recorded request (the mock's own /_mock/ endpoints are not recorded).
-type Request struct {
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
-	Query  url.Values  `json:"query,omitempty"`
-	Form   url.Values  `json:"form,omitempty"`
-	Header http.Header `json:"headers"`
-	Time   time.Time   `json:"time"`
-}
+type Request = mockkit.Request
 
 type codeGrant struct {
 	clientID, redirectURI, challenge, nonce, scope string
@@ -177,24 +172,26 @@ type refreshGrant struct {
 
 // Server is a Palette-shaped (or generic) OpenID Connect IdP for tests and demos.
 type Server struct {
+	// Recorder records every request but the mock's own (Requests, RequestsTo,
+	// ResetRequests).
+	mockkit.Recorder
 	opts Options
 	eps  Endpoints
 	log  *slog.Logger
 	now  func() time.Time
 
-	mu       sync.Mutex
-	key      *rsa.PrivateKey
-	kid      string
-	keySeq   int
-	hsKey    []byte
-	codes    map[string]*codeGrant
-	access   map[string]*accessGrant
-	refresh  map[string]*refreshGrant
-	fault    *Fault
-	down     bool
-	discIss  string
-	requests []Request
-	handler  http.Handler
+	mu      sync.Mutex
+	key     *rsa.PrivateKey
+	kid     string
+	keySeq  int
+	hsKey   []byte
+	codes   map[string]*codeGrant
+	access  map[string]*accessGrant
+	refresh map[string]*refreshGrant
+	fault   *Fault
+	down    bool
+	discIss string
+	handler http.Handler
 }
 
 // New returns a mock IdP.
@@ -233,6 +230,7 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.Recorder.Now = s.now
 	s.eps = endpointsOf(opts.Personality, opts.Tenant)
 	s.RotateKeys()
 	s.handler = s.routes()
@@ -284,40 +282,17 @@ func (s *Server) Start(t TB) string {
 
 // TB is the part of testing.TB that Start needs; taking it instead of testing.TB keeps
 // the testing package out of the mockpalette binary.
-type TB interface {
-	Helper()
-	Cleanup(func())
-}
-
-// keyCache shares generated RSA keys between the servers of one process (the n-th key
-// of every server is the same), because generating them dominates test time.
-var keyCache struct {
-	mu   sync.Mutex
-	keys []*rsa.PrivateKey
-}
-
-func cachedKey(i int) *rsa.PrivateKey {
-	keyCache.mu.Lock()
-	defer keyCache.mu.Unlock()
-	for len(keyCache.keys) <= i {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(fmt.Sprintf("mockpalette: generate RSA key: %v", err))
-		}
-		keyCache.keys = append(keyCache.keys, k)
-	}
-	return keyCache.keys[i]
-}
+type TB = mockkit.TB
 
 // strangerKey signs BadSignature tokens; it is never in any JWKS.
-func strangerKey() *rsa.PrivateKey { return cachedKey(0) }
+func strangerKey() *rsa.PrivateKey { return mockkit.Key(0) }
 
 // RotateKeys replaces the signing key: new kid, the old key leaves the JWKS.
 func (s *Server) RotateKeys() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keySeq++
-	s.key, s.kid = cachedKey(s.keySeq), fmt.Sprintf("mock-rsa-%d", s.keySeq)
+	s.key, s.kid = mockkit.Key(s.keySeq), fmt.Sprintf("mock-rsa-%d", s.keySeq)
 }
 
 // KeyID is the current signing key's kid.
@@ -373,31 +348,6 @@ func (s *Server) RevokeUser(subject string) int {
 		}
 	}
 	return n
-}
-
-// Requests returns the recorded requests, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
-
-// RequestsTo returns the recorded requests whose path ends with suffix (e.g. "/token").
-func (s *Server) RequestsTo(suffix string) []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if strings.HasSuffix(r.Path, suffix) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
 }
 
 // takeFault returns the armed fault for a phase and clears it unless permanent.

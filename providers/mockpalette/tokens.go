@@ -1,15 +1,15 @@
 package mockpalette
 
 import (
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"math/big"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -22,16 +22,6 @@ func segment(v any) string {
 		panic(err)
 	}
 	return b64.EncodeToString(b)
-}
-
-func signRS256(key *rsa.PrivateKey, kid string, claims map[string]any) string {
-	t := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims(claims))
-	t.Header["kid"] = kid
-	signed, err := t.SignedString(key)
-	if err != nil {
-		panic(fmt.Sprintf("mockpalette: sign RS256: %v", err))
-	}
-	return signed
 }
 
 func signHS256(key []byte, header, claims map[string]any) string {
@@ -60,9 +50,9 @@ func (s *Server) idToken(claims map[string]any, f Fault) string {
 		pemKey := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 		return signHS256(pemKey, map[string]any{"alg": "HS256", "kid": kid, "typ": "JWT"}, claims)
 	case f.BadSignature:
-		return signRS256(strangerKey(), kid, claims)
+		return mockkit.SignRS256(strangerKey(), kid, claims)
 	}
-	return signRS256(key, kid, claims)
+	return mockkit.SignRS256(key, kid, claims)
 }
 
 // atHash is the at_hash claim for an RS256 ID token (OIDC Core 3.1.3.6).
@@ -82,12 +72,7 @@ func (s *Server) sessionToken(u User, now time.Time) string {
 func (s *Server) jwks() map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pub := s.key.PublicKey
-	return map[string]any{"keys": []any{map[string]any{
-		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": s.kid,
-		"n": b64.EncodeToString(pub.N.Bytes()),
-		"e": b64.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}}}
+	return mockkit.JWKS(&s.key.PublicKey, s.kid)
 }
 
 // profileClaims are the user claims shared by the ID token and userinfo.
@@ -115,6 +100,9 @@ func profileClaims(u User, f Fault) map[string]any {
 	}
 	if len(u.Groups) > 0 {
 		c["groups"] = u.Groups
+	}
+	if u.PreferredUsername != "" {
+		c["preferred_username"] = u.PreferredUsername
 	}
 	return c
 }

@@ -31,10 +31,10 @@ const (
 // ScopeOptionRemoved is Backstage's startup error for the obsolete `scope` key.
 const ScopeOptionRemoved = `The oidc provider no longer supports the "scope" configuration option. Please use the "additionalScopes" option instead.`
 
-// allowedAlgs are the asymmetric JWS algorithms an ID token may be signed with. none and
-// HS* are never accepted: HS* "verification" with a public key is the classic
+// AllowedIDTokenAlgs are the asymmetric JWS algorithms an ID token may be signed with.
+// none and HS* are never accepted: HS* "verification" with a public key is the classic
 // algorithm-confusion forgery.
-var allowedAlgs = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
+var AllowedIDTokenAlgs = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
 
 // reservedStartParams are authorize parameters the provider sets itself;
 // startUrlSearchParams cannot override them (Backstage applies them first for the same reason).
@@ -137,24 +137,9 @@ func (c *Config) Check(sec config.Section, o CheckOptions) config.Problems {
 		ps = append(ps, sec.Problem("tokenEndpointAuthMethod", "must be one of client_secret_basic, client_secret_post, none; got %q", c.TokenEndpointAuthMethod))
 	}
 
-	c.TokenSignedResponseAlgs = []string{"RS256"}
-	if sec.Has("tokenSignedResponseAlg") {
-		var ok []string
-		for _, a := range c.TokenSignedResponseAlg {
-			if !slices.Contains(allowedAlgs, a) {
-				ps = append(ps, sec.Problem("tokenSignedResponseAlg", "%q is not an allowed ID token algorithm (allowed: %s; none and HS* are never accepted)", a, strings.Join(allowedAlgs, ", ")))
-				continue
-			}
-			if !slices.Contains(ok, a) {
-				ok = append(ok, a)
-			}
-		}
-		if len(ok) > 0 {
-			c.TokenSignedResponseAlgs = ok
-		} else if len(c.TokenSignedResponseAlg) == 0 {
-			ps = append(ps, sec.Problem("tokenSignedResponseAlg", "must name at least one algorithm"))
-		}
-	}
+	algs, aps := CheckIDTokenAlgs(sec, "tokenSignedResponseAlg", c.TokenSignedResponseAlg)
+	c.TokenSignedResponseAlgs = algs
+	ps = append(ps, aps...)
 	if sec.Has("scope") && !o.ScopeKeyAllowed {
 		ps = append(ps, sec.Problem("scope", "%s", ScopeOptionRemoved))
 	}
@@ -179,6 +164,33 @@ func (c *Config) Check(sec config.Section, o CheckOptions) config.Problems {
 		c.StartURLSearchParams = nil
 	}
 	return ps
+}
+
+// CheckIDTokenAlgs validates the ID token algorithms configured at key (values, as
+// decoded from a string or a list): each must be in AllowedIDTokenAlgs. It returns the
+// accepted algorithms, RS256 when the key is absent or lists none that is allowed.
+func CheckIDTokenAlgs(sec config.Section, key string, values []string) ([]string, config.Problems) {
+	if !sec.Has(key) {
+		return []string{"RS256"}, nil
+	}
+	var ok []string
+	var ps config.Problems
+	for _, a := range values {
+		if !slices.Contains(AllowedIDTokenAlgs, a) {
+			ps = append(ps, sec.Problem(key, "%q is not an allowed ID token algorithm (allowed: %s; none and HS* are never accepted)", a, strings.Join(AllowedIDTokenAlgs, ", ")))
+			continue
+		}
+		if !slices.Contains(ok, a) {
+			ok = append(ok, a)
+		}
+	}
+	if len(ok) == 0 {
+		if len(values) == 0 {
+			ps = append(ps, sec.Problem(key, "must name at least one algorithm"))
+		}
+		return []string{"RS256"}, ps
+	}
+	return ok, ps
 }
 
 // Build implements providers.Config.

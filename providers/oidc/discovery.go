@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 )
 
 const (
@@ -139,7 +140,7 @@ func (p *Provider) fetchDiscovery(ctx context.Context) (*idp, error) {
 	}
 	if strings.TrimSuffix(m.Issuer, "/") != strings.TrimSuffix(p.cfg.ExpectedIssuer, "/") {
 		p.log.Error("oidc discovery issuer mismatch", "expected", p.cfg.ExpectedIssuer, "announced", m.Issuer)
-		return nil, p.failed("%s failed: the document's issuer %q does not match the configured %q", what, printable(m.Issuer, 200), p.cfg.ExpectedIssuer)
+		return nil, p.failed("%s failed: the document's issuer %q does not match the configured %q", what, upstream.Printable(m.Issuer, 200), p.cfg.ExpectedIssuer)
 	}
 	for name, v := range map[string]string{"authorization_endpoint": m.AuthorizationEndpoint, "token_endpoint": m.TokenEndpoint, "jwks_uri": m.JWKSURI} {
 		if v == "" {

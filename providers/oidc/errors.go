@@ -3,13 +3,13 @@ package oidc
 import (
 	"context"
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 
 	"golang.org/x/oauth2"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 )
 
 // Callback failures use Backstage's wording ("Authentication failed, ..." for IdP or
@@ -28,7 +28,7 @@ func (p *Provider) rejected(msg string) error {
 
 // upstreamErr reports a transport failure while doing what.
 func (p *Provider) upstreamErr(what string, err error) error {
-	if isTimeout(err) {
+	if upstream.IsTimeout(err) {
 		return p.failed("%s timed out after %s", what, p.cfg.Timeout)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -42,7 +42,7 @@ func (p *Provider) upstreamErr(what string, err error) error {
 func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		code := oauthErrorCode(re.ErrorCode)
+		code := upstream.ErrorCode(re.ErrorCode)
 		p.log.Warn("oidc token endpoint error", "op", what, "status", re.Response.StatusCode, "error", code)
 		detail := "HTTP " + strconv.Itoa(re.Response.StatusCode)
 		if code != "" {
@@ -57,7 +57,7 @@ func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall) err
 		return p.failed("%s with the identity provider failed (invalid token response)", what)
 	}
 	p.log.Warn("oidc token endpoint unreachable", "op", what, "err", err)
-	if isTimeout(err) || isTimeout(call.err) {
+	if upstream.IsTimeout(err) || upstream.IsTimeout(call.err) {
 		return p.failed("%s with the identity provider timed out after %s", what, p.cfg.Timeout)
 	}
 	return p.failed("%s with the identity provider failed (the identity provider could not be reached)", what)
@@ -67,7 +67,7 @@ func (p *Provider) tokenEndpointErr(what string, err error, call *tokenCall) err
 // openid-client, server_error and invalid_* are failures, anything else (access_denied,
 // login_required, ...) is a rejection.
 func idpCallbackError(code, description string) error {
-	c := oauthErrorCode(code)
+	c := upstream.ErrorCode(code)
 	if c == "" {
 		c = "unknown_error"
 	}
@@ -76,55 +76,8 @@ func idpCallbackError(code, description string) error {
 		prefix = "Authentication failed, "
 	}
 	msg := prefix + c
-	if d := printable(description, 200); d != "" {
+	if d := upstream.Printable(description, 200); d != "" {
 		msg += " (" + d + ")"
 	}
 	return backstageerr.Plain("%s", msg)
-}
-
-// oauthErrorCode returns code when it is a plausible RFC 6749 error code, else "".
-func oauthErrorCode(code string) string {
-	if code == "" || len(code) > 64 {
-		return ""
-	}
-	for _, r := range code {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
-			return ""
-		}
-	}
-	return code
-}
-
-// printable keeps printable ASCII (collapsing whitespace) minus markup and quote
-// characters, and truncates to max bytes: an IdP's text must never reach the app as
-// markup, whatever the page that later shows the message does with it.
-func printable(s string, max int) string {
-	var b strings.Builder
-	space := false
-	for _, r := range s {
-		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
-			space = b.Len() > 0
-			continue
-		}
-		if r < 0x21 || r > 0x7e || strings.ContainsRune("<>&\"'`", r) {
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-		if b.Len() >= max {
-			return b.String()[:max] + "..."
-		}
-	}
-	return b.String()
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

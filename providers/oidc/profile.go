@@ -3,6 +3,8 @@ package oidc
 import (
 	"strings"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
+
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
@@ -14,7 +16,7 @@ import (
 // vouch for.
 func ProfileFromClaims(claims map[string]any, absentVerifiedOK bool) providers.Profile {
 	var pr providers.Profile
-	if email, _ := claims["email"].(string); email != "" && emailUsable(claims["email_verified"], absentVerifiedOK) {
+	if email, _ := claims["email"].(string); email != "" && upstream.EmailVerified(claims["email_verified"], absentVerifiedOK) {
 		pr.Email = email
 	}
 	pr.Picture, _ = claims["picture"].(string)
@@ -26,16 +28,4 @@ func ProfileFromClaims(claims map[string]any, absentVerifiedOK bool) providers.P
 		pr.DisplayName = strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family))
 	}
 	return pr
-}
-
-func emailUsable(v any, absentOK bool) bool {
-	switch t := v.(type) {
-	case nil:
-		return absentOK
-	case bool:
-		return t
-	case string:
-		return strings.EqualFold(strings.TrimSpace(t), "true")
-	}
-	return false
 }

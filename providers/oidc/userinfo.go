@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 )
 
 // claimsIDTokenWins are claims a userinfo response may not override.
@@ -54,7 +56,7 @@ func (p *Provider) withUserinfo(ctx context.Context, d *idp, idClaims map[string
 	if err := dec.Decode(&ui); err != nil || ui == nil {
 		return nil, p.failed("%s to the identity provider returned no JSON object", what)
 	}
-	ui = normalizeNumbers(ui).(map[string]any)
+	ui = upstream.NormalizeNumbers(ui).(map[string]any)
 	if uiSub, _ := ui["sub"].(string); uiSub != sub {
 		return nil, p.rejected("the userinfo subject does not match the ID token subject")
 	}

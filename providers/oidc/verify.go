@@ -14,6 +14,7 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 )
 
 // idTokenError says why an ID token was refused, in words safe to show a user.
@@ -52,7 +53,7 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	}
 	alg := headerAlg(raw)
 	if !slices.Contains(p.cfg.TokenSignedResponseAlgs, alg) {
-		return nil, badToken("the ID token is signed with %q, which is not an accepted algorithm (accepted: %s)", printable(alg, 20), strings.Join(p.cfg.TokenSignedResponseAlgs, ", "))
+		return nil, badToken("the ID token is signed with %q, which is not an accepted algorithm (accepted: %s)", upstream.Printable(alg, 20), strings.Join(p.cfg.TokenSignedResponseAlgs, ", "))
 	}
 	vctx, kc := withKeyCheck(ctx)
 	tok, err := d.verifier.Verify(vctx, raw)
@@ -77,10 +78,10 @@ func (p *Provider) verifyIDToken(ctx context.Context, d *idp, raw string, nc non
 	if err := dec.Decode(&claims); err != nil {
 		return nil, badToken("the ID token claims are not a JSON object")
 	}
-	claims = normalizeNumbers(claims).(map[string]any)
+	claims = upstream.NormalizeNumbers(claims).(map[string]any)
 
 	if tok.Issuer != d.meta.Issuer {
-		return nil, badToken("the ID token issuer %q is not the identity provider %q", printable(tok.Issuer, 200), d.meta.Issuer)
+		return nil, badToken("the ID token issuer %q is not the identity provider %q", upstream.Printable(tok.Issuer, 200), d.meta.Issuer)
 	}
 	if tok.Subject == "" {
 		return nil, badToken("the ID token has no subject")
@@ -166,31 +167,7 @@ func unverifiedClaims(raw string) map[string]any {
 	if dec.Decode(&claims) != nil || claims == nil {
 		return map[string]any{}
 	}
-	return normalizeNumbers(claims).(map[string]any)
-}
-
-// normalizeNumbers turns json.Number into int64 when integral, else float64, so claims
-// such as exp stay exact.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			t[k] = normalizeNumbers(x)
-		}
-		return t
-	case []any:
-		for i, x := range t {
-			t[i] = normalizeNumbers(x)
-		}
-		return t
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		f, _ := t.Float64()
-		return f
-	}
-	return v
+	return upstream.NormalizeNumbers(claims).(map[string]any)
 }
 
 func numericClaim(claims map[string]any, key string) (int64, bool) {

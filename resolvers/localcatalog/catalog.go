@@ -13,6 +13,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -94,8 +95,8 @@ type snapshot struct {
 	index    map[string][]*stored // users by "key\x00value" of their search table
 	byRef    map[string]*stored   // users and groups by canonical ref
 	groups   int
-	files    map[string]bool // every file read or looked for (watched)
-	globs    []string        // absolute glob targets (watched through their base dir)
+	files    map[string]bool      // every file read or looked for (watched)
+	patterns []*jsrules.Minimatch // absolute pattern targets (watched through their roots)
 	problems []Problem
 }
 

@@ -3,10 +3,15 @@
 // catalog would ingest from the same files:
 //
 //   - only `type: file` locations are read (targets relative to the working
-//     directory; globs allowed); other types such as `url` are skipped with a warning;
+//     directory); other types such as `url` are skipped with a warning. A target may
+//     be a minimatch pattern, compiled with the options glob gives minimatch for
+//     Backstage's FileReaderProcessor and matched against the files under its literal
+//     directories (internal/jsrules' minimatch; this package no longer has a glob
+//     matcher of its own);
 //   - multi-document YAML; Location entities are followed (spec.target/spec.targets
 //     relative to the Location's file, cycles and depth guarded);
-//   - catalog.rules are enforced against the origin location, with Backstage's default
+//   - catalog.rules are enforced against the origin location (location patterns with
+//     minimatch {nocase, dot}, as DefaultCatalogRulesEnforcer), with Backstage's default
 //     rule (Component, API, Location) when none are configured, so User and Group
 //     need a rule; as in Backstage, a file containing a disallowed entity is rejected
 //     as a whole, and the warning names the rule to add. Improvement: relative file

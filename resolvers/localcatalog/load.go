@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -56,7 +57,7 @@ type candidate struct {
 type loader struct {
 	c        *Catalog
 	files    map[string]bool
-	globs    []string
+	patterns []*jsrules.Minimatch // file targets that are patterns (watched through their roots)
 	read     map[string]bool
 	newGood  map[string][]document
 	problems []Problem
@@ -85,16 +86,22 @@ func (c *Catalog) load() *snapshot {
 
 func (ld *loader) problem(p Problem) { ld.problems = append(ld.problems, p) }
 
-// readTarget reads one file target (a path or a glob).
+// readTarget reads one file target (a path or a minimatch pattern).
 func (ld *loader) readTarget(target string, origin locationRef, stack []string) {
-	if !hasGlobMeta(target) {
-		ld.readFile(target, origin, stack)
+	mm, err := compileFileTarget(target)
+	if err != nil {
+		ld.problem(Problem{File: target, Message: fmt.Sprintf("invalid location target: %v", err)})
 		return
 	}
-	ld.globs = append(ld.globs, target)
-	files, err := expandGlob(target)
+	if !isFileTargetPattern(mm) {
+		// A plain path, possibly spelled with escapes or one-character classes.
+		ld.readFile(filepath.FromSlash(mm.LiteralPaths()[0]), origin, stack)
+		return
+	}
+	ld.patterns = append(ld.patterns, mm)
+	files, err := matchFiles(mm)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		ld.problem(Problem{File: target, Message: fmt.Sprintf("cannot expand glob: %v", err)})
+		ld.problem(Problem{File: target, Message: fmt.Sprintf("cannot read the files of this target: %v", err)})
 	}
 	if len(files) == 0 {
 		ld.problem(Problem{File: target, Message: "no file matches this location target"})
@@ -402,7 +409,7 @@ func describe(v any) string {
 
 // build de-duplicates the candidates, adds relations and indexes the result.
 func (ld *loader) build() *snapshot {
-	s := &snapshot{byRef: map[string]*stored{}, index: map[string][]*stored{}, files: ld.files, globs: ld.globs}
+	s := &snapshot{byRef: map[string]*stored{}, index: map[string][]*stored{}, files: ld.files, patterns: ld.patterns}
 	type entry struct {
 		cand      *candidate
 		relations map[resolvers.Relation]bool

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -326,28 +327,97 @@ func TestReloadOnChange(t *testing.T) {
 	}
 }
 
-func TestGlobRegexp(t *testing.T) {
+// TestTargetAndRulePatterns: file targets match as glob's minimatch options make
+// them (no dotfiles, backslash is a separator), rule patterns as the catalog's
+// minimatch(target, pattern, {nocase: true, dot: true}). Expectations checked with
+// Node's minimatch; the old regexp translation got the dotfile, {x} and !( ) cases
+// wrong.
+func TestTargetAndRulePatterns(t *testing.T) {
+	const file, rule = false, true
 	tests := []struct {
 		pattern, path string
-		nocase, want  bool
+		rule, want    bool
 	}{
-		{"/a/*.yaml", "/a/b.yaml", false, true},
-		{"/a/*.yaml", "/a/b/c.yaml", false, false},
-		{"/a/**/*.yaml", "/a/b/c/d.yaml", false, true},
-		{"/a/**/*.yaml", "/a/d.yaml", false, true},
-		{"/a/{x,y}.yaml", "/a/y.yaml", false, true},
-		{"/a/[bc].yaml", "/a/c.yaml", false, true},
-		{"/A/*.YAML", "/a/b.yaml", true, true},
-		{"/A/*.YAML", "/a/b.yaml", false, false},
-		{"/a/?.yaml", "/a/bb.yaml", false, false},
+		{"/a/*.yaml", "/a/b.yaml", file, true},
+		{"/a/*.yaml", "/a/b/c.yaml", file, false},
+		{"/a/**/*.yaml", "/a/b/c/d.yaml", file, true},
+		{"/a/**/*.yaml", "/a/d.yaml", file, true},
+		{"/a/{x,y}.yaml", "/a/y.yaml", file, true},
+		{"/a/[bc].yaml", "/a/c.yaml", file, true},
+		{"/A/*.YAML", "/a/b.yaml", rule, true},
+		{"/A/*.YAML", "/a/b.yaml", file, false},
+		{"/a/?.yaml", "/a/bb.yaml", file, false},
+		{"/a/*.yaml", "/a/.x.yaml", file, false},
+		{"/a/*.yaml", "/a/.x.yaml", rule, true},
+		{"/a/**/*.yaml", "/a/.git/x.yaml", file, false},
+		{"/a/**/*.yaml", "/a/.git/x.yaml", rule, true},
+		{"/a/{x}.yaml", "/a/{x}.yaml", file, true},
+		{"/a/!(b).yaml", "/a/c.yaml", file, true},
+		{"/a/!(b).yaml", "/a/b.yaml", file, false},
+		{`\a\*.yaml`, "/a/b.yaml", file, true},
+		{"#/a/b.yaml", "#/a/b.yaml", file, true},
+		{"/a/[!b]*.yaml", "/a/c.yaml", rule, true},
 	}
 	for _, tt := range tests {
-		re, err := globRegexp(tt.pattern, tt.nocase)
+		var mm *jsrules.Minimatch
+		var err error
+		if tt.rule {
+			mm, err = jsrules.CompileMinimatch(tt.pattern, rulePatternOptions)
+		} else {
+			mm, err = jsrules.CompileMinimatch(tt.pattern, fileTargetOptions)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := re.MatchString(tt.path); got != tt.want {
-			t.Errorf("%s ~ %s = %v, want %v", tt.pattern, tt.path, got, tt.want)
+		if got := mm.Match(tt.path); got != tt.want {
+			t.Errorf("%s ~ %s (rule %v) = %v, want %v", tt.pattern, tt.path, tt.rule, got, tt.want)
+		}
+	}
+}
+
+func TestFileTargetWalk(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"org.yaml", "users/alice.yaml", "users/.hidden.yaml", ".git/x.yaml", "a/b/c.yaml", "a/b/c.yml"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for pattern, want := range map[string][]string{
+		"**/*.yaml":               {"a/b/c.yaml", "org.yaml", "users/alice.yaml"},
+		"{org,users/alice}.yaml":  {"org.yaml", "users/alice.yaml"},
+		"a/**/*.{yaml,yml}":       {"a/b/c.yaml", "a/b/c.yml"},
+		"users/*":                 {"users/alice.yaml"},
+		"{org,missing}.yaml":      {"org.yaml"},
+		"./users/../org.y[a-z]ml": {"org.yaml"},
+	} {
+		mm, err := compileFileTarget(filepath.Join(dir, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !isFileTargetPattern(mm) {
+			t.Errorf("%s: not a pattern", pattern)
+		}
+		files, err := matchFiles(mm)
+		if err != nil {
+			t.Fatalf("%s: %v", pattern, err)
+		}
+		var rel []string
+		for _, f := range files {
+			r, _ := filepath.Rel(dir, f)
+			rel = append(rel, filepath.ToSlash(r))
+		}
+		if strings.Join(rel, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %v, want %v", pattern, rel, want)
+		}
+	}
+	for _, plain := range []string{"org.yaml", "org.y[a]ml", "./x/../org.yaml"} {
+		mm, _ := compileFileTarget(dir + "/" + plain)
+		if isFileTargetPattern(mm) || mm.LiteralPaths()[0] != filepath.ToSlash(filepath.Join(dir, "org.yaml")) {
+			t.Errorf("%s: pattern %v, paths %v", plain, isFileTargetPattern(mm), mm.LiteralPaths())
 		}
 	}
 }

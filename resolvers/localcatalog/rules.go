@@ -3,10 +3,10 @@ package localcatalog
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // defaultAllowedKinds is Backstage's DefaultCatalogRulesEnforcer.defaultRules.
@@ -22,7 +22,7 @@ func (l locationRef) String() string { return l.Type + ":" + l.Target }
 
 type ruleLocation struct {
 	typ, target string
-	pattern     *regexp.Regexp
+	pattern     *jsrules.Minimatch
 }
 
 type rule struct {
@@ -34,13 +34,13 @@ type rule struct {
 // default rule when absent), then one rule per catalog.locations[].rules entry scoped
 // to that location. Unlike Backstage, relative file targets and patterns in rules are
 // resolved against workDir, so `target: ./org.yaml` matches as users expect.
-func compileRules(global []config.CatalogRule, locs []config.CatalogLocation, workDir string) ([]rule, []string) {
+func compileRules(configured []config.CatalogRule, locs []config.CatalogLocation, workDir string) ([]rule, []string) {
 	var rules []rule
 	var problems []string
-	if len(global) == 0 {
+	if len(configured) == 0 {
 		rules = append(rules, rule{allow: kindSet(defaultAllowedKinds)})
 	}
-	for i, r := range global {
+	for i, r := range configured {
 		cr := rule{allow: kindSet(r.Allow)}
 		if r.Locations != nil {
 			cr.locations = []ruleLocation{}
@@ -48,12 +48,12 @@ func compileRules(global []config.CatalogRule, locs []config.CatalogLocation, wo
 		for j, l := range r.Locations {
 			rl := ruleLocation{typ: l.Type, target: resolveFileTarget(l.Type, l.Target, workDir)}
 			if l.Pattern != "" {
-				re, err := globRegexp(resolveFileTarget(l.Type, l.Pattern, workDir), true)
+				mm, err := jsrules.CompileMinimatch(resolveFileTarget(l.Type, l.Pattern, workDir), rulePatternOptions)
 				if err != nil {
-					problems = append(problems, fmt.Sprintf("catalog.rules[%d].locations[%d].pattern %q: %v", i, j, l.Pattern, err))
+					problems = append(problems, fmt.Sprintf("catalog.rules[%d].locations[%d].pattern: %v", i, j, err))
 					continue
 				}
-				rl.pattern = re
+				rl.pattern = mm
 			}
 			cr.locations = append(cr.locations, rl)
 		}
@@ -112,7 +112,7 @@ func (r rule) matchLocation(loc locationRef) bool {
 		if m.target != "" && m.target != loc.Target {
 			continue
 		}
-		if m.pattern != nil && !m.pattern.MatchString(filepath.ToSlash(loc.Target)) {
+		if m.pattern != nil && !m.pattern.Match(loc.Target) {
 			continue
 		}
 		return true

@@ -32,15 +32,17 @@ func (c *Catalog) Start(ctx context.Context) error {
 	return nil
 }
 
-// watchDirs adds the directories of the current snapshot's files and glob bases.
+// watchDirs adds the directories of the current snapshot's files and pattern roots.
 func (c *Catalog) watchDirs(w *fsnotify.Watcher, watched map[string]bool) {
 	s := c.snap.Load()
 	dirs := map[string]bool{}
 	for f := range s.files {
 		dirs[filepath.Dir(f)] = true
 	}
-	for _, g := range s.globs {
-		dirs[globBase(g)] = true
+	for _, mm := range s.patterns {
+		for _, root := range walkRoots(mm) {
+			dirs[root] = true
+		}
 	}
 	for d := range dirs {
 		// A directory that does not exist yet is watched through its nearest existing
@@ -74,8 +76,8 @@ func (c *Catalog) relevant(name string) bool {
 			return true
 		}
 	}
-	for _, g := range s.globs {
-		if re, err := globRegexp(filepath.ToSlash(g), false); err == nil && re.MatchString(filepath.ToSlash(name)) {
+	for _, mm := range s.patterns {
+		if mm.Match(filepath.ToSlash(name)) {
 			return true
 		}
 	}

@@ -1,0 +1,151 @@
+package mockvendor
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
+)
+
+// The generic OAuth 2.0 server's paths.
+const (
+	OAuth2AuthorizePath = "/oauth2/authorize"
+	OAuth2TokenPath     = "/oauth2/token"
+)
+
+func (s *Server) oauth2Routes(mux *http.ServeMux) {
+	mux.HandleFunc(OAuth2AuthorizePath, s.oauth2Authorize)
+	mux.HandleFunc("POST "+OAuth2TokenPath, s.oauth2Token)
+}
+
+func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
+	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
+		UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri",
+	})
+	if !ok {
+		return
+	}
+	q := r.Form
+	state := q.Get("state")
+	if q.Get("response_type") != "code" {
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}})
+		return
+	}
+	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
+	if !mockkit.ChallengeOK(challenge, method) {
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}})
+		return
+	}
+	if f := s.takeFault(Fault.authorize); f.AuthorizeError != "" {
+		p := url.Values{"error": {f.AuthorizeError}}
+		if f.AuthorizeErrorDescription != "" {
+			p.Set("error_description", f.AuthorizeErrorDescription)
+		}
+		mockkit.RedirectBack(w, r, ru, state, p)
+		return
+	}
+	u, denied, handled := s.pickUser(w, r, "OAuth2")
+	switch {
+	case handled:
+		return
+	case denied:
+		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"access_denied"}, "error_description": {"The resource owner denied the request."}})
+		return
+	}
+	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: challenge, scope: q.Get("scope")})
+	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
+}
+
+func oauth2Error(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Cache-Control", "no-store")
+	mockkit.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
+}
+
+// oauth2ClientAuth accepts client_secret_post and client_secret_basic (both at once
+// too, as the oauth2 module sends them with includeBasicAuth, as long as they agree).
+func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
+	type cred struct{ id, secret string }
+	var creds []cred
+	if id, secret, ok := r.BasicAuth(); ok {
+		creds = append(creds, cred{id, secret})
+	}
+	if r.PostForm.Has("client_secret") {
+		creds = append(creds, cred{r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")})
+	}
+	ok := len(creds) > 0
+	for _, c := range creds {
+		ok = ok && subtle.ConstantTimeCompare([]byte(c.id), []byte(s.opts.ClientID)) == 1 &&
+			subtle.ConstantTimeCompare([]byte(c.secret), []byte(s.opts.ClientSecret)) == 1
+	}
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Basic realm="mockvendor"`)
+		oauth2Error(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
+	}
+	return ok
+}
+
+func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
+	f := s.takeFault(Fault.token)
+	if !mockkit.Delay(r, f.TokenDelay) {
+		return
+	}
+	if f.TokenStatus != 0 {
+		oauth2Error(w, f.TokenStatus, "server_error", "mock fault: upstream body canary")
+		return
+	}
+	if !s.oauth2ClientAuth(w, r) {
+		return
+	}
+	var g grant
+	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		c := s.takeCode(r.PostForm.Get("code"))
+		switch {
+		case c == nil:
+			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or expired code")
+			return
+		case c.redirectURI != r.PostForm.Get("redirect_uri"):
+			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "redirect_uri mismatch")
+			return
+		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
+			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
+			return
+		}
+		g = grant{login: c.login, scope: c.scope}
+	case "refresh_token":
+		old := s.takeRefresh(r.PostForm.Get("refresh_token"))
+		if old == nil {
+			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or revoked refresh token")
+			return
+		}
+		g = grant{login: old.login, scope: old.scope}
+		// A narrower scope may be asked for (RFC 6749 6), never a wider one.
+		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
+			granted := strings.Fields(old.scope)
+			for _, x := range sc {
+				if !slices.Contains(granted, x) {
+					oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
+					return
+				}
+			}
+			g.scope = strings.Join(sc, " ")
+		}
+	default:
+		oauth2Error(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type")
+		return
+	}
+	if f.Login != "" {
+		g.login = f.Login
+	}
+	at, rt := s.issue("mock-at-", "mock-rt-", g, true)
+	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int64(s.opts.AccessTokenTTL / time.Second), "refresh_token": rt}
+	if g.scope != "" {
+		resp["scope"] = g.scope
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	mockkit.WriteJSON(w, http.StatusOK, resp)
+}

@@ -97,7 +97,13 @@ const (
 )
 
 // orgWithKeycloakIDs is orgYAML with alice annotated with her IdP subject.
-var orgWithKeycloakIDs = strings.Replace(orgYAML, "metadata:\n  name: alice\n", "metadata:\n  name: alice\n  annotations:\n    keycloak.org/id: u-alice-0001\n", 1)
+var orgWithKeycloakIDs = func() string {
+	const at, id = "metadata:\n  name: alice\n", "    keycloak.org/id: u-alice-0001\n"
+	if strings.Contains(orgYAML, at+"  annotations:\n") {
+		return strings.Replace(orgYAML, at+"  annotations:\n", at+"  annotations:\n"+id, 1)
+	}
+	return strings.Replace(orgYAML, at, at+"  annotations:\n"+id, 1)
+}()
 
 func TestCookbook(t *testing.T) {
 	mock := startMock(t)

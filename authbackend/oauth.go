@@ -342,7 +342,7 @@ func (s *Server) frame(r *http.Request, e *oauthEnv, st oauthstate.State, decode
 	} else {
 		scope = mergeScopes(splitScope(res.ProviderInfo.Scope), e.scopes.Required, e.scopes.Additional)
 	}
-	resp, err := s.buildResponse(ctx, e.resolver, res, scope)
+	resp, err := s.buildResponse(ctx, e, res, scope)
 	if err != nil {
 		return fr, err
 	}
@@ -380,14 +380,14 @@ func (s *Server) frameError(c *gin.Context, st oauthstate.State, stateOK bool, t
 
 // buildResponse resolves the sign-in (when a resolver is configured), issues the
 // Backstage token and assembles the response object.
-func (s *Server) buildResponse(ctx context.Context, resolver resolvers.Resolver, res providers.Result, scope string) (*signInResponse, error) {
+func (s *Server) buildResponse(ctx context.Context, e *oauthEnv, res providers.Result, scope string) (*signInResponse, error) {
 	pi := res.ProviderInfo
 	pi.Scope = scope
 	resp := &signInResponse{Profile: res.Profile, ProviderInfo: &pi}
-	if resolver == nil {
+	if e.resolver == nil {
 		return resp, nil
 	}
-	id, err := resolver.Resolve(ctx, resolvers.SignInInfo{Email: res.Profile.Email, Claims: res.Claims})
+	id, err := e.resolver.Resolve(ctx, signInInfo(e.providerID, res.Profile, res.Claims))
 	if err != nil {
 		return nil, atStage(stageResolve, err)
 	}
@@ -547,7 +547,7 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	if err != nil {
 		return nil, atStage(stageIdP, err)
 	}
-	resp, err := s.buildResponse(ctx, e.resolver, res, scope)
+	resp, err := s.buildResponse(ctx, e, res, scope)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func (s *Server) proxyRefresh(p *proxyProvider) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		id, err := p.resolver.Resolve(ctx, resolvers.SignInInfo{Email: res.Profile.Email, Claims: res.Claims})
+		id, err := p.resolver.Resolve(ctx, signInInfo(p.id, res.Profile, res.Claims))
 		if err != nil {
 			s.observeSignIn(c, p.id, res.Profile.Email, "", false, atStage(stageResolve, err), audit.Low)
 			s.writeError(c, err)
@@ -70,4 +70,9 @@ func (s *Server) proxyRefresh(p *proxyProvider) gin.HandlerFunc {
 		c.Writer.Header().Set("Cache-Control", "no-store")
 		s.writeJSON(c, http.StatusOK, proxyResponse{Profile: res.Profile, ProviderInfo: res.ProviderInfo, BackstageIdentity: bi})
 	}
+}
+
+// signInInfo is what resolvers see of a verified sign-in.
+func signInInfo(providerID string, p providers.Profile, claims map[string]any) resolvers.SignInInfo {
+	return resolvers.SignInInfo{ProviderID: providerID, Email: p.Email, DisplayName: p.DisplayName, Picture: p.Picture, Claims: claims}
 }

@@ -184,13 +184,18 @@ type serverConfig struct {
 	Extra     string // YAML appended at the top level
 	Auth      string // YAML appended inside auth: (keys indented by two spaces)
 	Resolvers string // YAML list under signIn.resolvers
+	SignIn    string // YAML of the whole signIn section, unindented (replaces Resolvers)
+	Org       string // the catalog file (orgYAML when empty)
 	Providers string // YAML appended inside auth.providers: (keys indented by four spaces)
 }
 
 func writeConfig(t testing.TB, dir string, c serverConfig) string {
 	t.Helper()
 	org := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(org, []byte(orgYAML), 0o600); err != nil {
+	if c.Org == "" {
+		c.Org = orgYAML
+	}
+	if err := os.WriteFile(org, []byte(c.Org), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if c.Secret == "" {
@@ -202,6 +207,10 @@ func writeConfig(t testing.TB, dir string, c serverConfig) string {
 	if c.Resolvers == "" {
 		c.Resolvers = "- resolver: emailMatchingUserEntityProfileEmail\n            - resolver: emailLocalPartMatchingUserEntityName\n              allowedDomains: [example.com]"
 	}
+	signIn := "resolvers:\n            " + c.Resolvers
+	if c.SignIn != "" {
+		signIn = strings.ReplaceAll(strings.TrimSpace(c.SignIn), "\n", "\n          ")
+	}
 	provider := ""
 	if c.Mock != nil {
 		provider = fmt.Sprintf(`
@@ -212,8 +221,7 @@ func writeConfig(t testing.TB, dir string, c serverConfig) string {
         authorizationUrl: %s
         scope: openid profile email
         signIn:
-          resolvers:
-            %s`, c.Mock.authorizeURL(), c.Resolvers)
+          %s`, c.Mock.authorizeURL(), signIn)
 	}
 	cfg := fmt.Sprintf(`app:
   baseUrl: %s

@@ -315,7 +315,7 @@ func (d *Decoded) Build(deps BuildDeps) ([]Configured, error) {
 				env.Resolver = cr.SignInResolver(deps.Catalog)
 				env.ResolverNames = []string{"(built in)"}
 			} else if de.SignIn != nil {
-				env.Resolver = de.SignIn.Build(deps.Catalog)
+				env.Resolver = de.SignIn.BuildWith(resolvers.BuildDeps{Catalog: deps.Catalog, Logger: logger})
 				env.ResolverNames = de.SignIn.Names()
 			}
 			c.Envs[de.Name] = env

@@ -9,7 +9,15 @@
 //     (emailMatchingUserEntityProfileEmail, emailLocalPartMatchingUserEntityName), our
 //     configurable emailMatchingUserEntityAnnotation, and the Set a provider module
 //     extends with its own; DecodeSignIn reads `signIn.resolvers` into the ordered
-//     chain (NotFound moves on to the next resolver), bound to a catalog by Build.
+//     chain (NotFound moves on to the next resolver), bound to a catalog by Build;
+//   - the expression resolver (ours, in every provider's set): deny, filter or
+//     entityRef, dangerousEntityRefFallback and ownership as CEL expressions over the
+//     sign-in (sandbox and input in subpackage celexpr), compiled when the config is
+//     validated; the refs they produce are parsed and canonicalised like any other;
+//   - the sign-in policy (`signIn.policy`: deny and allow rules on IdP groups, catalog
+//     groups, users, email domains or an expression) applied after the chain, with
+//     every decision, and every deny-expression refusal, written as an audit record
+//     (AuditMessage) to the logger Build is given.
 //
 // Differences from Backstage, on purpose:
 //
@@ -26,7 +34,8 @@
 //     without plus-addressing (alice+x@ -> alice@), which merges different accounts,
 //     happens only with our option matchEmailWithoutPlusTag: true;
 //   - unknown option keys are errors (zod strips them): a misspelled allowedDomain
-//     must not switch the domain check off.
+//     must not switch the domain check off; so are unknown keys under signIn (a
+//     misspelled policy).
 //
 // The catalogs live in subpackages: localcatalog (catalog.locations files) and
 // remotecatalog (a running Backstage catalog's REST API). This package never signs

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
@@ -35,12 +36,14 @@ type Options interface {
 	Build(cat Catalog) Resolver
 }
 
-// Common returns the resolvers every provider offers (Backstage's
-// commonSignInResolvers).
+// Common returns the resolvers every provider offers: Backstage's
+// commonSignInResolvers, plus our expression resolver, which works with any provider's
+// profile and claims.
 func Common() []Factory {
 	return []Factory{
 		{Name: NameEmailMatchingUserEntityProfileEmail, NewOptions: func() Options { return &profileEmailOptions{} }},
 		{Name: NameEmailLocalPartMatchingUserEntityName, NewOptions: func() Options { return &localPartOptions{} }},
+		Expression(),
 	}
 }
 
@@ -78,10 +81,12 @@ func (s Set) Names() []string {
 	return names
 }
 
-// SignInConfig is a decoded signIn section: the resolver chain, not yet bound to a
-// catalog.
+// SignInConfig is a decoded signIn section: the resolver chain and the optional
+// policy, not yet bound to a catalog.
 type SignInConfig struct {
 	Entries []Entry
+	// Policy is signIn.policy (nil when absent).
+	Policy *Policy
 }
 
 // Entry is one signIn.resolvers[] item.
@@ -92,7 +97,8 @@ type Entry struct {
 }
 
 // DecodeSignIn decodes and validates a provider environment's signIn section
-// (`resolvers: [{resolver: <name>, ...options}]`) against the resolvers in set. It
+// (`resolvers: [{resolver: <name>, ...options}]` and an optional `policy`) against the
+// resolvers in set. Other keys are errors (a misspelled policy must not switch it off). It
 // returns nil when there is no signIn section or its resolver list is empty (Backstage
 // then signs no Backstage identity; an empty list is also reported as a warning), and
 // every problem: an unknown resolver name ("Sign-in resolver '<name>' is not
@@ -102,6 +108,12 @@ func DecodeSignIn(signIn config.Section, set Set) (*SignInConfig, config.Problem
 		return nil, nil
 	}
 	r := signIn.Reader()
+	r.CheckKnownKeys("resolvers", "policy")
+	policy, pps := decodePolicy(signIn.Sub("policy"))
+	if r.Has("policy") && !signIn.IsObject("policy") {
+		r.Problemf("policy", "must be an object (allow and deny rules), got %s", config.TypeName(r.Raw("policy")))
+	}
+	r.Add(pps...)
 	if !r.Has("resolvers") {
 		r.Problemf("resolvers", "missing required config value (a list such as [{resolver: %s}])", NameEmailMatchingUserEntityProfileEmail)
 		return nil, r.Problems()
@@ -114,7 +126,7 @@ func DecodeSignIn(signIn config.Section, set Set) (*SignInConfig, config.Problem
 		r.Warnf("resolvers", "the list is empty: sign-in through this provider will not produce a Backstage identity")
 		return nil, r.Problems()
 	}
-	sc := &SignInConfig{}
+	sc := &SignInConfig{Policy: policy}
 	var ps config.Problems
 	for _, it := range items {
 		name := it.RequiredString("resolver")
@@ -141,15 +153,30 @@ func sortProblems(ps config.Problems) {
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
 }
 
-// Build binds the chain to a catalog. cat may be nil (no catalog): lookups then answer
-// NotFound, so only the dangerouslyAllowSignInWithoutUserInCatalog fallbacks can sign
-// anyone in.
-func (sc *SignInConfig) Build(cat Catalog) *Chain {
+// BuildDeps are what a built signIn section uses.
+type BuildDeps struct {
+	// Catalog may be nil (no catalog): lookups then answer NotFound, so only the
+	// dangerous fallbacks can sign anyone in.
+	Catalog Catalog
+	// Logger receives the sign-in audit records (nil: discarded).
+	Logger *slog.Logger
+}
+
+// Build is BuildWith without an audit logger (records are discarded), for tests and
+// tools.
+func (sc *SignInConfig) Build(cat Catalog) Resolver { return sc.BuildWith(BuildDeps{Catalog: cat}) }
+
+// BuildWith binds the chain to a catalog and puts the policy after it.
+func (sc *SignInConfig) BuildWith(deps BuildDeps) Resolver {
 	chain := make([]NamedResolver, 0, len(sc.Entries))
 	for _, e := range sc.Entries {
-		chain = append(chain, NamedResolver{Name: e.Name, Resolver: e.Options.Build(cat)})
+		chain = append(chain, NamedResolver{Name: e.Name, Resolver: e.Options.Build(deps.Catalog)})
 	}
-	return NewChain(chain...)
+	logger := deps.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &signIn{chain: NewChain(chain...), policy: sc.Policy, logger: logger}
 }
 
 // Names lists the configured resolvers in order.

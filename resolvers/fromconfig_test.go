@@ -16,8 +16,9 @@ func TestFromConfigProblems(t *testing.T) {
 		problems []string // substrings, one per expected problem, in order
 	}{
 		{name: "no signIn section", signIn: nil, wantOK: false},
-		{name: "signIn without resolvers", signIn: map[string]any{"other": 1}, wantOK: false,
-			problems: []string{"signIn.resolvers: missing required config value"}},
+		// A misspelled policy must not silently switch the policy off.
+		{name: "signIn without resolvers", signIn: map[string]any{"polcy": 1}, wantOK: false,
+			problems: []string{"signIn.polcy: unknown key", "signIn.resolvers: missing required config value"}},
 		{name: "empty resolver list", signIn: map[string]any{"resolvers": []any{}}, wantOK: false,
 			problems: []string{"signIn.resolvers: the list is empty"}},
 		{name: "valid", signIn: map[string]any{"resolvers": []any{
@@ -83,7 +84,7 @@ func TestFromConfigProblems(t *testing.T) {
 
 func TestSetNames(t *testing.T) {
 	got := strings.Join(resolvers.NewSet(resolvers.EmailAnnotation()).Names(), ",")
-	want := "emailLocalPartMatchingUserEntityName,emailMatchingUserEntityAnnotation,emailMatchingUserEntityProfileEmail"
+	want := "emailLocalPartMatchingUserEntityName,emailMatchingUserEntityAnnotation,emailMatchingUserEntityProfileEmail,expression"
 	if got != want {
 		t.Fatalf("Names() = %s", got)
 	}
@@ -98,7 +99,7 @@ func (*markerOptions) Build(resolvers.Catalog) resolvers.Resolver { return nil }
 func TestProviderResolverReplacesCommon(t *testing.T) {
 	own := resolvers.Factory{Name: profile, NewOptions: func() resolvers.Options { return &markerOptions{} }}
 	set := resolvers.NewSet(own)
-	if got := strings.Join(set.Names(), ","); got != localPart+","+profile {
+	if got := strings.Join(set.Names(), ","); got != localPart+","+profile+","+resolvers.NameExpression {
 		t.Fatalf("names = %s", got)
 	}
 	if _, ok := set[profile].NewOptions().(*markerOptions); !ok {

@@ -166,7 +166,7 @@ metadata: {name: chris}
 spec: {profile: {email: c.smith@example.com}}
 `
 
-func newLocal(t *testing.T) *localcatalog.Catalog {
+func newLocal(t testing.TB) *localcatalog.Catalog {
 	t.Helper()
 	dir := t.TempDir()
 	must(t, os.MkdirAll(filepath.Join(dir, "people"), 0o755))
@@ -184,7 +184,7 @@ func newLocal(t *testing.T) *localcatalog.Catalog {
 	return c
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -193,7 +193,7 @@ func must(t *testing.T, err error) {
 
 type entry map[string]any
 
-func chain(t *testing.T, cat resolvers.Catalog, entries ...entry) resolvers.Resolver {
+func chain(t testing.TB, cat resolvers.Catalog, entries ...entry) resolvers.Resolver {
 	t.Helper()
 	list := make([]any, len(entries))
 	for i, e := range entries {
@@ -204,7 +204,7 @@ func chain(t *testing.T, cat resolvers.Catalog, entries ...entry) resolvers.Reso
 
 // build decodes a signIn section with the common resolvers and the configurable
 // annotation resolver, and binds it to cat.
-func build(t *testing.T, cat resolvers.Catalog, signIn map[string]any) resolvers.Resolver {
+func build(t testing.TB, cat resolvers.Catalog, signIn map[string]any) resolvers.Resolver {
 	t.Helper()
 	sc, ps := resolvers.DecodeSignIn(config.SectionFromMap(map[string]any{"signIn": signIn}).Sub("signIn"), resolvers.NewSet(resolvers.EmailAnnotation()))
 	if err := ps.Err(); err != nil {

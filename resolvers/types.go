@@ -44,9 +44,15 @@ type EntityRef = jsrules.EntityRef
 
 // SignInInfo is what a resolver sees of a verified sign-in.
 type SignInInfo struct {
+	// ProviderID is the provider's id (auth.providers.<id>).
+	ProviderID string
 	// Email is the verified email ("" when the IdP gave none or marked it unverified).
 	Email string
-	// Claims are verified claims (ID token and userinfo), e.g. preferred_username, groups.
+	// DisplayName and Picture are the rest of the profile ("" when absent).
+	DisplayName string
+	Picture     string
+	// Claims are verified claims (ID token and userinfo for OAuth providers, the
+	// verified header claims for proxy providers), e.g. preferred_username, groups.
 	Claims map[string]any
 }
 

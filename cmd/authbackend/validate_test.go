@@ -110,3 +110,31 @@ func TestValidateUsage(t *testing.T) {
 		t.Errorf("missing file: exit %d, %s", code, errOut)
 	}
 }
+
+// Sign-in expressions and policies are compiled by validate: an error names the
+// resolver entry, the option, the position in the expression and the file.
+func TestValidateExpressions(t *testing.T) {
+	yaml := strings.Replace(validYAML, "signIn: {resolvers: [{resolver: emailLocalPartMatchingUserEntityName}]}}",
+		`signIn: {resolvers: [{resolver: expression, filter: '{"metadata.annotations.example.com/id": claims.sub}', ownership: 'claims.groups.map(g, "group:default/" + g'}],
+          policy: {allow: [{expression: 'identity.userEntityRef'}]}}}`, 1)
+	dir, path := writeConfig(t, yaml)
+	code, out, errOut := runValidate(t, dir, "--config", path)
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"auth.providers.oidc.development.signIn.resolvers[0].ownership: Invalid sign-in resolver options, the ownership expression does not compile: at 1:42: Syntax error: missing ')' at '<EOF>' (app-config.yaml)",
+		"auth.providers.oidc.development.signIn.policy.allow[0].expression: the expression does not compile: at 1:1: the expression returns string, want a bool (app-config.yaml)",
+	} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	// Fixed, the same config is valid and the summary names the resolver.
+	yaml = strings.NewReplacer(`"group:default/" + g'`, `"group:default/" + g)'`, `expression: 'identity.userEntityRef'`, `expression: 'identity.userEntityRef != ""'`).Replace(yaml)
+	dir, path = writeConfig(t, yaml)
+	code, out, errOut = runValidate(t, dir, "--config", path)
+	if code != 0 || !strings.Contains(out, "resolvers: emailMatchingUserEntityProfileEmail, expression;") {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+}

@@ -480,8 +480,8 @@ func TestDifferentialGitHub(t *testing.T) {
 		config: m{"clientId": "e2e-gh-client", "clientSecret": "e2e-gh-secret"},
 		stub:   vendornet.HostMux{"github.com": stub.Handler(), "api.github.com": stub.Handler()},
 		deliberate: map[string]string{
-			"authorize params": "we send S256 PKCE, which GitHub accepts and Backstage does not send",
-			"signin[2] cookies": "the nonce cookie is cleared after a successful callback, so a callback URL works once; cookie lifetime capped at 400 days",
+			"authorize params":   "we send S256 PKCE, which GitHub accepts and Backstage does not send",
+			"signin[2] cookies":  "the nonce cookie is cleared after a successful callback, so a callback URL works once; cookie lifetime capped at 400 days",
 			"refresh[0] cookies": "a refresh that changes nothing sets no cookie (Backstage re-sets the granted-scope cookie)",
 		},
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/okta"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -20,6 +21,7 @@ func modules() []providers.Module {
 		microsoft.Module,
 		oauth2.Module,
 		oidc.Module,
+		okta.Module,
 		spectrocloud.Module,
 	}
 }

@@ -1,0 +1,59 @@
+package mockvendor
+
+import (
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestOkta(t *testing.T) {
+	s := New(Options{Personality: Okta})
+	base := s.Start(t)
+	for _, tc := range []struct{ disc, iss, prefix string }{
+		{"/.well-known/openid-configuration", base, "/oauth2/v1"},
+		{"/oauth2/default/.well-known/openid-configuration", base + "/oauth2/default", "/oauth2/default/v1"},
+	} {
+		_, body := get(t, base+tc.disc)
+		d := decode(t, body)
+		if d["issuer"] != tc.iss || d["token_endpoint"] != base+tc.prefix+"/token" || d["jwks_uri"] != base+tc.prefix+"/keys" {
+			t.Errorf("%s: %v", tc.disc, d)
+		}
+		q := authorize(t, base, tc.prefix+"/authorize", url.Values{"scope": {"openid email profile offline_access"}, "nonce": {"n1"}})
+		f := grantForm(q.Get("code"))
+		f.Del("client_id")
+		f.Del("client_secret")
+		// @davidzemon/passport-okta-oauth's "Basic: <credentials>" (stray colon).
+		basic := base64.StdEncoding.EncodeToString([]byte("backstage-client:backstage-secret"))
+		resp, body := post(t, base+tc.prefix+"/token", f, "Authorization", "Basic: "+basic)
+		m := decode(t, body)
+		if resp.StatusCode != 200 || m["refresh_token"] == nil || m["scope"] != "openid email profile offline_access" {
+			t.Fatalf("token %d %s", resp.StatusCode, body)
+		}
+		c := verifiedClaims(t, m["id_token"].(string))
+		if c["iss"] != tc.iss || c["nonce"] != "n1" || c["sub"] != "00u00000000000001001" || c["email"] != "alice@example.com" || c["at_hash"] != atHash(m["access_token"].(string)) {
+			t.Errorf("ID token %v", c)
+		}
+		// userinfo by POST, as the strategy calls it.
+		resp, body = post(t, base+tc.prefix+"/userinfo", url.Values{}, "Authorization", "Bearer "+m["access_token"].(string))
+		if u := decode(t, body); resp.StatusCode != 200 || u["preferred_username"] != "alice@example.com" || u["name"] != "Alice Smith" {
+			t.Errorf("userinfo %d %s", resp.StatusCode, body)
+		}
+		// The refresh token is not rotated.
+		rf := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {m["refresh_token"].(string)}, "client_id": {"backstage-client"}, "client_secret": {"backstage-secret"}}
+		for range 2 {
+			if _, body = post(t, base+tc.prefix+"/token", rf); decode(t, body)["refresh_token"] != m["refresh_token"] {
+				t.Fatalf("refresh %s", body)
+			}
+		}
+		f.Set("client_secret", "wrong")
+		if resp, body = post(t, base+tc.prefix+"/token", f); resp.StatusCode != 401 || !strings.Contains(body, "invalid_client") {
+			t.Errorf("wrong secret %d %s", resp.StatusCode, body)
+		}
+	}
+	// Without offline_access: no refresh token.
+	q := authorize(t, base, OktaAuthorizePath, url.Values{"scope": {"openid"}})
+	if _, body := post(t, base+OktaTokenPath, grantForm(q.Get("code"))); strings.Contains(body, "refresh_token") || strings.Contains(body, "email") {
+		t.Errorf("openid only: %s", body)
+	}
+}

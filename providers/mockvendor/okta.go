@@ -23,15 +23,15 @@ const oktaKid = "okta-mock-Xh5mKp3sT0dE9fA1bC2"
 
 var okta = &oidcVendor{
 	name: "Okta", authorize: "/authorize", token: "/token", userinfo: "/userinfo", keys: "/keys", kid: oktaKid,
-	denied:       "User is not assigned to the client application.",
-	issuer:       oktaIssuer,
+	denied: "User is not assigned to the client application.",
+	issuer: oktaIssuer,
 	endpointBase: func(disc string) string {
 		if disc == "" {
 			return "/oauth2/v1"
 		}
 		return disc + "/v1"
 	},
-	subject:      oktaSub,
+	subject: oktaSub,
 	// Okta's profile scope has the login as preferred_username (an email address).
 	claims: func(u User, scopes []string) map[string]any {
 		return standardClaims(u, scopes, oktaLogin(u))

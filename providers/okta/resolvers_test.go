@@ -22,7 +22,9 @@ func TestEmailMatchingUserEntityAnnotation(t *testing.T) {
 		providertest.User("alice", map[string]string{okta.EmailAnnotation: "alice@example.com"}, "group:default/team-a"),
 		providertest.User("carol", nil),
 	}
-	chain := func(entries ...map[string]any) resolvers.Resolver { return providertest.Chain(t, okta.Module, cat, entries...) }
+	chain := func(entries ...map[string]any) resolvers.Resolver {
+		return providertest.Chain(t, okta.Module, cat, entries...)
+	}
 	byAnnotation := map[string]any{"resolver": "emailMatchingUserEntityAnnotation"}
 	id, err := chain(byAnnotation).Resolve(ctx, signedIn(map[string]any{"sub": "1", "email": "alice@example.com"}))
 	if err != nil || id.UserEntityRef != "user:default/alice" || strings.Join(id.OwnershipEntityRefs, ",") != "user:default/alice,group:default/team-a" {

@@ -178,17 +178,12 @@ func (s *Server) oidcVendorToken(v *oidcVendor, w http.ResponseWriter, r *http.R
 			oidcVendorError(w, invalidGrant, "invalid_grant", "The refresh token is invalid or expired.")
 			return
 		}
-		g = grant{login: old.login, scope: old.scope}
-		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
-			granted := strings.Fields(old.scope)
-			for _, x := range sc {
-				if !slices.Contains(granted, x) {
-					oidcVendorError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
-					return
-				}
-			}
-			g.scope = strings.Join(sc, " ")
+		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
+		if !ok {
+			oidcVendorError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+			return
 		}
+		g = grant{login: old.login, scope: sc}
 	default:
 		oidcVendorError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
 		return
@@ -293,4 +288,20 @@ func standardClaims(u User, scopes []string, username string) map[string]any {
 		m["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
 	}
 	return m
+}
+
+// narrowScope is a refresh grant's scope: the requested one when it is within the
+// granted one (RFC 6749 6: narrower, never wider; false otherwise), the granted one
+// when none is requested.
+func narrowScope(granted string, requested []string) (string, bool) {
+	if len(requested) == 0 {
+		return granted, true
+	}
+	have := strings.Fields(granted)
+	for _, x := range requested {
+		if !slices.Contains(have, x) {
+			return "", false
+		}
+	}
+	return strings.Join(requested, " "), true
 }

@@ -32,9 +32,11 @@ const (
 	Microsoft
 	// Okta is an Okta org (the org authorization server and custom ones).
 	Okta
+	// Auth0 is an Auth0 tenant (its domain reached over TLS).
+	Auth0
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -57,3 +57,34 @@ func TestOkta(t *testing.T) {
 		t.Errorf("openid only: %s", body)
 	}
 }
+
+func TestAuth0(t *testing.T) {
+	s := New(Options{Personality: Auth0})
+	base := s.Start(t)
+	host := "acme.us.auth0.com"
+	_, body := asHost(t, "GET", base+"/.well-known/openid-configuration", host, nil)
+	if d := decode(t, body); d["issuer"] != "http://"+host+"/" || d["jwks_uri"] != "http://"+host+Auth0KeysPath || d["token_endpoint"] != "http://"+host+Auth0TokenPath {
+		t.Errorf("discovery %v", d)
+	}
+	q := authorize(t, base, Auth0AuthorizePath, url.Values{"scope": {"openid profile email"}, "nonce": {"n1"}})
+	resp, body := post(t, base+Auth0TokenPath, grantForm(q.Get("code")))
+	m := decode(t, body)
+	if resp.StatusCode != 200 || m["refresh_token"] != nil {
+		t.Fatalf("token %d %s (no offline_access: no refresh token)", resp.StatusCode, body)
+	}
+	c := verifiedClaims(t, m["id_token"].(string))
+	if c["iss"] != base+"/" || c["nonce"] != "n1" || c["sub"] != "auth0|0000000000000000000003e9" || c["nickname"] != "alice" {
+		t.Errorf("ID token %v", c)
+	}
+	// passport-auth0 puts the token in the query string.
+	if resp, body = get(t, base+Auth0UserInfoPath+"?access_token="+url.QueryEscape(m["access_token"].(string))); resp.StatusCode != 200 || decode(t, body)["email"] != "alice@example.com" {
+		t.Errorf("userinfo %d %s", resp.StatusCode, body)
+	}
+	// A used code: 403 invalid_grant, as Auth0 answers.
+	if resp, body = post(t, base+Auth0TokenPath, grantForm(q.Get("code"))); resp.StatusCode != 403 || decode(t, body)["error"] != "invalid_grant" {
+		t.Errorf("used code %d %s", resp.StatusCode, body)
+	}
+	if resp, _ = asHost(t, "GET", base+Auth0LogoutPath+"?client_id=backstage-client&returnTo=http%3A%2F%2Flocalhost%3A3000", host, nil); resp.StatusCode != 302 {
+		t.Errorf("logout %d", resp.StatusCode)
+	}
+}

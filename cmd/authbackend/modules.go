@@ -10,6 +10,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/okta"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/onelogin"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -24,6 +25,7 @@ func modules() []providers.Module {
 		oauth2.Module,
 		oidc.Module,
 		okta.Module,
+		onelogin.Module,
 		spectrocloud.Module,
 	}
 }

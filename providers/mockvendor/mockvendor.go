@@ -34,9 +34,11 @@ const (
 	Okta
 	// Auth0 is an Auth0 tenant (its domain reached over TLS).
 	Auth0
+	// OneLogin is a OneLogin subdomain's OpenID Connect endpoints (/oidc/2).
+	OneLogin
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -88,3 +88,26 @@ func TestAuth0(t *testing.T) {
 		t.Errorf("logout %d", resp.StatusCode)
 	}
 }
+
+func TestOneLogin(t *testing.T) {
+	s := New(Options{Personality: OneLogin})
+	base := s.Start(t)
+	iss := base + OneLoginIssuerPath
+	if _, body := get(t, iss+"/.well-known/openid-configuration"); decode(t, body)["issuer"] != iss || decode(t, body)["userinfo_endpoint"] != base+OneLoginMePath {
+		t.Errorf("discovery %s", body)
+	}
+	// Backstage asks for openid only: still a refresh token, and /me has the profile.
+	q := authorize(t, base, OneLoginAuthorizePath, url.Values{"scope": {"openid"}})
+	resp, body := post(t, base+OneLoginTokenPath, grantForm(q.Get("code")))
+	m := decode(t, body)
+	if resp.StatusCode != 200 || m["refresh_token"] == nil || m["scope"] != "openid" {
+		t.Fatalf("token %d %s", resp.StatusCode, body)
+	}
+	if c := verifiedClaims(t, m["id_token"].(string)); c["iss"] != iss || c["sub"] != "90001001" {
+		t.Errorf("ID token %v", c)
+	}
+	resp, body = get(t, base+OneLoginMePath, "Authorization", "Bearer "+m["access_token"].(string))
+	if u := decode(t, body); resp.StatusCode != 200 || u["preferred_username"] != "alice" || u["email"] != "alice@example.com" {
+		t.Errorf("/me %d %s", resp.StatusCode, body)
+	}
+}

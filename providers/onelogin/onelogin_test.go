@@ -144,8 +144,12 @@ func TestVendorErrors(t *testing.T) {
 func TestUsernameMatchingUserEntityName(t *testing.T) {
 	ctx := context.Background()
 	cat := providertest.Catalog{providertest.User("alice", nil, "group:default/team-a"), providertest.User("carol", nil)}
-	chain := func(entries ...map[string]any) resolvers.Resolver { return providertest.Chain(t, onelogin.Module, cat, entries...) }
-	in := func(raw map[string]any) resolvers.SignInInfo { return providertest.EngineSignIn(onelogin.ProfileFromMe(raw), nil) }
+	chain := func(entries ...map[string]any) resolvers.Resolver {
+		return providertest.Chain(t, onelogin.Module, cat, entries...)
+	}
+	in := func(raw map[string]any) resolvers.SignInInfo {
+		return providertest.EngineSignIn(onelogin.ProfileFromMe(raw), nil)
+	}
 	byName := map[string]any{"resolver": "usernameMatchingUserEntityName"}
 	if id, err := chain(byName).Resolve(ctx, in(map[string]any{"sub": int64(1), "preferred_username": "alice"})); err != nil || id.UserEntityRef != "user:default/alice" {
 		t.Errorf("found: %+v %v", id, err)

@@ -45,43 +45,25 @@ func TestOktaProvider(t *testing.T) {
 	for _, tc := range []struct{ env, prefix string }{{"byannotation", "/oauth2/v1"}, {"custom", "/oauth2/default/v1"}} {
 		t.Run("sign-in, refresh, revocation, logout: "+tc.env, func(t *testing.T) {
 			f := flow(t, tc.env)
-			b := f.browser()
-			resp := f.signIn(b)
-			identity(t, s, resp, "alice", "group:default/team-a")
-			if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://okta.example/alice.png" {
+			resp := oidcVendorLifecycle(f, mock, oktaScope)
+			if p := resp["profile"].(map[string]any); p["picture"] != "https://okta.example/alice.png" {
 				t.Errorf("profile %v", p)
 			}
-			at, _ := dig(resp, "providerInfo", "accessToken").(string)
-			idt, _ := dig(resp, "providerInfo", "idToken").(string)
-			if strings.Count(at, ".") != 2 || strings.Count(idt, ".") != 2 || dig(resp, "providerInfo", "scope") != oktaScope ||
-				dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) {
-				t.Errorf("providerInfo %v", resp["providerInfo"])
+			if at, _ := dig(resp, "providerInfo", "accessToken").(string); strings.Count(at, ".") != 2 {
+				t.Errorf("Okta's access tokens are JWTs: %q", at)
 			}
 			if n := len(mock.requests(t, tc.prefix+"/userinfo")); n == 0 {
 				t.Errorf("nothing went to %s/userinfo", tc.prefix)
 			}
-			code, r, body := f.refresh(b)
-			if code != 200 {
-				t.Fatalf("refresh: %d %s", code, body)
-			}
-			identity(t, s, r, "alice", "group:default/team-a")
-			if got := dig(r, "providerInfo", "accessToken"); got == at || dig(r, "providerInfo", "idToken") == idt || dig(r, "providerInfo", "expiresInSeconds") != float64(3600) {
-				t.Errorf("refresh providerInfo %v", r["providerInfo"])
-			}
-			mock.control(t, "revoke?login=alice")
-			if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-				t.Errorf("refresh after revocation: %d %s", code, body)
-			}
-			b = f.browser()
+			b := f.browser()
 			f.signIn(b)
 			f.logout(b)
 		})
 	}
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(mock, func(env string) oauthFlow { return flow(t, env) }, []resolverCase{
+
 			{"byannotation", "alice", "alice", ""},
 			{"byannotation", "bob", "", "Tried: emailMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.okta.com/email=bob@example.com."},
 			{"chained", "carol", "carol", ""},
@@ -90,11 +72,7 @@ func TestOktaProvider(t *testing.T) {
 			// Okta says dave's address (carol's) is not verified: it is not used.
 			{"chained", "dave", "", "Okta profile contained no email"},
 			{"localpart", "dave", "", "Login failed, user profile does not contain an email"},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			f := flow(t, tc.env)
-			f.expect(f.browser(), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("Okta's error answers and a forged ID token", func(t *testing.T) {
@@ -107,4 +85,50 @@ func TestOktaProvider(t *testing.T) {
 			{"id_token_aud=someone-else", "Authentication rejected, the ID token audience does not include this client"},
 		}, "bogus", "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 	})
+}
+
+// oidcVendorLifecycle signs alice in through f (an OpenID Connect vendor's mock) and
+// checks her Backstage identity, profile email and name, providerInfo (an ID token,
+// scope, expiresInSeconds 3600), a refresh with new tokens, and that a grant revoked at
+// the mock ends the session (401). It returns the sign-in response.
+func oidcVendorLifecycle(f oauthFlow, mock *vendorMock, scope string) map[string]any {
+	t := f.t
+	t.Helper()
+	b := f.browser()
+	resp := f.signIn(b)
+	identity(t, f.s, resp, "alice", "group:default/team-a")
+	if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" {
+		t.Errorf("profile %v", p)
+	}
+	at, _ := dig(resp, "providerInfo", "accessToken").(string)
+	idt, _ := dig(resp, "providerInfo", "idToken").(string)
+	if at == "" || strings.Count(idt, ".") != 2 || dig(resp, "providerInfo", "scope") != scope || dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) {
+		t.Errorf("providerInfo %v", resp["providerInfo"])
+	}
+	code, r, body := f.refresh(b)
+	if code != 200 {
+		t.Fatalf("refresh: %d %s", code, body)
+	}
+	identity(t, f.s, r, "alice", "group:default/team-a")
+	if dig(r, "providerInfo", "accessToken") == at || dig(r, "providerInfo", "idToken") == idt || dig(r, "providerInfo", "expiresInSeconds") != float64(3600) {
+		t.Errorf("refresh providerInfo %v", r["providerInfo"])
+	}
+	mock.control(t, "revoke?login=alice")
+	if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
+		t.Errorf("refresh after revocation: %d %s", code, body)
+	}
+	return resp
+}
+
+// resolverCase is a user signing in (the mock's login) through an environment and the
+// User it must resolve to, or the error.
+type resolverCase struct{ env, login, user, err string }
+
+// expectResolvers signs each case's user in through flow(env).
+func expectResolvers(mock *vendorMock, flow func(env string) oauthFlow, cases []resolverCase) {
+	for _, tc := range cases {
+		f := flow(tc.env)
+		mock.control(f.t, "next?login="+tc.login)
+		f.expect(f.browser(), tc.user, tc.err)
+	}
 }

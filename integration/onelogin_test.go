@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -38,47 +37,22 @@ func TestOneLoginProvider(t *testing.T) {
 
 	t.Run("sign-in, refresh, revocation, logout", func(t *testing.T) {
 		f := flow(t, "byname")
+		// OneLogin was asked for openid only, and says so.
+		oidcVendorLifecycle(f, mock, "openid")
 		b := f.browser()
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" {
-			t.Errorf("profile %v", p)
-		}
-		at, _ := dig(resp, "providerInfo", "accessToken").(string)
-		if at == "" || dig(resp, "providerInfo", "scope") != "openid" || dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) {
-			t.Errorf("providerInfo %v", resp["providerInfo"])
-		}
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
-		if dig(r, "providerInfo", "accessToken") == at {
-			t.Errorf("refresh providerInfo %v", r["providerInfo"])
-		}
-		mock.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-			t.Errorf("refresh after revocation: %d %s", code, body)
-		}
-		b = f.browser()
 		f.signIn(b)
 		f.logout(b)
 	})
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(mock, func(env string) oauthFlow { return flow(t, env) }, []resolverCase{
+
 			{"byname", "alice", "alice", ""},
 			{"byname", "bob", "", "Tried: usernameMatchingUserEntityName: User not found, looked up user:default/bob."},
 			{"chained", "carol.x", "carol", ""},
 			// dave (not in the catalog by name) has an email OneLogin says is unverified.
 			{"chained", "dave", "", "Login failed, user profile does not contain an email"},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			f := flow(t, tc.env)
-			f.expect(f.browser(), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("OneLogin's error answers and a forged ID token", func(t *testing.T) {

@@ -208,14 +208,7 @@ func TestIDToken(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", tc.f, err, tc.want)
 		}
 	}
-	secrets := providertest.NewSecrets()
-	params, err := providertest.VendorAuthorize(t, p, http.DefaultClient, scope, secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	secrets.Nonce = providertest.NewSecrets().Nonce
-	_, err = p.Authenticate(context.Background(), providers.CallbackRequest{Params: params, CallbackURL: providertest.CallbackURL, Secrets: secrets})
-	if err == nil || !strings.Contains(err.Error(), "nonce does not match") {
+	if err := providertest.ForeignNonce(t, p, http.DefaultClient, scope); err == nil || !strings.Contains(err.Error(), "nonce does not match") {
 		t.Errorf("another sign-in's nonce: %v", err)
 	}
 }
@@ -249,22 +242,12 @@ func TestRefresh(t *testing.T) {
 
 func TestVendorErrors(t *testing.T) {
 	idp, p, _ := setup(t, nil)
-	for _, tc := range []struct {
-		f    mockvendor.Fault
-		want string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, User is not assigned to the client application."},
-		{mockvendor.Fault{TokenStatus: 502}, "Authentication failed, Failed to obtain access token (HTTP 502 server_error)"},
-		{mockvendor.Fault{TokenDelay: 3 * time.Second}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 500}, "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
-	} {
-		idp.SetFault(tc.f)
-		_, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope)
-		if msg := backstageerr.MessageOf(err); msg != tc.want {
-			t.Errorf("%+v: %q, want %q", tc.f, msg, tc.want)
-		}
-		idp.ClearFault()
-	}
+	providertest.VendorErrors(t, idp, p, http.DefaultClient, scope, []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, User is not assigned to the client application."},
+		{Fault: mockvendor.Fault{TokenStatus: 502}, Want: "Authentication failed, Failed to obtain access token (HTTP 502 server_error)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3 * time.Second}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
+	})
 	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"bogus"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
 	if msg := backstageerr.MessageOf(err); msg != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
 		t.Errorf("bad code: %q", msg)

@@ -121,24 +121,14 @@ func TestSignInAndRefresh(t *testing.T) {
 
 func TestVendorErrors(t *testing.T) {
 	idp, p, _ := setup(t)
-	for _, tc := range []struct {
-		f    mockvendor.Fault
-		want string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, End user denied access"},
-		{mockvendor.Fault{TokenStatus: 503}, "Authentication failed, Failed to obtain access token (HTTP 503 server_error)"},
-		{mockvendor.Fault{TokenDelay: 3 * time.Second}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 500}, "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
-		{mockvendor.Fault{BadSignature: true}, "Authentication rejected, the ID token signature could not be verified with the identity provider's current keys"},
-		{mockvendor.Fault{IDTokenAudience: "x"}, "Authentication rejected, the ID token audience does not include this client"},
-	} {
-		idp.SetFault(tc.f)
-		_, err := providertest.VendorSignIn(t, p, http.DefaultClient, frontendScope)
-		if msg := backstageerr.MessageOf(err); msg != tc.want {
-			t.Errorf("%+v: %q, want %q", tc.f, msg, tc.want)
-		}
-		idp.ClearFault()
-	}
+	providertest.VendorErrors(t, idp, p, http.DefaultClient, frontendScope, []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, End user denied access"},
+		{Fault: mockvendor.Fault{TokenStatus: 503}, Want: "Authentication failed, Failed to obtain access token (HTTP 503 server_error)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3 * time.Second}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
+		{Fault: mockvendor.Fault{BadSignature: true}, Want: "Authentication rejected, the ID token signature could not be verified with the identity provider's current keys"},
+		{Fault: mockvendor.Fault{IDTokenAudience: "x"}, Want: "Authentication rejected, the ID token audience does not include this client"},
+	})
 }
 
 func TestUsernameMatchingUserEntityName(t *testing.T) {

@@ -91,24 +91,10 @@ func TestConfig(t *testing.T) {
 			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
 		}
 	}
-	reg, err := providers.NewRegistry(auth0.Module)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec := func(resolver string) map[string]config.Section {
-		return map[string]config.Section{"auth0": config.SectionFromMap(map[string]any{"development": map[string]any{
-			"clientId": "id", "clientSecret": "s", "domain": domain,
-			"signIn": map[string]any{"resolvers": []any{map[string]any{"resolver": resolver}}},
-		}})}
-	}
-	for _, name := range []string{"emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"} {
-		if _, ps := reg.Decode(sec(name)); ps.Err() != nil {
-			t.Errorf("%s: %v", name, ps.Err())
-		}
-	}
-	if _, ps := reg.Decode(sec("emailMatchingUserEntityAnnotation")); ps.Err() == nil {
-		t.Error("Auth0 registers only the common resolvers")
-	}
+	// Only the common resolvers, as in Backstage.
+	providertest.RegistryResolvers(t, auth0.Module, map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain},
+		[]string{"emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"},
+		[]string{"emailMatchingUserEntityAnnotation", "usernameMatchingUserEntityName"})
 }
 
 func TestAuthorizeURL(t *testing.T) {

@@ -97,24 +97,9 @@ func TestConfig(t *testing.T) {
 }
 
 func TestRegistryDecode(t *testing.T) {
-	reg, err := providers.NewRegistry(okta.Module)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sec := func(resolver string) map[string]config.Section {
-		return map[string]config.Section{"okta": config.SectionFromMap(map[string]any{"development": map[string]any{
-			"clientId": "id", "clientSecret": "s",
-			"signIn": map[string]any{"resolvers": []any{map[string]any{"resolver": resolver}}},
-		}})}
-	}
-	for _, name := range []string{"emailMatchingUserEntityAnnotation", "emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"} {
-		if _, ps := reg.Decode(sec(name)); ps.Err() != nil {
-			t.Errorf("%s: %v", name, ps.Err())
-		}
-	}
-	if _, ps := reg.Decode(sec("usernameMatchingUserEntityName")); ps.Err() == nil {
-		t.Error("a resolver Okta does not register was accepted")
-	}
+	providertest.RegistryResolvers(t, okta.Module, map[string]any{"clientId": "id", "clientSecret": "s"},
+		[]string{"emailMatchingUserEntityAnnotation", "emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"},
+		[]string{"usernameMatchingUserEntityName"})
 }
 
 func TestAuthorizeURL(t *testing.T) {

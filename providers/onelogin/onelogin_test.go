@@ -67,6 +67,12 @@ func TestConfig(t *testing.T) {
 	}
 }
 
+func TestRegistryDecode(t *testing.T) {
+	providertest.RegistryResolvers(t, onelogin.Module, map[string]any{"clientId": "id", "clientSecret": "s", "issuer": "https://acme.onelogin.com/oidc/2"},
+		[]string{"usernameMatchingUserEntityName", "emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"},
+		[]string{"emailMatchingUserEntityAnnotation"})
+}
+
 func TestSignInAndRefresh(t *testing.T) {
 	idp, p, issuer := setup(t)
 	start, err := p.Start(context.Background(), providers.StartRequest{Scope: frontendScope, State: "st", CallbackURL: providertest.CallbackURL,

@@ -37,7 +37,7 @@ type Config struct {
 	Audience        string `config:"audience"`
 	Connection      string `config:"connection"`
 	ConnectionScope string `config:"connectionScope"`
-	// Prompt (default consent; "auto" sends none).
+	// Prompt (default consent; "auto" or "" sends none).
 	Prompt string `config:"prompt"`
 	// Organization is sent as organization.
 	Organization string `config:"organization"`
@@ -63,9 +63,6 @@ func (c *Config) Validate(sec config.Section) config.Problems {
 	ps := c.Check(sec)
 	if c.Domain != "" && !hostRE.MatchString(c.Domain) {
 		ps = append(ps, sec.Problem("domain", "must be the tenant's host name without a scheme or path (e.g. acme.eu.auth0.com), got %q", c.Domain))
-	}
-	if sec.Has("prompt") && c.Prompt == "" {
-		ps = append(ps, sec.Problem("prompt", "must not be empty (use auto to send no prompt)"))
 	}
 	return ps
 }
@@ -142,6 +139,7 @@ func (p *Provider) authorizeParams(req providers.StartRequest) oauth2engine.Para
 		add("connection_scope", p.cfg.ConnectionScope)
 	}
 	add("audience", p.cfg.Audience)
+	// "auto" (and "", which passport-auth0 drops) sends no prompt.
 	if p.cfg.Prompt != "auto" {
 		add("prompt", p.cfg.Prompt)
 	}

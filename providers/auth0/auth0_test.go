@@ -85,7 +85,6 @@ func TestConfig(t *testing.T) {
 		{map[string]any{"clientSecret": "s", "domain": domain}, "clientId", "missing required config value"},
 		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": "https://" + domain}, "domain", "without a scheme"},
 		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain + "/x"}, "domain", "without a scheme or path"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain, "prompt": ""}, "prompt", "must not be empty"},
 	} {
 		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
 			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
@@ -106,6 +105,7 @@ func TestAuthorizeURL(t *testing.T) {
 		{map[string]any{"prompt": "auto", "audience": "https://api.example.com", "connection": "github", "connectionScope": "read:org", "organization": "org_1"},
 			"&accessType=offline&connection=github&connection_scope=read%3Aorg&audience=https%3A%2F%2Fapi.example.com&nonce=n-1&organization=org_1&"},
 		{map[string]any{"connectionScope": "read:org"}, "&accessType=offline&prompt=consent&nonce=n-1&"},
+		{map[string]any{"prompt": ""}, "&accessType=offline&nonce=n-1&"},
 	} {
 		_, p, _, _ := setup(t, tc.extra)
 		start, err := p.Start(context.Background(), providers.StartRequest{Scope: scope, State: "st", CallbackURL: providertest.CallbackURL,

@@ -65,7 +65,7 @@ func (c *Config) Validate(sec config.Section) config.Problems {
 	if u, _ := url.Parse(c.Audience); u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
 		return append(ps, sec.Problem("audience", "must be the Okta org URL (scheme and host only), got %q", c.Audience))
 	}
-	if sec.Has("authServerId") && !authServerRE.MatchString(c.AuthServerID) {
+	if c.AuthServerID != "" && !authServerRE.MatchString(c.AuthServerID) {
 		return append(ps, sec.Problem("authServerId", "must be an authorization server id (letters, digits, - and _), got %q", c.AuthServerID))
 	}
 	c.Base, c.Issuer = c.Audience+"/oauth2/v1", c.Audience

@@ -63,6 +63,10 @@ func TestConfig(t *testing.T) {
 	if cfg.Base != "https://okta.com/oauth2/v1" || cfg.Issuer != "https://okta.com" {
 		t.Errorf("default audience: %+v", cfg)
 	}
+	// An empty authServerId is the org server, as in Backstage.
+	if cfg, ps = parse(t, map[string]any{"clientId": "id", "clientSecret": "s", "audience": "", "authServerId": ""}); ps.Err() != nil || cfg.Base != "https://okta.com/oauth2/v1" {
+		t.Errorf("empty audience and authServerId: %+v %v", cfg, ps.Err())
+	}
 	cfg, ps = parse(t, map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://acme.okta.com/", "authServerId": "default", "additionalScopes": "groups"})
 	if err := ps.Err(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/gitlab"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
@@ -15,6 +16,7 @@ import (
 func modules() []providers.Module {
 	return []providers.Module{
 		github.Module,
+		gitlab.Module,
 		google.Module,
 		guest.Module,
 		microsoft.Module,

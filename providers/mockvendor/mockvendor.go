@@ -30,9 +30,11 @@ const (
 	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
 	// (graph.microsoft.com).
 	Microsoft
+	// GitLab is gitlab.com or a self-managed GitLab (its base URL).
+	GitLab
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

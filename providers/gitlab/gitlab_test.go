@@ -209,7 +209,9 @@ func TestResolvers(t *testing.T) {
 	}
 	byID := map[string]any{"resolver": "userIdMatchingUserEntityAnnotation"}
 	byName := map[string]any{"resolver": "usernameMatchingUserEntityName"}
-	chain := func(entries ...map[string]any) resolvers.Resolver { return providertest.Chain(t, gitlab.Module, cat, entries...) }
+	chain := func(entries ...map[string]any) resolvers.Resolver {
+		return providertest.Chain(t, gitlab.Module, cat, entries...)
+	}
 	alice := map[string]any{"id": int64(1001), "username": "zed", "web_url": "https://gitlab.com/zed"}
 	if id, err := chain(byID).Resolve(ctx, signedIn(alice)); err != nil || id.UserEntityRef != "user:default/alice" {
 		t.Errorf("by id: %+v %v", id, err)

@@ -26,7 +26,7 @@ func (s *Server) gitlabAuthorize(w http.ResponseWriter, r *http.Request) {
 	// Doorkeeper (GitLab's OAuth server) shows its error page for an unknown client
 	// or redirect URI.
 	s.codeGrantAuthorize(w, r, "GitLab", mockkit.AuthorizePages{
-		UnknownClient: "An error has occurred: Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+		UnknownClient:       "An error has occurred: Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
 		UnknownClientStatus: http.StatusUnauthorized,
 		BadRedirect:         "An error has occurred: The redirect uri included is not valid.",
 	}, url.Values{"error_description": {"The resource owner or authorization server denied the request."}}, nil)

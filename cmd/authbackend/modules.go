@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/gitlab"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
@@ -15,6 +16,7 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		bitbucket.Module,
 		github.Module,
 		gitlab.Module,
 		google.Module,

@@ -32,9 +32,11 @@ const (
 	Microsoft
 	// GitLab is gitlab.com or a self-managed GitLab (its base URL).
 	GitLab
+	// Bitbucket is Bitbucket Cloud (bitbucket.org and api.bitbucket.org).
+	Bitbucket
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab", Bitbucket: "bitbucket"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/gitlab"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
@@ -17,6 +18,7 @@ import (
 func modules() []providers.Module {
 	return []providers.Module{
 		bitbucket.Module,
+		bitbucketserver.Module,
 		github.Module,
 		gitlab.Module,
 		google.Module,

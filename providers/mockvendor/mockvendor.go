@@ -34,9 +34,11 @@ const (
 	GitLab
 	// Bitbucket is Bitbucket Cloud (bitbucket.org and api.bitbucket.org).
 	Bitbucket
+	// BitbucketServer is Bitbucket Server / Data Center (one host).
+	BitbucketServer
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab", Bitbucket: "bitbucket"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

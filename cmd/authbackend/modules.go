@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/atlassian"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
@@ -17,6 +18,7 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		atlassian.Module,
 		bitbucket.Module,
 		bitbucketserver.Module,
 		github.Module,

@@ -36,9 +36,11 @@ const (
 	Bitbucket
 	// BitbucketServer is Bitbucket Server / Data Center (one host).
 	BitbucketServer
+	// Atlassian is Atlassian's OAuth 2.0 (3LO): auth.atlassian.com and api.atlassian.com.
+	Atlassian
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

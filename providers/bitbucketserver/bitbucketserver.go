@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode"
 
@@ -151,15 +150,7 @@ func validUsername(s string) bool {
 // or an absolute avatarUrl as it is).
 func ProfileFromUser(base string, raw map[string]any) *oauth2engine.FullProfile {
 	str := func(k string) string { s, _ := raw[k].(string); return s }
-	fp := &oauth2engine.FullProfile{DisplayName: str("displayName"), Username: str("name"), Raw: raw}
-	switch id := raw["id"].(type) {
-	case int64:
-		fp.ID = strconv.FormatInt(id, 10)
-	case float64:
-		fp.ID = strconv.FormatFloat(id, 'f', -1, 64)
-	case string:
-		fp.ID = id
-	}
+	fp := &oauth2engine.FullProfile{ID: oauth2engine.IDString(raw["id"]), DisplayName: str("displayName"), Username: str("name"), Raw: raw}
 	if email := str("emailAddress"); email != "" {
 		fp.Emails = []oauth2engine.Email{{Value: email}}
 	}

@@ -1,10 +1,8 @@
 package gitlab
 
 import (
-	"context"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
@@ -80,22 +78,11 @@ func New(cfg Config, deps providers.Deps) (*Provider, error) {
 	ec.Scopes = providers.ScopeSpec{Required: RequiredScopes, Additional: cfg.AdditionalScopes}
 	// GitLab supports S256 PKCE for confidential applications too; Backstage sends none.
 	ec.PKCE = true
-	e, err := oauth2engine.New(ec, oauth2engine.Hooks{FetchProfile: fetchProfile(cfg.UserProfileURL)}, deps)
+	e, err := oauth2engine.New(ec, oauth2engine.Hooks{FetchProfile: oauth2engine.JSONProfile(cfg.UserProfileURL, ProfileFromUser)}, deps)
 	if err != nil {
 		return nil, fmt.Errorf("gitlab: %w", err)
 	}
 	return &Provider{Engine: e}, nil
-}
-
-// fetchProfile reads /api/v4/user with the access token as a Bearer header.
-func fetchProfile(profileURL string) func(context.Context, *oauth2engine.Client, *oauth2engine.Token) (*oauth2engine.FullProfile, error) {
-	return func(ctx context.Context, c *oauth2engine.Client, tok *oauth2engine.Token) (*oauth2engine.FullProfile, error) {
-		raw, _, err := c.GetJSON(ctx, profileURL, tok.AccessToken)
-		if err != nil {
-			return nil, err
-		}
-		return ProfileFromUser(raw), nil
-	}
 }
 
 // ProfileFromUser maps an /api/v4/user object as passport-gitlab2's userProfile does.
@@ -107,12 +94,7 @@ func ProfileFromUser(raw map[string]any) *oauth2engine.FullProfile {
 		AvatarURL:   str("avatar_url"),
 		ProfileURL:  str("web_url"),
 		Raw:         raw,
-	}
-	switch id := raw["id"].(type) {
-	case int64:
-		fp.ID = strconv.FormatInt(id, 10)
-	case string:
-		fp.ID = id
+		ID:          oauth2engine.IDString(raw["id"]),
 	}
 	if email := str("email"); email != "" {
 		fp.Emails = []oauth2engine.Email{{Value: email}}

@@ -108,15 +108,9 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 			return
 		}
 		g = grant{login: old.login, scope: old.scope}
-		// A narrower scope may be asked for (RFC 6749 6), never a wider one.
-		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
-			granted := strings.Fields(old.scope)
-			for _, x := range sc {
-				if !slices.Contains(granted, x) {
-					v.fail(w, http.StatusBadRequest, "invalid_scope", "The requested scope exceeds the scope granted by the resource owner.")
-					return
-				}
-			}
+		if !scopeWithin(r.PostForm.Get("scope"), old.scope) {
+			v.fail(w, http.StatusBadRequest, "invalid_scope", "The requested scope exceeds the scope granted by the resource owner.")
+			return
 		}
 	default:
 		v.fail(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
@@ -135,6 +129,19 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	mockkit.WriteJSON(w, http.StatusOK, v.answer(at, rt, g, refreshing))
+}
+
+// scopeWithin reports whether a refresh request's scope is within the grant's: a
+// narrower scope may be asked for (RFC 6749 6), never a wider one; none means the
+// grant's.
+func scopeWithin(requested, granted string) bool {
+	have := strings.Fields(granted)
+	for _, x := range strings.Fields(requested) {
+		if !slices.Contains(have, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // codeGrantAuthorize is an authorize endpoint that checks the client, redirect_uri,

@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -107,15 +106,11 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		g = grant{login: old.login, scope: old.scope}
-		// A narrower scope may be asked for (RFC 6749 6), never a wider one.
+		if !scopeWithin(r.PostForm.Get("scope"), old.scope) {
+			oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
+			return
+		}
 		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
-			granted := strings.Fields(old.scope)
-			for _, x := range sc {
-				if !slices.Contains(granted, x) {
-					oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
-					return
-				}
-			}
 			g.scope = strings.Join(sc, " ")
 		}
 	default:

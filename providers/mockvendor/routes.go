@@ -27,6 +27,14 @@ func (s *Server) routes() http.Handler {
 		s.auth0Routes(mux)
 	case OneLogin:
 		s.oneLoginRoutes(mux)
+	case GitLab:
+		s.gitlabRoutes(mux)
+	case Bitbucket:
+		s.bitbucketRoutes(mux)
+	case BitbucketServer:
+		s.bitbucketServerRoutes(mux)
+	case Atlassian:
+		s.atlassianRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})

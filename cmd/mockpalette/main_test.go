@@ -46,7 +46,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	if err := run([]string{"--listen", "256.0.0.1:1"}, log); err == nil {
 		t.Error("bad listen address accepted")
 	}
-	if err := run([]string{"--personality", "gitlab"}, log); err == nil || !strings.Contains(err.Error(), "unknown personality") {
+	if err := run([]string{"--personality", "no-such-vendor"}, log); err == nil || !strings.Contains(err.Error(), "unknown personality") {
 		t.Errorf("unknown personality: %v", err)
 	}
 	if err := run([]string{"--tls-cert", "c.pem"}, log); err == nil {

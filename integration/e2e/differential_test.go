@@ -237,7 +237,7 @@ func (c diffCase) observe(t *testing.T, vn *vendornet.Net, run *diffRun, isNode 
 		}
 		rec.take()
 		r = doHTTP(t, client, http.MethodGet, authBase+"/start?"+strings.ReplaceAll(q.Encode(), "+", "%20"), nil, nil)
-		if !isNode || time.Now().After(deadline) || !strings.Contains(string(r.Body), "NotFoundError") {
+		if !isNode || time.Now().After(deadline) || !(strings.Contains(string(r.Body), "NotFoundError") || strings.Contains(string(r.Body), "unable%20to%20resolve%20user%20identity")) {
 			break
 		}
 		time.Sleep(time.Second)

@@ -22,6 +22,8 @@ const (
 	// refreshCookieCapped: a rotated refresh token is sealed again in a cookie with
 	// the capped lifetime.
 	refreshCookieCapped = "the refresh cookie's lifetime is capped at 400 days, as browsers cap it (Backstage asks for 1000)"
+	// grantedScopeUnchanged: a refresh that changes nothing sets no cookie.
+	grantedScopeUnchanged = "a refresh that changes nothing sets no cookie (Backstage re-sets the unchanged granted-scope cookie)"
 )
 
 func diffStub(p mockvendor.Personality) *mockvendor.Server {
@@ -55,7 +57,8 @@ func TestDifferentialBitbucket(t *testing.T) {
 		signIn: m{"resolvers": []any{m{"resolver": "userIdMatchingUserEntityAnnotation"}}},
 		stub:   vendornet.HostMux{"bitbucket.org": stub.Handler(), "api.bitbucket.org": stub.Handler()},
 		deliberate: map[string]string{
-			"signin[2] cookies": nonceCookieCleared,
+			"signin[2] cookies":  nonceCookieCleared,
+			"refresh[0] cookies": grantedScopeUnchanged,
 		},
 	})
 }
@@ -70,7 +73,8 @@ func TestDifferentialBitbucketServer(t *testing.T) {
 		provider: "bitbucketServer", module: "bitbucket-server", config: cfg, scope: "PROJECT_ADMIN", hosts: []string{host},
 		stub: vendornet.HostMux{host: stub.Handler()},
 		deliberate: map[string]string{
-			"signin[2] cookies": nonceCookieCleared,
+			"signin[2] cookies":  nonceCookieCleared,
+			"refresh[0] cookies": refreshCookieCapped,
 		},
 	})
 }
@@ -83,7 +87,8 @@ func TestDifferentialAtlassian(t *testing.T) {
 		provider: "atlassian", module: "atlassian", config: diffClient(),
 		stub: vendornet.HostMux{"auth.atlassian.com": stub.Handler(), "api.atlassian.com": stub.Handler()},
 		deliberate: map[string]string{
-			"signin[2] cookies": nonceCookieCleared,
+			"signin[2] cookies":  nonceCookieCleared,
+			"refresh[0] cookies": refreshCookieCapped,
 		},
 	})
 }

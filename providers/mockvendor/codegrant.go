@@ -34,7 +34,7 @@ func cgOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	mockkit.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
 }
 
-// clientOK checks every credential the request carries (HTTP Basic and the body's);
+// cgClientOK checks every credential the request carries (HTTP Basic and the body's);
 // all must be the registered client's, and there must be one.
 func (s *Server) cgClientOK(r *http.Request, needBasic bool) bool {
 	type cred struct{ id, secret string }

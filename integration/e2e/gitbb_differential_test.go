@@ -46,6 +46,24 @@ func TestDifferentialGitLab(t *testing.T) {
 	})
 }
 
+// TestDifferentialGitLabOpenID: with openid GitLab adds an id_token, which Node passes
+// on unverified and we verify (the stub's discovery document and keys at gitlab.com).
+func TestDifferentialGitLabOpenID(t *testing.T) {
+	stub := diffStub(mockvendor.GitLab)
+	cfg := diffClient()
+	cfg["additionalScopes"] = []any{"openid", "profile", "email"}
+	runDifferential(t, diffCase{
+		provider: "gitlab", module: "gitlab", config: cfg, scope: "read_user",
+		stub: vendornet.HostMux{"gitlab.com": stub.Handler()},
+		deliberate: map[string]string{
+			"authorize params":   "we send S256 PKCE and a nonce, which GitLab supports and Backstage does not send",
+			"signin response":    "the id_token carries the nonce we sent (its claim names are compared)",
+			"signin[2] cookies":  nonceCookieCleared,
+			"refresh[0] cookies": refreshCookieCapped,
+		},
+	})
+}
+
 // TestDifferentialBitbucket: bitbucket.org and api.bitbucket.org are the Bitbucket
 // personality; alice is found by her account UUID.
 func TestDifferentialBitbucket(t *testing.T) {

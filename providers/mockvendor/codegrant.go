@@ -26,6 +26,9 @@ type codeGrantVendor struct {
 	fail func(w http.ResponseWriter, status int, code, desc string)
 	// upstreamFault writes the answer of an armed TokenStatus fault.
 	upstreamFault func(w http.ResponseWriter, status int)
+	// idToken, when set, is the answer's id_token for the grant ("" for none); nonce is
+	// the authorize request's ("" on refresh), f the armed token fault.
+	idToken func(r *http.Request, at string, g grant, nonce string, f Fault) string
 }
 
 // cgOAuthError is the RFC 6749 error body most vendors send.
@@ -75,7 +78,7 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	}
 	var g grant
 	refreshing := false
-	var keep string
+	var keep, nonce string
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
 		c := s.takeCode(r.PostForm.Get("code"))
@@ -91,6 +94,7 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 			return
 		}
 		g = grant{login: c.login, scope: c.scope}
+		nonce = c.nonce
 	case "refresh_token":
 		refreshing = true
 		rt := r.PostForm.Get("refresh_token")
@@ -127,8 +131,14 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	if keep != "" {
 		rt = keep
 	}
+	answer := v.answer(at, rt, g, refreshing)
+	if v.idToken != nil {
+		if idt := v.idToken(r, at, g, nonce, f); idt != "" {
+			answer["id_token"] = idt
+		}
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	mockkit.WriteJSON(w, http.StatusOK, v.answer(at, rt, g, refreshing))
+	mockkit.WriteJSON(w, http.StatusOK, answer)
 }
 
 // scopeWithin reports whether a refresh request's scope is within the grant's: a
@@ -170,7 +180,7 @@ func (s *Server) codeGrantAuthorize(w http.ResponseWriter, r *http.Request, vend
 	if !ok {
 		return
 	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")})
+	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
 	s.log.Info("mockvendor authorize", "vendor", vendor, "login", u.Login)
 	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }

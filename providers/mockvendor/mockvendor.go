@@ -250,7 +250,7 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
-	if opts.Personality == Google || opts.Personality == Microsoft {
+	if opts.Personality == Google || opts.Personality == Microsoft || opts.Personality == GitLab {
 		// Generate the signing keys now, not inside the first token request's time.
 		mockkit.Key(0)
 		mockkit.Key(1)

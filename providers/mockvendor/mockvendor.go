@@ -30,9 +30,17 @@ const (
 	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
 	// (graph.microsoft.com).
 	Microsoft
+	// GCPIAP is Google Cloud IAP's key server (www.gstatic.com/iap/verify/...).
+	GCPIAP
+	// AWSALB is the AWS load balancer key server of a region
+	// (public-keys.auth.elb.<region>.amazonaws.com/<kid>).
+	AWSALB
+	// OAuth2ProxyIdP is the OpenID Connect IdP behind an oauth2-proxy (discovery, JWKS).
+	OAuth2ProxyIdP
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft",
+	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -1,0 +1,190 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Proxy providers: the real binary verifies the headers an authenticating proxy sets,
+// with the proxy's keys served by cmd/mockpalette under the vendor's hard-coded host
+// (through the test's CONNECT proxy and CA). The mock signs the headers
+// (/_mock/sign): with its published key, with a key it does not publish
+// ("unknown"), or with another key under the published kid ("forged").
+
+// sign asks the mock for a token.
+func (m *vendorMock) sign(t testing.TB, claims, header map[string]any, key string, pad bool) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"claims": claims, "header": header, "key": key, "pad": pad})
+	c := m.client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Post(m.URL+"/_mock/sign", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Token string `json:"token"`
+		Error string `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("mock sign: %d %v %s", resp.StatusCode, err, out.Error)
+	}
+	return out.Token
+}
+
+// proxyRefresh calls /<provider>/refresh with headers (name, value pairs) and returns
+// the status and the parsed body.
+func proxyRefresh(t *testing.T, s *server, provider, method string, headers ...string) (int, map[string]any, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.auth("/"+provider+"/refresh"), nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(buf.Bytes(), &m)
+	return resp.StatusCode, m, buf.String()
+}
+
+// refused checks a refusal: the status, a message containing says, and no token.
+func refused(t *testing.T, code int, resp map[string]any, body string, status int, says string) {
+	t.Helper()
+	if code != status || !strings.Contains(body, says) {
+		t.Errorf("got %d %s, want %d containing %q", code, body, status, says)
+	}
+	if _, ok := resp["backstageIdentity"]; ok || strings.Contains(body, `"token"`) {
+		t.Errorf("a refused request got a token: %s", body)
+	}
+}
+
+const proxyOrg = orgYAML + `---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata:
+  name: dave
+  annotations:
+    google.com/user-id: "1004"
+spec:
+  profile:
+    email: dave@corp.example
+`
+
+const iapAudience = "/projects/1234/global/backendServices/5678"
+
+func iapClaims(mod func(map[string]any)) map[string]any {
+	now := time.Now().Unix()
+	c := map[string]any{"aud": iapAudience, "email": "alice@example.com", "exp": now + 600, "iat": now - 5,
+		"iss": "https://cloud.google.com/iap", "sub": "accounts.google.com:1001"}
+	if mod != nil {
+		mod(c)
+	}
+	return c
+}
+
+func TestGCPIAPProvider(t *testing.T) {
+	v := newVendorHosts(t, "www.gstatic.com")
+	mock, addr := startVendorMockTLS(t, v, "gcpiap")
+	v.route(t, addr, "www.gstatic.com:443")
+	s := startServer(t, serverConfig{Org: proxyOrg, Providers: `
+    gcpIap:
+      audience: ` + iapAudience + `
+      signIn:
+        resolvers:
+          - resolver: idMatchingUserEntityAnnotation
+          - resolver: emailMatchingUserEntityAnnotation
+          - resolver: emailLocalPartMatchingUserEntityName`}, v.serverEnv()...)
+	const hdr = "x-goog-iap-jwt-assertion"
+
+	t.Run("valid assertion, GET and POST", func(t *testing.T) {
+		for _, method := range []string{"GET", "POST"} {
+			code, resp, body := proxyRefresh(t, s, "gcpIap", method, hdr, mock.sign(t, iapClaims(nil), nil, "", false))
+			if code != 200 {
+				t.Fatalf("%s: %d %s", method, code, body)
+			}
+			identity(t, s, resp, "alice", "group:default/team-a")
+			if p := resp["profile"].(map[string]any); len(p) != 1 || p["email"] != "alice@example.com" {
+				t.Errorf("profile %v", p)
+			}
+			if dig(resp, "providerInfo", "iapToken", "sub") != "accounts.google.com:1001" || dig(resp, "providerInfo", "iapToken", "aud") != iapAudience {
+				t.Errorf("providerInfo %v", resp["providerInfo"])
+			}
+		}
+	})
+
+	t.Run("resolvers", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			mod  func(map[string]any)
+			user string
+		}{
+			{"by user id", func(c map[string]any) { c["sub"], c["email"] = "accounts.google.com:1004", "other@corp.example" }, "dave"},
+			{"by email annotation", func(c map[string]any) { c["sub"] = "accounts.google.com:9999" }, "alice"},
+			{"by local part", func(c map[string]any) { c["sub"], c["email"] = "accounts.google.com:9999", "carol@example.com" }, "carol"},
+		} {
+			code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(tc.mod), nil, "", false))
+			if code != 200 {
+				t.Fatalf("%s: %d %s", tc.name, code, body)
+			}
+			if tc.user == "alice" {
+				identity(t, s, resp, tc.user, "group:default/team-a")
+			} else {
+				identity(t, s, resp, tc.user)
+			}
+		}
+		code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(func(c map[string]any) {
+			c["sub"], c["email"] = "accounts.google.com:9999", "nobody@elsewhere.example"
+		}), nil, "", false))
+		// A plain Error "Failed to sign-in ...", as in Backstage.
+		refused(t, code, resp, body, 500, "Tried: idMatchingUserEntityAnnotation")
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, token, says string
+		}{
+			{"missing header", "", "Missing Google IAP header"},
+			{"unsigned", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", `signed with \"none\"`},
+			{"forged", mock.sign(t, iapClaims(nil), nil, "forged", false), "the token signature is invalid"},
+			{"unknown kid", mock.sign(t, iapClaims(nil), nil, "unknown", false), "a key the key endpoint does not publish"},
+			{"expired", mock.sign(t, iapClaims(func(c map[string]any) { c["exp"] = time.Now().Unix() - 120 }), nil, "", false), "the token has expired"},
+			{"wrong iss", mock.sign(t, iapClaims(func(c map[string]any) { c["iss"] = "https://evil.example" }), nil, "", false), "the token issuer"},
+			{"wrong aud", mock.sign(t, iapClaims(func(c map[string]any) { c["aud"] = "/projects/1234/global/backendServices/1" }), nil, "", false), "the token audience is not"},
+			{"no email", mock.sign(t, iapClaims(func(c map[string]any) { delete(c, "email") }), nil, "", false), "Google IAP token payload is missing email claim"},
+		} {
+			var h []string
+			if tc.token != "" {
+				h = []string{hdr, tc.token}
+			}
+			code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", h...)
+			t.Log(tc.name)
+			refused(t, code, resp, body, 401, tc.says)
+		}
+	})
+
+	t.Run("key endpoint down", func(t *testing.T) {
+		mock.control(t, "down?on=1")
+		defer mock.control(t, "down?on=0")
+		// The keys fetched above keep verifying.
+		if code, _, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(nil), nil, "", false)); code != 200 {
+			t.Errorf("last good keys: %d %s", code, body)
+		}
+		// A kid they lack cannot be decided: 503, no token.
+		code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(nil), nil, "unknown", false))
+		refused(t, code, resp, body, 503, "Unable to list Google IAP token verification keys")
+	})
+	if !v.proxy.tunnelled("www.gstatic.com:443") {
+		t.Error("nothing went to www.gstatic.com")
+	}
+}

@@ -188,3 +188,115 @@ func TestGCPIAPProvider(t *testing.T) {
 		t.Error("nothing went to www.gstatic.com")
 	}
 }
+
+const (
+	albIssuer = "https://idp.example.com"
+	albSigner = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/backstage/50dc6c495c0c9188"
+)
+
+// albData is ALB-shaped x-amzn-oidc-data claims and header (padded when signed, as load
+// balancers send it).
+func albData(mod func(claims, header map[string]any)) (map[string]any, map[string]any) {
+	exp := time.Now().Unix() + 120
+	c := map[string]any{"sub": "1001", "name": "Alice Smith", "email": "alice@example.com", "exp": exp, "iss": albIssuer}
+	h := map[string]any{"signer": albSigner, "iss": albIssuer, "client": "client-id", "exp": exp, "typ": "JWT"}
+	if mod != nil {
+		mod(c, h)
+	}
+	return c, h
+}
+
+func TestAWSALBProvider(t *testing.T) {
+	const keyHost = "public-keys.auth.elb.us-east-1.amazonaws.com"
+	v := newVendorHosts(t, keyHost)
+	mock, addr := startVendorMockTLS(t, v, "awsalb")
+	v.route(t, addr, keyHost+":443")
+	albConfig := func(signer string) serverConfig {
+		return serverConfig{Providers: `
+    awsalb:
+      issuer: ` + albIssuer + `
+      region: us-east-1` + signer + `
+      signIn:
+        resolvers:
+          - resolver: emailMatchingUserEntityProfileEmail
+          - resolver: emailLocalPartMatchingUserEntityName`}
+	}
+	s := startServer(t, albConfig("\n      signer: "+albSigner), v.serverEnv()...)
+	data := func(key string, mod func(c, h map[string]any)) string {
+		c, h := albData(mod)
+		return mock.sign(t, c, h, key, true)
+	}
+	at := "eyJhbGciOiJub25lIn0.eyJwaWN0dXJlIjoiaHR0cHM6Ly9waWNzLmV4YW1wbGUvYWxpY2UucG5nIn0."
+
+	t.Run("valid data, GET and POST", func(t *testing.T) {
+		for _, method := range []string{"GET", "POST"} {
+			code, resp, body := proxyRefresh(t, s, "awsalb", method, "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", at)
+			if code != 200 {
+				t.Fatalf("%s: %d %s", method, code, body)
+			}
+			identity(t, s, resp, "alice", "group:default/team-a")
+			// The picture comes from the access token, as Backstage takes it when the
+			// ALB claims have none.
+			if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://pics.example/alice.png" {
+				t.Errorf("profile %v", p)
+			}
+			if dig(resp, "providerInfo", "accessToken") != at || dig(resp, "providerInfo", "expiresInSeconds") == nil {
+				t.Errorf("providerInfo %v", resp["providerInfo"])
+			}
+		}
+		// carol by the local part.
+		code, resp, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["email"] = "carol@elsewhere.example" }), "x-amzn-oidc-accesstoken", "opaque")
+		if code != 200 {
+			t.Fatalf("carol: %d %s", code, body)
+		}
+		identity(t, s, resp, "carol")
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			headers []string
+			says    string
+		}{
+			{"missing data", []string{"x-amzn-oidc-accesstoken", "x"}, "Missing ALB OIDC header: x-amzn-oidc-data"},
+			{"missing access token", []string{"x-amzn-oidc-data", data("", nil)}, "Missing ALB OIDC header: x-amzn-oidc-accesstoken"},
+			{"unsigned", []string{"x-amzn-oidc-data", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "x-amzn-oidc-accesstoken", "x"}, `signed with \"none\"`},
+			{"forged", []string{"x-amzn-oidc-data", data("forged", nil), "x-amzn-oidc-accesstoken", "x"}, "the token signature is invalid"},
+			{"unknown kid", []string{"x-amzn-oidc-data", data("unknown", nil), "x-amzn-oidc-accesstoken", "x"}, "a key the key endpoint does not publish"},
+			{"expired", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["exp"] = time.Now().Unix() - 5 }), "x-amzn-oidc-accesstoken", "x"}, "the token has expired"},
+			{"wrong iss", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["iss"] = "https://evil.example" }), "x-amzn-oidc-accesstoken", "x"}, "Issuer mismatch on JWT token"},
+			{"wrong signer", []string{"x-amzn-oidc-data", data("", func(_, h map[string]any) {
+				h["signer"] = "arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/app/evil/1"
+			}), "x-amzn-oidc-accesstoken", "x"}, "Signer mismatch on JWT token"},
+			{"no email", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { delete(c, "email") }), "x-amzn-oidc-accesstoken", "x"}, "Missing email in the JWT token"},
+		} {
+			t.Log(tc.name)
+			code, resp, body := proxyRefresh(t, s, "awsalb", "GET", tc.headers...)
+			refused(t, code, resp, body, 401, tc.says)
+		}
+	})
+
+	t.Run("key endpoint down", func(t *testing.T) {
+		mock.control(t, "down?on=1")
+		defer mock.control(t, "down?on=0")
+		if code, _, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", "x"); code != 200 {
+			t.Errorf("cached key: %d %s", code, body)
+		}
+		code, resp, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("unknown", nil), "x-amzn-oidc-accesstoken", "x")
+		refused(t, code, resp, body, 503, "Unable to fetch the load balancer's public key")
+	})
+
+	t.Run("without signer: a warning at startup", func(t *testing.T) {
+		s2 := startServer(t, albConfig(""), v.serverEnv()...)
+		if out := s2.proc.out.String(); !strings.Contains(out, "auth.providers.awsalb.signer") || !strings.Contains(out, "any load balancer in us-east-1") {
+			t.Errorf("no startup warning about signer:\n%s", out)
+		}
+		code, _, body := proxyRefresh(t, s2, "awsalb", "GET", "x-amzn-oidc-data", data("", func(_, h map[string]any) { h["signer"] = "arn:other" }), "x-amzn-oidc-accesstoken", "x")
+		if code != 200 {
+			t.Errorf("without signer, as Backstage: %d %s", code, body)
+		}
+	})
+	if !v.proxy.tunnelled(keyHost + ":443") {
+		t.Error("nothing went to " + keyHost)
+	}
+}

@@ -218,3 +218,13 @@ func errorText(err error) string {
 	}
 	return err.Error()
 }
+
+// AsBackstageCaused is AsBackstage for modules whose refusals read
+// "<refused>; caused by Error: <reason>" (Backstage's wrapped errors).
+func AsBackstageCaused(err error, refused, unavailable string) error {
+	var e *Error
+	if errors.As(err, &e) && !e.Undecided {
+		return backstageerr.Wrap(backstageerr.NameAuthentication, backstageerr.Plain("%s", e.Reason), "%s", refused)
+	}
+	return AsBackstage(err, refused+", ", unavailable)
+}

@@ -300,3 +300,105 @@ func TestAWSALBProvider(t *testing.T) {
 		t.Error("nothing went to " + keyHost)
 	}
 }
+
+func TestOAuth2ProxyProvider(t *testing.T) {
+	idp := startVendorMock(t, "oauth2proxy-idp")
+	cfg := func(verify string) serverConfig {
+		return serverConfig{Providers: `
+    oauth2Proxy:` + verify + `
+      signIn:
+        resolvers:
+          - resolver: forwardedPreferredUsernameMatchingUserEntityName
+          - resolver: emailLocalPartMatchingUserEntityName`}
+	}
+	s := startServer(t, cfg("\n      issuer: "+idp.URL+"\n      audience: oauth2-proxy\n      timeout: 2s"))
+	idToken := func(key string, mod func(map[string]any)) string {
+		now := time.Now().Unix()
+		c := map[string]any{"iss": idp.URL, "aud": "oauth2-proxy", "sub": "u-1001", "email": "alice@example.com",
+			"preferred_username": "alice", "exp": now + 300, "iat": now - 5}
+		if mod != nil {
+			mod(c)
+		}
+		return idp.sign(t, c, nil, key, false)
+	}
+	headers := func(tok string, extra ...string) []string {
+		h := []string{"X-Forwarded-User", "u-1001", "X-Forwarded-Email", "alice@example.com", "X-Forwarded-Preferred-Username", "alice"}
+		if tok != "" {
+			h = append(h, "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+tok)
+		}
+		return append(h, extra...)
+	}
+
+	t.Run("verified ID token that agrees with the headers", func(t *testing.T) {
+		tok := idToken("", nil)
+		for _, method := range []string{"GET", "POST"} {
+			code, resp, body := proxyRefresh(t, s, "oauth2Proxy", method, headers(tok)...)
+			if code != 200 {
+				t.Fatalf("%s: %d %s", method, code, body)
+			}
+			identity(t, s, resp, "alice", "group:default/team-a")
+			if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "alice" || len(p) != 2 {
+				t.Errorf("profile %v", p)
+			}
+			if dig(resp, "providerInfo", "accessToken") != tok {
+				t.Errorf("providerInfo %v", resp["providerInfo"])
+			}
+		}
+		// carol: her preferred username is no User's name; the email's local part is.
+		code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", "X-Forwarded-Email", "carol@example.com", "X-Forwarded-Preferred-Username", "carol.w",
+			"X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("", func(c map[string]any) {
+				c["email"], c["sub"], c["preferred_username"] = "carol@example.com", "u-1003", "carol.w"
+			}))
+		if code != 200 {
+			t.Fatalf("carol: %d %s", code, body)
+		}
+		identity(t, s, resp, "carol")
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		for _, tc := range []struct {
+			name    string
+			headers []string
+			status  int
+			says    string
+		}{
+			{"headers without a token", headers(""), 401, "Missing X-OAUTH2-PROXY-ID-TOKEN header"},
+			{"forged token", headers(idToken("forged", nil)), 401, "signature could not be verified"},
+			{"unknown kid", headers(idToken("unknown", nil)), 401, "The oauth2-proxy ID token was rejected"},
+			{"expired", headers(idToken("", func(c map[string]any) { c["exp"] = time.Now().Unix() - 3600 })), 401, "the ID token has expired"},
+			{"wrong iss", headers(idToken("", func(c map[string]any) { c["iss"] = "https://evil.example" })), 401, "the ID token issuer"},
+			{"wrong aud", headers(idToken("", func(c map[string]any) { c["aud"] = "another-client" })), 401, "audience"},
+			{"email header disagrees", headers(idToken("", nil), "X-Forwarded-Email", "mallory@example.com"), 401, "disagree with its ID token: X-Forwarded-Email"},
+			{"preferred username disagrees", headers(idToken("", nil), "X-Forwarded-Preferred-Username", "carol"), 401, "X-Forwarded-Preferred-Username"},
+		} {
+			t.Log(tc.name)
+			code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", tc.headers...)
+			refused(t, code, resp, body, tc.status, tc.says)
+		}
+	})
+
+	t.Run("IdP keys down", func(t *testing.T) {
+		idp.control(t, "down?on=1")
+		defer idp.control(t, "down?on=0")
+		if code, _, body := proxyRefresh(t, s, "oauth2Proxy", "GET", headers(idToken("", nil))...); code != 200 {
+			t.Errorf("last good keys: %d %s", code, body)
+		}
+		code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", headers(idToken("unknown", nil))...)
+		refused(t, code, resp, body, 503, "keys could not be fetched")
+	})
+
+	t.Run("without issuer: Backstage's trust, and a warning", func(t *testing.T) {
+		s2 := startServer(t, cfg(""))
+		if out := s2.proc.out.String(); !strings.Contains(out, "trusted on network position alone") {
+			t.Errorf("no start-up warning:\n%s", out)
+		}
+		// Any header signs in, and a forged token is only decoded.
+		code, resp, body := proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
+		if code != 200 {
+			t.Fatalf("%d %s", code, body)
+		}
+		identity(t, s2, resp, "alice", "group:default/team-a")
+		code, resp, body = proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
+		refused(t, code, resp, body, 401, "Authentication failed; caused by JWTInvalid: Invalid JWT")
+	})
+}

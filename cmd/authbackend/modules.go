@@ -9,6 +9,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2proxy"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
@@ -23,6 +24,7 @@ func modules() []providers.Module {
 		guest.Module,
 		microsoft.Module,
 		oauth2.Module,
+		oauth2proxy.Module,
 		oidc.Module,
 		spectrocloud.Module,
 	}

@@ -27,7 +27,7 @@ type fixture struct {
 	clock *fakeclock.Clock
 }
 
-func setup(t *testing.T, cfg map[string]any) fixture {
+func setup(t testing.TB, cfg map[string]any) fixture {
 	t.Helper()
 	mock := mockvendor.New(mockvendor.Options{Personality: mockvendor.GCPIAP})
 	client := providertest.VendorHosts(t, mock.Handler())
@@ -56,7 +56,7 @@ func (f fixture) claims(mod func(map[string]any)) map[string]any {
 	return c
 }
 
-func (f fixture) token(t *testing.T, key mockvendor.SignKey, mod func(map[string]any)) string {
+func (f fixture) token(t testing.TB, key mockvendor.SignKey, mod func(map[string]any)) string {
 	t.Helper()
 	tok, err := f.mock.Sign(mockvendor.SignRequest{Claims: f.claims(mod), Key: key})
 	if err != nil {
@@ -267,5 +267,28 @@ func TestResolvers(t *testing.T) {
 				t.Fatalf("got %+v %v, want %s", id, err, tc.user)
 			}
 		})
+	}
+}
+
+// BenchmarkAuthenticateRequest is the /refresh hot path: one ES256 verification and the
+// claim checks, keys from the cache (no fetch per request).
+func BenchmarkAuthenticateRequest(b *testing.B) {
+	f := setup(b, nil)
+	tok := f.token(b, "", nil)
+	r, _ := http.NewRequest(http.MethodGet, "http://backstage.test/api/auth/gcpIap/refresh", nil)
+	r.Header.Set(gcpiap.DefaultJWTHeader, tok)
+	if _, err := f.p.AuthenticateRequest(context.Background(), r); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.p.AuthenticateRequest(context.Background(), r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if n := len(f.mock.RequestsTo(mockvendor.IAPJWKPath)); n != 1 {
+		b.Fatalf("%d key fetches for %d requests", n, b.N+1)
 	}
 }

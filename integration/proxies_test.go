@@ -156,11 +156,11 @@ func TestGCPIAPProvider(t *testing.T) {
 		}{
 			{"missing header", "", "Missing Google IAP header"},
 			{"unsigned", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", `signed with \"none\"`},
-			{"forged", mock.sign(t, iapClaims(nil), nil, "forged", false), "the token signature is invalid"},
-			{"unknown kid", mock.sign(t, iapClaims(nil), nil, "unknown", false), "a key the key endpoint does not publish"},
+			{"forged", mock.sign(t, iapClaims(nil), nil, "forged", false), "the token's signature is invalid"},
+			{"unknown kid", mock.sign(t, iapClaims(nil), nil, "unknown", false), "a key the issuer does not publish"},
 			{"expired", mock.sign(t, iapClaims(func(c map[string]any) { c["exp"] = time.Now().Unix() - 120 }), nil, "", false), "the token has expired"},
-			{"wrong iss", mock.sign(t, iapClaims(func(c map[string]any) { c["iss"] = "https://evil.example" }), nil, "", false), "the token issuer"},
-			{"wrong aud", mock.sign(t, iapClaims(func(c map[string]any) { c["aud"] = "/projects/1234/global/backendServices/1" }), nil, "", false), "the token audience is not"},
+			{"wrong iss", mock.sign(t, iapClaims(func(c map[string]any) { c["iss"] = "https://evil.example" }), nil, "", false), "the token's issuer"},
+			{"wrong aud", mock.sign(t, iapClaims(func(c map[string]any) { c["aud"] = "/projects/1234/global/backendServices/1" }), nil, "", false), "the token's audience does not include"},
 			{"no email", mock.sign(t, iapClaims(func(c map[string]any) { delete(c, "email") }), nil, "", false), "Google IAP token payload is missing email claim"},
 		} {
 			var h []string
@@ -261,8 +261,8 @@ func TestAWSALBProvider(t *testing.T) {
 			{"missing data", []string{"x-amzn-oidc-accesstoken", "x"}, "Missing ALB OIDC header: x-amzn-oidc-data"},
 			{"missing access token", []string{"x-amzn-oidc-data", data("", nil)}, "Missing ALB OIDC header: x-amzn-oidc-accesstoken"},
 			{"unsigned", []string{"x-amzn-oidc-data", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", "x-amzn-oidc-accesstoken", "x"}, `signed with \"none\"`},
-			{"forged", []string{"x-amzn-oidc-data", data("forged", nil), "x-amzn-oidc-accesstoken", "x"}, "the token signature is invalid"},
-			{"unknown kid", []string{"x-amzn-oidc-data", data("unknown", nil), "x-amzn-oidc-accesstoken", "x"}, "a key the key endpoint does not publish"},
+			{"forged", []string{"x-amzn-oidc-data", data("forged", nil), "x-amzn-oidc-accesstoken", "x"}, "the token's signature is invalid"},
+			{"unknown kid", []string{"x-amzn-oidc-data", data("unknown", nil), "x-amzn-oidc-accesstoken", "x"}, "a key the issuer does not publish"},
 			{"expired", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["exp"] = time.Now().Unix() - 5 }), "x-amzn-oidc-accesstoken", "x"}, "the token has expired"},
 			{"wrong iss", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["iss"] = "https://evil.example" }), "x-amzn-oidc-accesstoken", "x"}, "Issuer mismatch on JWT token"},
 			{"wrong signer", []string{"x-amzn-oidc-data", data("", func(_, h map[string]any) {

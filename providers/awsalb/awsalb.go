@@ -112,13 +112,17 @@ func (c *Config) Build(deps providers.Deps) (providers.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Provider{issuer: c.Issuer, signer: c.Signer, verifier: &proxyjwt.Verifier{Keys: keys, Now: deps.Now, Skew: c.ClockSkew}}, nil
+	return &Provider{issuer: c.Issuer, signer: c.Signer, keys: keys,
+		// iss is compared below, after the signature, with Backstage's message.
+		expect: proxyjwt.Expect{IssuerOK: func(string, map[string]any) bool { return true }, Leeway: c.ClockSkew, Now: deps.Now},
+	}, nil
 }
 
 // Provider is the built awsalb provider.
 type Provider struct {
 	issuer, signer string
-	verifier       *proxyjwt.Verifier
+	keys           *keyfetch.Fetcher
+	expect         proxyjwt.Expect
 }
 
 var _ providers.ProxyProvider = (*Provider)(nil)
@@ -140,14 +144,14 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 	if !ok {
 		return providers.ProxyResult{}, backstageerr.Authentication("%s%s", MsgMissingHeader, AccessTokenHeader)
 	}
-	tok, err := p.verifier.Verify(ctx, jwt, proxyjwt.Checks{RequireExp: true})
+	tok, err := proxyjwt.VerifyWithoutAudience(ctx, p.keys, jwt, p.expect)
 	if err != nil {
 		return providers.ProxyResult{}, proxyjwt.AsBackstageCaused(err, MsgJWTProcessing, MsgKeys)
 	}
 	if iss, _ := tok.Claims["iss"].(string); iss != p.issuer {
 		return providers.ProxyResult{}, backstageerr.Authentication(MsgIssuerMismatch)
 	}
-	if signer, _ := tok.Header["signer"].(string); p.signer != "" && signer != p.signer {
+	if signer, _ := proxyjwt.HeaderOf(tok)["signer"].(string); p.signer != "" && signer != p.signer {
 		return providers.ProxyResult{}, backstageerr.Authentication(MsgSignerMismatch)
 	}
 	email, _ := tok.Claims["email"].(string)

@@ -93,15 +93,17 @@ func (c *Config) Build(deps providers.Deps) (providers.Provider, error) {
 		return nil, err
 	}
 	return &Provider{
-		audience: c.Audience, header: c.JWTHeader,
-		verifier: &proxyjwt.Verifier{Keys: keys, Now: deps.Now, Skew: c.ClockSkew},
+		header: c.JWTHeader, keys: keys, now: deps.Now,
+		expect: proxyjwt.Expect{Issuer: Issuer, Audience: c.Audience, Leeway: c.ClockSkew, IssuedAtSkew: max(c.ClockSkew, time.Second), Now: deps.Now},
 	}, nil
 }
 
 // Provider is the built gcpIap provider.
 type Provider struct {
-	audience, header string
-	verifier         *proxyjwt.Verifier
+	header string
+	keys   *keyfetch.Fetcher
+	expect proxyjwt.Expect
+	now    func() time.Time
 }
 
 var _ providers.ProxyProvider = (*Provider)(nil)
@@ -122,9 +124,10 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 	if raw == "" {
 		return providers.ProxyResult{}, backstageerr.Authentication(MsgMissingHeader)
 	}
-	tok, err := p.verifier.Verify(ctx, raw, proxyjwt.Checks{
-		Issuer: Issuer, Audience: p.audience, RequireExp: true, RequireIat: true, MaxLifetime: maxLifetime,
-	})
+	tok, err := proxyjwt.Verify(ctx, p.keys, raw, p.expect)
+	if err == nil {
+		err = p.googleChecks(tok)
+	}
 	if err != nil {
 		return providers.ProxyResult{}, proxyjwt.AsBackstage(err, MsgVerifyFailed, MsgKeys)
 	}
@@ -150,6 +153,18 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 		ProviderInfo: providerInfo{IAPToken: payload},
 		Claims:       claims,
 	}, nil
+}
+
+// googleChecks are google-auth-library's beyond jose's: iat is required, and a token
+// may not be valid for more than a day.
+func (p *Provider) googleChecks(tok *proxyjwt.Token) error {
+	if _, ok := tok.Claims["iat"]; !ok {
+		return proxyjwt.Rejected("the token has no issue time (iat)")
+	}
+	if tok.Expiry.Sub(p.now()) > maxLifetime {
+		return proxyjwt.Rejected("the token expires too far in the future (exp)")
+	}
+	return nil
 }
 
 // iapToken is what the resolvers read of the verified payload.

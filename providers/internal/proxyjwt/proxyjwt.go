@@ -3,228 +3,182 @@ package proxyjwt
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+	"slices"
 	"time"
 
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
-// Checks are the claim checks beyond the signature. Empty fields are not checked.
-type Checks struct {
-	// Issuer must equal iss exactly.
-	Issuer string
-	// Audience must equal aud (a string) or be one of its members (an array).
-	Audience string
-	// RequireExp and RequireIat make a missing exp or iat a refusal; present ones are
-	// always checked.
-	RequireExp, RequireIat bool
-	// MaxLifetime, when set, bounds exp - now (Google's libraries refuse tokens valid
-	// for more than a day).
-	MaxLifetime time.Duration
-}
+// DefaultIssuedAtSkew is how far in the future iat may be (clock differences).
+const DefaultIssuedAtSkew = time.Minute
 
-// Verifier checks tokens signed with one key endpoint's keys.
-type Verifier struct {
-	Keys *keyfetch.Fetcher
-	Now  func() time.Time
-	// Skew is tolerated on exp, iat and nbf.
-	Skew time.Duration
+// Expect is what a token must satisfy besides its signature.
+type Expect struct {
+	// Issuer is the exact iss, unless IssuerOK is set.
+	Issuer string
+	// IssuerOK decides iss itself (e.g. an issuer with the token's tenant in it).
+	IssuerOK func(iss string, claims map[string]any) bool
+	// Audience must be aud or one of its members.
+	Audience string
+	// Leeway is the clock tolerance for exp and nbf (jose's clockTolerance; 0: none).
+	Leeway time.Duration
+	// IssuedAtSkew bounds iat in the future (0: DefaultIssuedAtSkew).
+	IssuedAtSkew time.Duration
+	// Now is the clock (never nil).
+	Now func() time.Time
 }
 
 // Token is a verified token.
 type Token struct {
-	// Header is the JOSE header (alg, kid, and whatever else the proxy put there).
-	Header map[string]any
-	// Claims are the payload's members, numbers as int64 or float64.
-	Claims map[string]any
-	// Payload is the payload as signed.
+	Raw string
+	// Payload is the verified payload as it was signed.
 	Payload []byte
-	// Expiry is exp (zero when absent).
+	// Claims are the payload decoded, numbers as int64 when integral, else float64.
+	Claims map[string]any
 	Expiry time.Time
+	// Stale: the key endpoint is down and the key came from its last good answer.
+	Stale bool
 }
 
-// Error is a token that was refused (Undecided false) or about which nothing could be
-// decided because the key endpoint could not be asked (Undecided true; the chain holds
-// keyfetch's error with its RetryAfter). Reason is safe to show users.
-type Error struct {
-	Reason    string
-	Undecided bool
-	Cause     error
+// RejectedError is a token that was refused. Reason is safe to show a user.
+type RejectedError struct {
+	Reason  string
+	Expired bool
+	Cause   error
 }
 
-func (e *Error) Error() string { return e.Reason }
-func (e *Error) Unwrap() error { return e.Cause }
+func (e *RejectedError) Error() string { return e.Reason }
+func (e *RejectedError) Unwrap() error { return e.Cause }
 
-func refuse(format string, args ...any) *Error { return &Error{Reason: fmt.Sprintf(format, args...)} }
+// UndecidedError is a token nothing could be decided about: the key endpoint gave no
+// usable answer. Cause is the keyfetch error (its RetryAfter says when to try again).
+type UndecidedError struct{ Cause error }
 
-// Verify checks raw's signature with v.Keys and then its claims.
-func (v *Verifier) Verify(ctx context.Context, raw string, c Checks) (*Token, error) {
-	vt, err := v.Keys.Verify(ctx, raw)
+func (e *UndecidedError) Error() string { return "the signing keys could not be fetched" }
+func (e *UndecidedError) Unwrap() error { return e.Cause }
+
+func reject(format string, args ...any) *RejectedError {
+	return &RejectedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Verify checks raw's signature with keys and its claims against e.
+func Verify(ctx context.Context, keys *keyfetch.Fetcher, raw string, e Expect) (*Token, error) {
+	v, err := keys.Verify(ctx, raw)
 	if err != nil {
 		return nil, keyError(err)
 	}
-	hb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(strings.SplitN(raw, ".", 2)[0], "="))
-	if err != nil {
-		return nil, refuse("the token header is not base64url-encoded")
+	var claims map[string]any
+	dec := json.NewDecoder(bytes.NewReader(v.Payload))
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
+		return nil, reject("the token's claims are not a JSON object")
 	}
-	t := &Token{Payload: vt.Payload}
-	if err := decode(hb, &t.Header); err != nil {
-		return nil, refuse("the token header is not a JSON object")
-	}
-	if err := decode(vt.Payload, &t.Claims); err != nil {
-		return nil, refuse("the token claims are not a JSON object")
-	}
-	if err := v.checkClaims(t, c); err != nil {
+	claims = upstream.NormalizeNumbers(claims).(map[string]any)
+	if err := e.check(claims); err != nil {
 		return nil, err
 	}
-	return t, nil
+	exp, _ := number(claims["exp"])
+	return &Token{Raw: raw, Payload: v.Payload, Claims: claims, Expiry: time.Unix(int64(exp), 0), Stale: v.Stale}, nil
 }
 
-func decode(b []byte, into *map[string]any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return errors.New("not an object")
-	}
-	*into = upstream.NormalizeNumbers(m).(map[string]any)
-	return nil
-}
-
-// keyError describes a keyfetch failure.
-func keyError(err error) *Error {
+// keyError maps a keyfetch failure to Rejected or Undecided.
+func keyError(err error) error {
 	var (
-		tokenErr  *keyfetch.TokenError
-		unknown   *keyfetch.UnknownKeyError
-		unusable  *keyfetch.UnusableKeyError
-		signature *keyfetch.SignatureError
+		te *keyfetch.TokenError
+		uk *keyfetch.UnknownKeyError
+		uu *keyfetch.UnusableKeyError
+		se *keyfetch.SignatureError
 	)
 	switch {
 	case keyfetch.Undecided(err):
-		return &Error{Reason: "the signing keys could not be fetched", Undecided: true, Cause: err}
-	case errors.As(err, &tokenErr):
-		return &Error{Reason: tokenErr.Error(), Cause: err}
-	case errors.As(err, &unknown):
-		return &Error{Reason: "the token is signed with a key the key endpoint does not publish", Cause: err}
-	case errors.As(err, &unusable):
-		return &Error{Reason: "the token's key cannot verify it", Cause: err}
-	case errors.As(err, &signature):
-		return &Error{Reason: "the token signature is invalid", Cause: err}
+		return &UndecidedError{Cause: err}
+	case errors.As(err, &te):
+		return &RejectedError{Reason: te.Error(), Cause: err}
+	case errors.As(err, &uk):
+		return &RejectedError{Reason: "the token is signed with a key the issuer does not publish", Cause: err}
+	case errors.As(err, &uu):
+		return &RejectedError{Reason: "the token's key cannot verify it", Cause: err}
+	case errors.As(err, &se):
+		return &RejectedError{Reason: "the token's signature is invalid", Cause: err}
 	}
-	return &Error{Reason: "the token could not be verified", Cause: err}
+	return &RejectedError{Reason: "the token could not be verified", Cause: err}
 }
 
-// NumericDate reads a numeric claim (seconds since the epoch).
-func NumericDate(claims map[string]any, name string) (time.Time, bool, error) {
-	v, ok := claims[name]
-	if !ok {
-		return time.Time{}, false, nil
-	}
-	var f float64
-	switch n := v.(type) {
-	case int64:
-		f = float64(n)
-	case float64:
-		f = n
-	default:
-		return time.Time{}, true, fmt.Errorf("the token's %s is not a number", name)
-	}
-	if math.IsNaN(f) || math.Abs(f) > 1e12 {
-		return time.Time{}, true, fmt.Errorf("the token's %s is out of range", name)
-	}
-	sec, frac := math.Modf(f)
-	return time.Unix(int64(sec), int64(frac*1e9)), true, nil
-}
-
-func (v *Verifier) checkClaims(t *Token, c Checks) error {
-	now := v.Now()
-	exp, hasExp, err := NumericDate(t.Claims, "exp")
-	if err != nil {
-		return refuse("%v", err)
-	}
-	iat, hasIat, err := NumericDate(t.Claims, "iat")
-	if err != nil {
-		return refuse("%v", err)
-	}
-	nbf, hasNbf, err := NumericDate(t.Claims, "nbf")
-	if err != nil {
-		return refuse("%v", err)
-	}
+// check is jose's claim validation (iss, aud, exp, nbf) with exp required and iat
+// not in the future.
+func (e Expect) check(c map[string]any) error {
+	iss, isStr := c["iss"].(string)
 	switch {
-	case c.RequireExp && !hasExp:
-		return refuse("the token has no expiry (exp)")
-	case c.RequireIat && !hasIat:
-		return refuse("the token has no issue time (iat)")
-	case hasExp && !now.Before(exp.Add(v.Skew)):
-		return refuse("the token has expired")
-	case hasExp && c.MaxLifetime > 0 && exp.Sub(now) > c.MaxLifetime:
-		return refuse("the token expires too far in the future (exp)")
-	case hasIat && iat.After(now.Add(v.Skew)):
-		return refuse("the token was issued in the future (iat); check the clocks")
-	case hasNbf && nbf.After(now.Add(v.Skew)):
-		return refuse("the token is not valid yet (nbf)")
+	case !isStr:
+		return reject("the token has no issuer (iss)")
+	case e.IssuerOK != nil && !e.IssuerOK(iss, c), e.IssuerOK == nil && iss != e.Issuer:
+		return reject("the token's issuer %q is not the expected one", upstream.Printable(iss, 100))
 	}
-	t.Expiry = exp
-	if c.Issuer != "" {
-		if iss, _ := t.Claims["iss"].(string); iss != c.Issuer {
-			return refuse("the token issuer %q is not %q", upstream.Printable(iss, 200), c.Issuer)
+	if !audienceHas(c["aud"], e.Audience) {
+		return reject("the token's audience does not include %q", e.Audience)
+	}
+	// jose compares whole seconds: now is floored, a claim is expired when exp <= now - leeway.
+	now := float64(e.Now().Unix())
+	leeway := math.Floor(e.Leeway.Seconds())
+	exp, ok := number(c["exp"])
+	if !ok {
+		return reject("the token has no expiry (exp)")
+	}
+	if exp <= now-leeway {
+		return &RejectedError{Reason: "the token has expired", Expired: true}
+	}
+	if v, present := c["nbf"]; present {
+		nbf, ok := number(v)
+		if !ok {
+			return reject("the token's nbf is not a number")
+		}
+		if nbf > now+leeway {
+			return reject("the token is not valid yet (nbf)")
 		}
 	}
-	if c.Audience != "" && !hasAudience(t.Claims["aud"], c.Audience) {
-		return refuse("the token audience is not %q", c.Audience)
+	if v, present := c["iat"]; present {
+		iat, ok := number(v)
+		skew := e.IssuedAtSkew
+		if skew == 0 {
+			skew = DefaultIssuedAtSkew
+		}
+		if !ok {
+			return reject("the token's iat is not a number")
+		}
+		if iat > now+skew.Seconds() {
+			return reject("the token was issued in the future (iat); check the clocks")
+		}
 	}
 	return nil
 }
 
-func hasAudience(aud any, want string) bool {
+func audienceHas(aud any, want string) bool {
 	switch a := aud.(type) {
 	case string:
 		return a == want
 	case []any:
-		for _, m := range a {
-			if s, _ := m.(string); s == want {
-				return true
-			}
-		}
+		return slices.ContainsFunc(a, func(x any) bool { s, _ := x.(string); return s == want })
 	}
 	return false
 }
 
-// AsBackstage turns a Verify error into the provider's answer: a ServiceUnavailable
-// error with the text unavailable when nothing could be decided (the key endpoint's
-// details go to the operator's log only), else an AuthenticationError
-// "<refused><reason>".
-func AsBackstage(err error, refused, unavailable string) error {
-	var e *Error
-	if !errors.As(err, &e) {
-		return backstageerr.Authentication("%s%s", refused, "the token could not be verified")
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, !math.IsNaN(n) && !math.IsInf(n, 0)
 	}
-	if e.Undecided {
-		return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable, Message: unavailable, Cause: err, Detail: errorText(e.Cause)}
-	}
-	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: refused + e.Reason, Cause: err}
+	return 0, false
 }
 
-func errorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// AsBackstageCaused is AsBackstage for modules whose refusals read
-// "<refused>; caused by Error: <reason>" (Backstage's wrapped errors).
-func AsBackstageCaused(err error, refused, unavailable string) error {
-	var e *Error
-	if errors.As(err, &e) && !e.Undecided {
-		return backstageerr.Wrap(backstageerr.NameAuthentication, backstageerr.Plain("%s", e.Reason), "%s", refused)
-	}
-	return AsBackstage(err, refused+", ", unavailable)
+// Int is claim k as an integer (false when it is absent or not an integral number).
+func Int(c map[string]any, k string) (int64, bool) {
+	n, ok := c[k].(int64)
+	return n, ok
 }

@@ -1,59 +1,58 @@
 package proxyjwt
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
-func TestCheckClaims(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	v := &Verifier{Now: func() time.Time { return now }, Skew: 10 * time.Second}
-	n := now.Unix()
-	for _, tc := range []struct {
+func TestCheck(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	e := Expect{Issuer: "https://iss", Audience: "app", Now: func() time.Time { return now }}
+	base := func() map[string]any {
+		return map[string]any{"iss": "https://iss", "aud": []any{"other", "app"}, "exp": now.Unix() + 10, "iat": now.Unix(), "nbf": now.Unix()}
+	}
+	tests := []struct {
 		name   string
-		claims map[string]any
-		c      Checks
+		change func(c map[string]any)
+		e      func(e Expect) Expect
 		says   string
 	}{
-		{"ok", map[string]any{"exp": n + 60, "iat": n, "iss": "i", "aud": "a"}, Checks{Issuer: "i", Audience: "a", RequireExp: true, RequireIat: true}, ""},
-		{"aud array", map[string]any{"exp": n + 60, "aud": []any{"x", "a"}}, Checks{Audience: "a"}, ""},
-		{"aud array without", map[string]any{"exp": n + 60, "aud": []any{"x"}}, Checks{Audience: "a"}, "audience"},
-		{"fractional exp within skew", map[string]any{"exp": float64(n) - 9.5}, Checks{}, ""},
-		{"exp past skew", map[string]any{"exp": n - 10}, Checks{}, "expired"},
-		{"exp a string", map[string]any{"exp": "soon"}, Checks{}, "not a number"},
-		{"exp huge", map[string]any{"exp": 1e300}, Checks{}, "out of range"},
-		{"nbf ahead", map[string]any{"nbf": n + 60}, Checks{}, "not valid yet"},
-		{"iat ahead", map[string]any{"iat": n + 60}, Checks{}, "issued in the future"},
-		{"lifetime", map[string]any{"exp": n + 7200}, Checks{MaxLifetime: time.Hour}, "too far"},
-		{"missing exp", map[string]any{}, Checks{RequireExp: true}, "no expiry"},
-		{"missing iat", map[string]any{}, Checks{RequireIat: true}, "no issue time"},
-		{"iss", map[string]any{"iss": "<b>x</b>"}, Checks{Issuer: "i"}, `the token issuer "bx/b" is not "i"`},
-	} {
-		err := v.checkClaims(&Token{Claims: tc.claims}, tc.c)
-		if tc.says == "" && err != nil || tc.says != "" && (err == nil || !strings.Contains(err.Error(), tc.says)) {
-			t.Errorf("%s: %v, want %q", tc.name, err, tc.says)
-		}
+		{"valid", func(map[string]any) {}, nil, ""},
+		{"aud as a string", func(c map[string]any) { c["aud"] = "app" }, nil, ""},
+		{"aud missing the app", func(c map[string]any) { c["aud"] = []any{"other"} }, nil, "audience"},
+		{"aud a number", func(c map[string]any) { c["aud"] = int64(1) }, nil, "audience"},
+		{"no iss", func(c map[string]any) { delete(c, "iss") }, nil, "no issuer"},
+		{"other iss", func(c map[string]any) { c["iss"] = "https://iss/" }, nil, "issuer"},
+		{"issuer func", func(c map[string]any) { c["iss"] = "https://t1" }, func(e Expect) Expect {
+			e.IssuerOK = func(iss string, _ map[string]any) bool { return iss == "https://t1" }
+			return e
+		}, ""},
+		{"no exp", func(c map[string]any) { delete(c, "exp") }, nil, "no expiry"},
+		{"exp a string", func(c map[string]any) { c["exp"] = "soon" }, nil, "no expiry"},
+		{"exp now is expired (jose)", func(c map[string]any) { c["exp"] = now.Unix() }, nil, "expired"},
+		{"exp within leeway", func(c map[string]any) { c["exp"] = now.Unix() - 5 }, func(e Expect) Expect { e.Leeway = 10 * time.Second; return e }, ""},
+		{"nbf in the future", func(c map[string]any) { c["nbf"] = now.Unix() + 1 }, nil, "not valid yet"},
+		{"nbf not a number", func(c map[string]any) { c["nbf"] = "x" }, nil, "nbf is not a number"},
+		{"iat slightly ahead", func(c map[string]any) { c["iat"] = now.Unix() + 30 }, nil, ""},
+		{"iat far ahead", func(c map[string]any) { c["iat"] = now.Unix() + 120 }, nil, "issued in the future"},
+		{"fractional exp", func(c map[string]any) { c["exp"] = float64(now.Unix()) + 0.5 }, nil, ""},
 	}
-}
-
-func TestAsBackstage(t *testing.T) {
-	undecided := keyError(&keyfetch.UnavailableError{URL: "https://keys.example/x", Status: 503})
-	err := AsBackstage(undecided, "refused, ", "down")
-	be, _ := backstageerr.As(err)
-	if be.Name != backstageerr.NameServiceUnavailable || be.Message != "down" || be.Detail == "" {
-		t.Errorf("undecided: %+v", be)
-	}
-	var u *keyfetch.UnavailableError
-	if !errors.As(err, &u) {
-		t.Error("the keyfetch error (with its RetryAfter) is not in the chain")
-	}
-	err = AsBackstageCaused(keyError(&keyfetch.SignatureError{KID: "k"}), "Exception occurred during JWT processing", "down")
-	if backstageerr.NameOf(err) != backstageerr.NameAuthentication || err.Error() != "Exception occurred during JWT processing; caused by Error: the token signature is invalid" {
-		t.Errorf("refused: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := base()
+			tt.change(c)
+			ee := e
+			if tt.e != nil {
+				ee = tt.e(e)
+			}
+			err := ee.check(c)
+			switch {
+			case tt.says == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.says != "" && (err == nil || !strings.Contains(err.Error(), tt.says)):
+				t.Fatalf("error %v, want %q", err, tt.says)
+			}
+		})
 	}
 }

@@ -15,8 +15,8 @@ import (
 // (/_mock/sign): with its published key, with a key it does not publish
 // ("unknown"), or with another key under the published kid ("forged").
 
-// sign asks the mock for a token.
-func (m *vendorMock) sign(t testing.TB, claims, header map[string]any, key string, pad bool) string {
+// signHeader asks the mock for a token.
+func (m *vendorMock) signHeader(t testing.TB, claims, header map[string]any, key string, pad bool) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"claims": claims, "header": header, "key": key, "pad": pad})
 	c := m.client
@@ -38,9 +38,9 @@ func (m *vendorMock) sign(t testing.TB, claims, header map[string]any, key strin
 	return out.Token
 }
 
-// proxyRefresh calls /<provider>/refresh with headers (name, value pairs) and returns
+// proxySignIn calls /<provider>/refresh with headers (name, value pairs) and returns
 // the status and the parsed body.
-func proxyRefresh(t *testing.T, s *server, provider, method string, headers ...string) (int, map[string]any, string) {
+func proxySignIn(t *testing.T, s *server, provider, method string, headers ...string) (int, map[string]any, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, s.auth("/"+provider+"/refresh"), nil)
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -109,7 +109,7 @@ func TestGCPIAPProvider(t *testing.T) {
 
 	t.Run("valid assertion, GET and POST", func(t *testing.T) {
 		for _, method := range []string{"GET", "POST"} {
-			code, resp, body := proxyRefresh(t, s, "gcpIap", method, hdr, mock.sign(t, iapClaims(nil), nil, "", false))
+			code, resp, body := proxySignIn(t, s, "gcpIap", method, hdr, mock.signHeader(t, iapClaims(nil), nil, "", false))
 			if code != 200 {
 				t.Fatalf("%s: %d %s", method, code, body)
 			}
@@ -133,7 +133,7 @@ func TestGCPIAPProvider(t *testing.T) {
 			{"by email annotation", func(c map[string]any) { c["sub"] = "accounts.google.com:9999" }, "alice"},
 			{"by local part", func(c map[string]any) { c["sub"], c["email"] = "accounts.google.com:9999", "carol@example.com" }, "carol"},
 		} {
-			code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(tc.mod), nil, "", false))
+			code, resp, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(tc.mod), nil, "", false))
 			if code != 200 {
 				t.Fatalf("%s: %d %s", tc.name, code, body)
 			}
@@ -143,7 +143,7 @@ func TestGCPIAPProvider(t *testing.T) {
 				identity(t, s, resp, tc.user)
 			}
 		}
-		code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(func(c map[string]any) {
+		code, resp, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(func(c map[string]any) {
 			c["sub"], c["email"] = "accounts.google.com:9999", "nobody@elsewhere.example"
 		}), nil, "", false))
 		// A plain Error "Failed to sign-in ...", as in Backstage.
@@ -156,18 +156,18 @@ func TestGCPIAPProvider(t *testing.T) {
 		}{
 			{"missing header", "", "Missing Google IAP header"},
 			{"unsigned", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.", `signed with \"none\"`},
-			{"forged", mock.sign(t, iapClaims(nil), nil, "forged", false), "the token's signature is invalid"},
-			{"unknown kid", mock.sign(t, iapClaims(nil), nil, "unknown", false), "a key the issuer does not publish"},
-			{"expired", mock.sign(t, iapClaims(func(c map[string]any) { c["exp"] = time.Now().Unix() - 120 }), nil, "", false), "the token has expired"},
-			{"wrong iss", mock.sign(t, iapClaims(func(c map[string]any) { c["iss"] = "https://evil.example" }), nil, "", false), "the token's issuer"},
-			{"wrong aud", mock.sign(t, iapClaims(func(c map[string]any) { c["aud"] = "/projects/1234/global/backendServices/1" }), nil, "", false), "the token's audience does not include"},
-			{"no email", mock.sign(t, iapClaims(func(c map[string]any) { delete(c, "email") }), nil, "", false), "Google IAP token payload is missing email claim"},
+			{"forged", mock.signHeader(t, iapClaims(nil), nil, "forged", false), "the token's signature is invalid"},
+			{"unknown kid", mock.signHeader(t, iapClaims(nil), nil, "unknown", false), "a key the issuer does not publish"},
+			{"expired", mock.signHeader(t, iapClaims(func(c map[string]any) { c["exp"] = time.Now().Unix() - 120 }), nil, "", false), "the token has expired"},
+			{"wrong iss", mock.signHeader(t, iapClaims(func(c map[string]any) { c["iss"] = "https://evil.example" }), nil, "", false), "the token's issuer"},
+			{"wrong aud", mock.signHeader(t, iapClaims(func(c map[string]any) { c["aud"] = "/projects/1234/global/backendServices/1" }), nil, "", false), "the token's audience does not include"},
+			{"no email", mock.signHeader(t, iapClaims(func(c map[string]any) { delete(c, "email") }), nil, "", false), "Google IAP token payload is missing email claim"},
 		} {
 			var h []string
 			if tc.token != "" {
 				h = []string{hdr, tc.token}
 			}
-			code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", h...)
+			code, resp, body := proxySignIn(t, s, "gcpIap", "GET", h...)
 			t.Log(tc.name)
 			refused(t, code, resp, body, 401, tc.says)
 		}
@@ -177,11 +177,11 @@ func TestGCPIAPProvider(t *testing.T) {
 		mock.control(t, "down?on=1")
 		defer mock.control(t, "down?on=0")
 		// The keys fetched above keep verifying.
-		if code, _, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(nil), nil, "", false)); code != 200 {
+		if code, _, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(nil), nil, "", false)); code != 200 {
 			t.Errorf("last good keys: %d %s", code, body)
 		}
 		// A kid they lack cannot be decided: 503, no token.
-		code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.sign(t, iapClaims(nil), nil, "unknown", false))
+		code, resp, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(nil), nil, "unknown", false))
 		refused(t, code, resp, body, 503, "Unable to list Google IAP token verification keys")
 	})
 	if !v.proxy.tunnelled("www.gstatic.com:443") {
@@ -224,13 +224,13 @@ func TestAWSALBProvider(t *testing.T) {
 	s := startServer(t, albConfig("\n      signer: "+albSigner), v.serverEnv()...)
 	data := func(key string, mod func(c, h map[string]any)) string {
 		c, h := albData(mod)
-		return mock.sign(t, c, h, key, true)
+		return mock.signHeader(t, c, h, key, true)
 	}
 	at := "eyJhbGciOiJub25lIn0.eyJwaWN0dXJlIjoiaHR0cHM6Ly9waWNzLmV4YW1wbGUvYWxpY2UucG5nIn0."
 
 	t.Run("valid data, GET and POST", func(t *testing.T) {
 		for _, method := range []string{"GET", "POST"} {
-			code, resp, body := proxyRefresh(t, s, "awsalb", method, "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", at)
+			code, resp, body := proxySignIn(t, s, "awsalb", method, "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", at)
 			if code != 200 {
 				t.Fatalf("%s: %d %s", method, code, body)
 			}
@@ -245,7 +245,7 @@ func TestAWSALBProvider(t *testing.T) {
 			}
 		}
 		// carol by the local part.
-		code, resp, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["email"] = "carol@elsewhere.example" }), "x-amzn-oidc-accesstoken", "opaque")
+		code, resp, body := proxySignIn(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["email"] = "carol@elsewhere.example" }), "x-amzn-oidc-accesstoken", "opaque")
 		if code != 200 {
 			t.Fatalf("carol: %d %s", code, body)
 		}
@@ -271,7 +271,7 @@ func TestAWSALBProvider(t *testing.T) {
 			{"no email", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { delete(c, "email") }), "x-amzn-oidc-accesstoken", "x"}, "Missing email in the JWT token"},
 		} {
 			t.Log(tc.name)
-			code, resp, body := proxyRefresh(t, s, "awsalb", "GET", tc.headers...)
+			code, resp, body := proxySignIn(t, s, "awsalb", "GET", tc.headers...)
 			refused(t, code, resp, body, 401, tc.says)
 		}
 	})
@@ -279,10 +279,10 @@ func TestAWSALBProvider(t *testing.T) {
 	t.Run("key endpoint down", func(t *testing.T) {
 		mock.control(t, "down?on=1")
 		defer mock.control(t, "down?on=0")
-		if code, _, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", "x"); code != 200 {
+		if code, _, body := proxySignIn(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", "x"); code != 200 {
 			t.Errorf("cached key: %d %s", code, body)
 		}
-		code, resp, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("unknown", nil), "x-amzn-oidc-accesstoken", "x")
+		code, resp, body := proxySignIn(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("unknown", nil), "x-amzn-oidc-accesstoken", "x")
 		refused(t, code, resp, body, 503, "Unable to fetch the load balancer's public key")
 	})
 
@@ -291,7 +291,7 @@ func TestAWSALBProvider(t *testing.T) {
 		if out := s2.proc.out.String(); !strings.Contains(out, "auth.providers.awsalb.signer") || !strings.Contains(out, "any load balancer in us-east-1") {
 			t.Errorf("no startup warning about signer:\n%s", out)
 		}
-		code, _, body := proxyRefresh(t, s2, "awsalb", "GET", "x-amzn-oidc-data", data("", func(_, h map[string]any) { h["signer"] = "arn:other" }), "x-amzn-oidc-accesstoken", "x")
+		code, _, body := proxySignIn(t, s2, "awsalb", "GET", "x-amzn-oidc-data", data("", func(_, h map[string]any) { h["signer"] = "arn:other" }), "x-amzn-oidc-accesstoken", "x")
 		if code != 200 {
 			t.Errorf("without signer, as Backstage: %d %s", code, body)
 		}
@@ -319,7 +319,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 		if mod != nil {
 			mod(c)
 		}
-		return idp.sign(t, c, nil, key, false)
+		return idp.signHeader(t, c, nil, key, false)
 	}
 	headers := func(tok string, extra ...string) []string {
 		h := []string{"X-Forwarded-User", "u-1001", "X-Forwarded-Email", "alice@example.com", "X-Forwarded-Preferred-Username", "alice"}
@@ -332,7 +332,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 	t.Run("verified ID token that agrees with the headers", func(t *testing.T) {
 		tok := idToken("", nil)
 		for _, method := range []string{"GET", "POST"} {
-			code, resp, body := proxyRefresh(t, s, "oauth2Proxy", method, headers(tok)...)
+			code, resp, body := proxySignIn(t, s, "oauth2Proxy", method, headers(tok)...)
 			if code != 200 {
 				t.Fatalf("%s: %d %s", method, code, body)
 			}
@@ -345,7 +345,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			}
 		}
 		// carol: her preferred username is no User's name; the email's local part is.
-		code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", "X-Forwarded-Email", "carol@example.com", "X-Forwarded-Preferred-Username", "carol.w",
+		code, resp, body := proxySignIn(t, s, "oauth2Proxy", "GET", "X-Forwarded-Email", "carol@example.com", "X-Forwarded-Preferred-Username", "carol.w",
 			"X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("", func(c map[string]any) {
 				c["email"], c["sub"], c["preferred_username"] = "carol@example.com", "u-1003", "carol.w"
 			}))
@@ -372,7 +372,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			{"preferred username disagrees", headers(idToken("", nil), "X-Forwarded-Preferred-Username", "carol"), 401, "X-Forwarded-Preferred-Username"},
 		} {
 			t.Log(tc.name)
-			code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", tc.headers...)
+			code, resp, body := proxySignIn(t, s, "oauth2Proxy", "GET", tc.headers...)
 			refused(t, code, resp, body, tc.status, tc.says)
 		}
 	})
@@ -380,10 +380,10 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 	t.Run("IdP keys down", func(t *testing.T) {
 		idp.control(t, "down?on=1")
 		defer idp.control(t, "down?on=0")
-		if code, _, body := proxyRefresh(t, s, "oauth2Proxy", "GET", headers(idToken("", nil))...); code != 200 {
+		if code, _, body := proxySignIn(t, s, "oauth2Proxy", "GET", headers(idToken("", nil))...); code != 200 {
 			t.Errorf("last good keys: %d %s", code, body)
 		}
-		code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", headers(idToken("unknown", nil))...)
+		code, resp, body := proxySignIn(t, s, "oauth2Proxy", "GET", headers(idToken("unknown", nil))...)
 		refused(t, code, resp, body, 503, "keys could not be fetched")
 	})
 
@@ -393,12 +393,12 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			t.Errorf("no start-up warning:\n%s", out)
 		}
 		// Any header signs in, and a forged token is only decoded.
-		code, resp, body := proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
+		code, resp, body := proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
 		if code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
 		identity(t, s2, resp, "alice", "group:default/team-a")
-		code, resp, body = proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
+		code, resp, body = proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
 		refused(t, code, resp, body, 401, "Authentication failed; caused by JWTInvalid: Invalid JWT")
 	})
 }

@@ -303,15 +303,15 @@ func TestAWSALBProvider(t *testing.T) {
 
 func TestOAuth2ProxyProvider(t *testing.T) {
 	idp := startVendorMock(t, "oauth2proxy-idp")
-	cfg := func(verify string) serverConfig {
+	cfg := func(verify, resolver string) serverConfig {
 		return serverConfig{Providers: `
     oauth2Proxy:` + verify + `
       signIn:
         resolvers:
-          - resolver: forwardedPreferredUsernameMatchingUserEntityName
+          - resolver: ` + resolver + `
           - resolver: emailLocalPartMatchingUserEntityName`}
 	}
-	s := startServer(t, cfg("\n      issuer: "+idp.URL+"\n      audience: oauth2-proxy\n      timeout: 2s"))
+	s := startServer(t, cfg("\n      issuer: "+idp.URL+"\n      audience: oauth2-proxy\n      timeout: 2s", "forwardedPreferredUsernameMatchingUserEntityName"))
 	idToken := func(key string, mod func(map[string]any)) string {
 		now := time.Now().Unix()
 		c := map[string]any{"iss": idp.URL, "aud": "oauth2-proxy", "sub": "u-1001", "email": "alice@example.com",
@@ -388,17 +388,23 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 	})
 
 	t.Run("without issuer: Backstage's trust, and a warning", func(t *testing.T) {
-		s2 := startServer(t, cfg(""))
+		s2 := startServer(t, cfg("", "forwardedUserMatchingUserEntityName"))
 		if out := s2.proc.out.String(); !strings.Contains(out, "trusted on network position alone") {
 			t.Errorf("no start-up warning:\n%s", out)
 		}
 		// Any header signs in, and a forged token is only decoded.
-		code, resp, body := proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
+		code, resp, body := proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-User", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
 		if code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
 		identity(t, s2, resp, "alice", "group:default/team-a")
-		code, resp, body = proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Preferred-Username", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
+		if p := resp["profile"].(map[string]any); p["displayName"] != "alice" || dig(resp, "providerInfo", "accessToken") == "" {
+			t.Errorf("profile %v providerInfo %v", p, resp["providerInfo"])
+		}
+		// No X-Forwarded-User: Backstage's plain Error, which stops the chain.
+		code, resp, body = proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Email", "alice@example.com")
+		refused(t, code, resp, body, 500, "Request did not contain a user")
+		code, resp, body = proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-User", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
 		refused(t, code, resp, body, 401, "Authentication failed; caused by JWTInvalid: Invalid JWT")
 	})
 }

@@ -61,7 +61,7 @@ var Module = providers.Module{
 
 // reRegion is an AWS region name (us-east-1, us-gov-west-1, ap-southeast-2, ...): it
 // becomes part of the key endpoint's host name.
-var reRegion = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+var reRegion = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 
 // Validate implements providers.Config.
 func (c *Config) Validate(sec config.Section) config.Problems {

@@ -363,6 +363,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			says    string
 		}{
 			{"headers without a token", headers(""), 401, "Missing X-OAUTH2-PROXY-ID-TOKEN header"},
+			{"unsigned token", headers("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1LTEwMDEifQ."), 401, "The oauth2-proxy ID token was rejected"},
 			{"forged token", headers(idToken("forged", nil)), 401, "signature could not be verified"},
 			{"unknown kid", headers(idToken("unknown", nil)), 401, "The oauth2-proxy ID token was rejected"},
 			{"expired", headers(idToken("", func(c map[string]any) { c["exp"] = time.Now().Unix() - 3600 })), 401, "the ID token has expired"},

@@ -21,6 +21,20 @@ func (s *Server) routes() http.Handler {
 		s.googleRoutes(mux)
 	case Microsoft:
 		s.microsoftRoutes(mux)
+	case Okta:
+		s.oktaRoutes(mux)
+	case Auth0:
+		s.auth0Routes(mux)
+	case OneLogin:
+		s.oneLoginRoutes(mux)
+	case GitLab:
+		s.gitlabRoutes(mux)
+	case Bitbucket:
+		s.bitbucketRoutes(mux)
+	case BitbucketServer:
+		s.bitbucketServerRoutes(mux)
+	case Atlassian:
+		s.atlassianRoutes(mux)
 	case GCPIAP:
 		s.gcpIAPRoutes(mux)
 	case AWSALB:

@@ -198,6 +198,7 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		{name: "iap: user id annotation", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", iapToken(func(c m) { c["sub"], c["email"] = "accounts.google.com:1004", "x@corp.example" })}, node: 200, ours: 200},
 		{name: "iap: missing header", provider: "gcpIap", node: 401, ours: 401},
 		{name: "iap: forged", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", sign(iap, mockvendor.SignRequest{Claims: m{"aud": pdIAPAudience, "email": "alice@example.com", "exp": now + 600, "iat": now, "iss": "https://cloud.google.com/iap", "sub": "a:1"}, Key: mockvendor.SignForged})}, node: 401, ours: 401},
+		{name: "iap: unknown kid", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", sign(iap, mockvendor.SignRequest{Claims: m{"aud": pdIAPAudience, "email": "alice@example.com", "exp": now + 600, "iat": now, "iss": "https://cloud.google.com/iap", "sub": "a:1"}, Key: mockvendor.SignUnknownKey})}, node: 401, ours: 401},
 		{name: "iap: wrong aud", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", iapToken(func(c m) { c["aud"] = "/projects/1/global/backendServices/2" })}, node: 401, ours: 401},
 		{name: "iap: expired 2 minutes ago", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", iapToken(func(c m) { c["exp"], c["iat"] = now-120, now-700 })}, node: 200, ours: 401,
 			why: "clock skew 30s (clockSkew), not google-auth-library's 5 minutes"},
@@ -205,6 +206,9 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		{name: "alb: picture from a JWT access token", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(nil), "x-amzn-oidc-accesstoken", jwtAccessToken}, node: 200, ours: 200},
 		{name: "alb: picture claim, opaque access token", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, _ m) { c["picture"] = "https://pics.example/a.png" }), "x-amzn-oidc-accesstoken", "opaque"}, node: 200, ours: 200},
 		{name: "alb: local part", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, _ m) { c["email"], c["picture"] = "dave@elsewhere.example", "p" }), "x-amzn-oidc-accesstoken", "opaque"}, node: 200, ours: 200},
+		{name: "alb: forged", provider: "awsalb", headers: []string{"x-amzn-oidc-data", sign(alb, mockvendor.SignRequest{Claims: m{"email": "alice@example.com", "exp": now + 600, "iss": pdALBIssuer}, Header: m{"signer": pdALBSigner}, Key: mockvendor.SignForged}), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
+		{name: "alb: unknown kid", provider: "awsalb", headers: []string{"x-amzn-oidc-data", sign(alb, mockvendor.SignRequest{Claims: m{"email": "alice@example.com", "exp": now + 600, "iss": pdALBIssuer}, Header: m{"signer": pdALBSigner}, Key: mockvendor.SignUnknownKey}), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
+		{name: "alb: expired", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, h m) { c["exp"], h["exp"] = now-5, now-5 }), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
 		{name: "alb: missing access token", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(nil)}, node: 401, ours: 401},
 		{name: "alb: wrong signer", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(_, h m) {
 			h["signer"] = "arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/app/evil/1"

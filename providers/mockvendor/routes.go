@@ -35,6 +35,12 @@ func (s *Server) routes() http.Handler {
 		s.bitbucketServerRoutes(mux)
 	case Atlassian:
 		s.atlassianRoutes(mux)
+	case GCPIAP:
+		s.gcpIAPRoutes(mux)
+	case AWSALB:
+		s.awsALBRoutes(mux)
+	case OAuth2ProxyIdP:
+		s.oauth2ProxyIdPRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/cfaccess"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
@@ -14,6 +15,7 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		cfaccess.Module,
 		github.Module,
 		google.Module,
 		guest.Module,

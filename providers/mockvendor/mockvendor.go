@@ -30,9 +30,12 @@ const (
 	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
 	// (graph.microsoft.com).
 	Microsoft
+	// CFAccess is Cloudflare Access (<team>.cloudflareaccess.com): the team's certs and
+	// get-identity, and CFAccessTokenPath to mint application tokens.
+	CFAccess
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", CFAccess: "cfaccess"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {
@@ -242,7 +245,7 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
-	if opts.Personality == Google || opts.Personality == Microsoft {
+	if opts.Personality == Google || opts.Personality == Microsoft || opts.Personality == CFAccess {
 		// Generate the signing keys now, not inside the first token request's time.
 		mockkit.Key(0)
 		mockkit.Key(1)

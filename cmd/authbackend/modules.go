@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/azureeasyauth"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/cfaccess"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
@@ -15,6 +16,7 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		azureeasyauth.Module,
 		cfaccess.Module,
 		github.Module,
 		google.Module,

@@ -2,7 +2,6 @@ package cfaccess
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"time"
@@ -111,15 +110,7 @@ func New(cfg Config, deps providers.Deps) (*Provider, error) {
 	if cfg.TeamName == "" || cfg.Audience == "" || cfg.JWTHeaderName == "" {
 		return nil, fmt.Errorf("cfaccess: config is not validated")
 	}
-	log := deps.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	now := deps.Now
-	if now == nil {
-		now = time.Now
-	}
-	client := deps.HTTPClient
+	log, now, client := deps.Logger, deps.Now, deps.HTTPClient
 	if client == nil {
 		client = &http.Client{}
 	}

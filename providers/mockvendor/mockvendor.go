@@ -33,9 +33,12 @@ const (
 	// CFAccess is Cloudflare Access (<team>.cloudflareaccess.com): the team's certs and
 	// get-identity, and CFAccessTokenPath to mint application tokens.
 	CFAccess
+	// EasyAuth is Azure App Service Easy Auth in front of an app: Microsoft's Entra ID
+	// endpoints, and EasyAuthHeadersPath to mint the headers App Service injects.
+	EasyAuth
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", CFAccess: "cfaccess"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", CFAccess: "cfaccess", EasyAuth: "easyauth"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {
@@ -245,7 +248,7 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
-	if opts.Personality == Google || opts.Personality == Microsoft || opts.Personality == CFAccess {
+	if opts.Personality == Google || opts.Personality == Microsoft || opts.Personality == CFAccess || opts.Personality == EasyAuth {
 		// Generate the signing keys now, not inside the first token request's time.
 		mockkit.Key(0)
 		mockkit.Key(1)

@@ -23,6 +23,8 @@ func (s *Server) routes() http.Handler {
 		s.microsoftRoutes(mux)
 	case CFAccess:
 		s.cfAccessRoutes(mux)
+	case EasyAuth:
+		s.easyAuthRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})

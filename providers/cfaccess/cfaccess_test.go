@@ -194,6 +194,7 @@ func TestRefused(t *testing.T) {
 		{"wrong signature", mockvendor.CFAccessTokenRequest{BadSignature: true}, "signature is invalid"},
 		{"unknown kid", mockvendor.CFAccessTokenRequest{Kid: "not-published"}, "key the issuer does not publish"},
 		{"expired", mockvendor.CFAccessTokenRequest{ExpiresIn: -1}, "has expired"},
+		{"no expiry", mockvendor.CFAccessTokenRequest{NoExpiry: true}, "has no expiry"},
 		{"wrong issuer", mockvendor.CFAccessTokenRequest{Issuer: "https://other.cloudflareaccess.com"}, "issuer"},
 		{"another team", mockvendor.CFAccessTokenRequest{Team: "other"}, "issuer"},
 		{"wrong audience", mockvendor.CFAccessTokenRequest{Audience: []string{"another-application"}}, "audience"},

@@ -54,6 +54,8 @@ type CFAccessTokenRequest struct {
 	Email string `json:"email,omitempty"`
 	// NoSubject leaves out both sub and common_name.
 	NoSubject bool `json:"no_sub,omitempty"`
+	// NoExpiry leaves out exp (Cloudflare always sets it).
+	NoExpiry bool `json:"no_exp,omitempty"`
 }
 
 func (s *Server) cfAccessRoutes(mux *http.ServeMux) {
@@ -119,6 +121,9 @@ func (s *Server) CFAccessToken(req CFAccessTokenRequest) (string, error) {
 	}
 	if req.Email != "" {
 		claims["email"] = req.Email
+	}
+	if req.NoExpiry {
+		delete(claims, "exp")
 	}
 	if req.Issuer != "" {
 		claims["iss"] = req.Issuer

@@ -1,4 +1,4 @@
-package proxyjwt
+package proxytoken
 
 import (
 	"bytes"

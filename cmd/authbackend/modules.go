@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/azureeasyauth"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/cfaccess"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
@@ -10,12 +11,15 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/okta"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/onelogin"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		auth0.Module,
 		azureeasyauth.Module,
 		cfaccess.Module,
 		github.Module,
@@ -24,6 +28,8 @@ func modules() []providers.Module {
 		microsoft.Module,
 		oauth2.Module,
 		oidc.Module,
+		okta.Module,
+		onelogin.Module,
 		spectrocloud.Module,
 	}
 }

@@ -147,3 +147,35 @@ func TestAzureEasyAuthOutsideAppService(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", p.cmd.ProcessState.ExitCode(), out)
 	}
 }
+
+// The resolver both proxy modules share with every provider, through the real binary:
+// emailLocalPartMatchingUserEntityName (alice@example.com is user:default/alice).
+func TestProxyProvidersLocalPartResolver(t *testing.T) {
+	cfHost := mockvendor.CFAccessTeam + ".cloudflareaccess.com"
+	v := newVendorHosts(t, cfHost, "login.microsoftonline.com")
+	cf, cfAddr := startVendorMockTLS(t, v, "cfaccess")
+	ea, eaAddr := startVendorMockTLS(t, v, "easyauth")
+	v.route(t, cfAddr, cfHost+":443")
+	v.route(t, eaAddr, "login.microsoftonline.com:443")
+	s := startServer(t, serverConfig{Providers: `    cfaccess:
+      teamName: ` + mockvendor.CFAccessTeam + `
+      audience: ` + mockvendor.CFAccessAUD + `
+      signIn:
+        resolvers:
+          - resolver: emailLocalPartMatchingUserEntityName
+    azureEasyAuth:
+      signIn:
+        resolvers:
+          - resolver: emailLocalPartMatchingUserEntityName
+            allowedDomains: [example.com]`}, append(v.serverEnv(), appServiceEnv()...)...)
+	for provider, header := range map[string][]string{
+		"cfaccess":      {"Cf-Access-Jwt-Assertion", cfAccessToken(t, cf, mockvendor.CFAccessTokenRequest{Login: "alice"})},
+		"azureEasyAuth": headerList(easyAuthHeaders(t, ea, mockvendor.EasyAuthRequest{Login: "alice"})),
+	} {
+		code, m, body := proxyRefresh(t, s, provider, http.MethodGet, header...)
+		if code != 200 {
+			t.Fatalf("%s: %d %s", provider, code, body)
+		}
+		identity(t, s, m, "alice", "group:default/team-a")
+	}
+}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/atlassian"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/azureeasyauth"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/cfaccess"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/gitlab"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
@@ -19,10 +23,14 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		atlassian.Module,
 		auth0.Module,
 		azureeasyauth.Module,
+		bitbucket.Module,
+		bitbucketserver.Module,
 		cfaccess.Module,
 		github.Module,
+		gitlab.Module,
 		google.Module,
 		guest.Module,
 		microsoft.Module,

@@ -36,6 +36,14 @@ const (
 	Auth0
 	// OneLogin is a OneLogin subdomain's OpenID Connect endpoints (/oidc/2).
 	OneLogin
+	// GitLab is gitlab.com or a self-managed GitLab (its base URL).
+	GitLab
+	// Bitbucket is Bitbucket Cloud (bitbucket.org and api.bitbucket.org).
+	Bitbucket
+	// BitbucketServer is Bitbucket Server / Data Center (one host).
+	BitbucketServer
+	// Atlassian is Atlassian's OAuth 2.0 (3LO): auth.atlassian.com and api.atlassian.com.
+	Atlassian
 	// CFAccess is Cloudflare Access (<team>.cloudflareaccess.com): the team's certs and
 	// get-identity, and CFAccessTokenPath to mint application tokens.
 	CFAccess
@@ -45,7 +53,7 @@ const (
 )
 
 var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin",
-	CFAccess: "cfaccess", EasyAuth: "easyauth"}
+	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian", CFAccess: "cfaccess", EasyAuth: "easyauth"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

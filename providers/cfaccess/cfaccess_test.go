@@ -291,6 +291,10 @@ func TestIdentityFailures(t *testing.T) {
 	if strings.Contains(err.Error(), "canary") || strings.Contains(err.Error(), "cloudflareaccess.com") {
 		t.Fatalf("upstream body or address in the message: %v", err)
 	}
+	// A 200 that is not an identity (a proxy's page) decides nothing either.
+	e.mock.SetFault(mockvendor.Fault{ProfileStatus: http.StatusOK})
+	_, err = e.auth(tok, "")
+	wantErr(t, err, backstageerr.NameServiceUnavailable, "Cloudflare Access answered something that is not an identity")
 	// Nothing failed is cached: the next request succeeds.
 	if _, err := e.auth(tok, ""); err != nil {
 		t.Fatal(err)
@@ -345,5 +349,27 @@ func TestResolvers(t *testing.T) {
 		Resolve(context.Background(), resolvers.SignInInfo{Email: st.Profile.Email, Claims: st.Claims})
 	if !errors.Is(err, resolvers.ErrUnresolvedIdentity) || !strings.Contains(err.Error(), "spec.profile.email=ci@example.com") {
 		t.Fatalf("service token subject not in the catalog: %v", err)
+	}
+}
+
+// Concurrent first requests with one token share one get-identity call.
+func TestIdentityFetchedOnce(t *testing.T) {
+	e := newEnv(t, baseConfig())
+	tok := e.token(t, mockvendor.CFAccessTokenRequest{Login: "alice"})
+	if _, err := e.auth(e.token(t, mockvendor.CFAccessTokenRequest{ServiceToken: "ci-bot.access"}), ""); err != nil {
+		t.Fatal(err) // fetches the keys, not an identity
+	}
+	e.mock.SetFault(mockvendor.Fault{ProfileDelay: 200 * time.Millisecond})
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() { _, err := e.auth(tok, ""); errs <- err }()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(e.mock.RequestsTo(mockvendor.CFAccessIdentityPath)); n != 1 {
+		t.Fatalf("get-identity asked %d times, want 1", n)
 	}
 }

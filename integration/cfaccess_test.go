@@ -11,20 +11,28 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockvendor"
 )
 
-// cfAccessToken mints an application token at the Cloudflare Access mock.
-func cfAccessToken(t *testing.T, m *vendorMock, req mockvendor.CFAccessTokenRequest) string {
+// mockMint asks a proxy mock to make what the proxy would send (POST path with req as
+// JSON) and returns the answer's member key.
+func mockMint[Out any](t *testing.T, m *vendorMock, path string, req any, key string) Out {
 	t.Helper()
 	body, _ := json.Marshal(req)
-	resp, err := m.client.Post(m.URL+mockvendor.CFAccessTokenPath, "application/json", bytes.NewReader(body))
+	resp, err := m.client.Post(m.URL+path, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || out.Token == "" {
-		t.Fatalf("mint token: %d %v", resp.StatusCode, err)
+	var out map[string]json.RawMessage
+	var v Out
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 || json.Unmarshal(out[key], &v) != nil {
+		t.Fatalf("mint at %s: %d %v", path, resp.StatusCode, err)
 	}
-	return out.Token
+	return v
+}
+
+// cfAccessToken mints an application token at the Cloudflare Access mock.
+func cfAccessToken(t *testing.T, m *vendorMock, req mockvendor.CFAccessTokenRequest) string {
+	t.Helper()
+	return mockMint[string](t, m, mockvendor.CFAccessTokenPath, req, "token")
 }
 
 // proxyRefresh calls a proxy provider's /refresh with headers (name, value pairs).

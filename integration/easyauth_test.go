@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,17 +12,7 @@ import (
 // easyAuthHeaders mints the headers App Service would inject, at the Easy Auth mock.
 func easyAuthHeaders(t *testing.T, m *vendorMock, req mockvendor.EasyAuthRequest) map[string]string {
 	t.Helper()
-	body, _ := json.Marshal(req)
-	resp, err := m.client.Post(m.URL+mockvendor.EasyAuthHeadersPath, "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct{ Headers map[string]string }
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("mint headers: %d %v", resp.StatusCode, err)
-	}
-	return out.Headers
+	return mockMint[map[string]string](t, m, mockvendor.EasyAuthHeadersPath, req, "headers")
 }
 
 func headerList(h map[string]string) []string {

@@ -84,13 +84,6 @@ func (e *env) auth(h map[string]string) (providers.ProxyResult, error) {
 	return e.p.AuthenticateRequest(context.Background(), r)
 }
 
-func wantErr(t *testing.T, err error, name, says string) {
-	t.Helper()
-	if err == nil || backstageerr.NameOf(err) != name || !strings.Contains(err.Error(), says) {
-		t.Fatalf("error = %s %v, want %s containing %q", backstageerr.NameOf(err), err, name, says)
-	}
-}
-
 func TestEnvironment(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -185,7 +178,7 @@ func TestRefused(t *testing.T) {
 				tt.change(h)
 			}
 			res, err := e.auth(h)
-			wantErr(t, err, tt.class, tt.says)
+			providertest.WantError(t, err, tt.class, tt.says)
 			if res.ProviderInfo != nil {
 				t.Fatalf("providerInfo on failure")
 			}
@@ -208,16 +201,16 @@ func TestMultiTenant(t *testing.T) {
 	}
 	// The token's tenant must be its issuer's.
 	_, err := e.auth(e.headers(t, mockvendor.EasyAuthRequest{Tenant: other}))
-	wantErr(t, err, backstageerr.NameAuthentication, "issuer")
+	providertest.WantError(t, err, backstageerr.NameAuthentication, "issuer")
 	_, err = e.auth(e.headers(t, mockvendor.EasyAuthRequest{Tenant: consumersTenant, Issuer: "https://login.microsoftonline.com/" + consumersTenant + "/v2.0"}))
-	wantErr(t, err, backstageerr.NameAuthentication, "issuer")
+	providertest.WantError(t, err, backstageerr.NameAuthentication, "issuer")
 }
 
 func TestKeyOutage(t *testing.T) {
 	e := newEnv(t, nil)
 	e.keysDown.Store(true)
 	_, err := e.auth(e.headers(t, mockvendor.EasyAuthRequest{}))
-	wantErr(t, err, backstageerr.NameServiceUnavailable, "Entra ID signing keys could not be fetched")
+	providertest.WantError(t, err, backstageerr.NameServiceUnavailable, "Entra ID signing keys could not be fetched")
 	e.keysDown.Store(false)
 	e.clock.Advance(time.Minute)
 	if _, err := e.auth(e.headers(t, mockvendor.EasyAuthRequest{})); err != nil {

@@ -76,16 +76,6 @@ func (e *env) auth(header, cookie string) (providers.ProxyResult, error) {
 	return e.p.AuthenticateRequest(context.Background(), r)
 }
 
-func wantErr(t *testing.T, err error, name, says string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s %q", name, says)
-	}
-	if backstageerr.NameOf(err) != name || !strings.Contains(err.Error(), says) {
-		t.Fatalf("error = %s %q, want %s containing %q", backstageerr.NameOf(err), err, name, says)
-	}
-}
-
 func TestConfigProblems(t *testing.T) {
 	tests := []struct {
 		name string
@@ -181,7 +171,7 @@ func TestCustomNames(t *testing.T) {
 	r = httptest.NewRequest(http.MethodPost, "/", nil)
 	r.Header.Set("Cf-Access-Jwt-Assertion", tok) // the default name is not read any more
 	_, err := e.p.AuthenticateRequest(context.Background(), r)
-	wantErr(t, err, backstageerr.NameAuthentication, "Missing x-cf-token and cf_tok from Cloudflare Access")
+	providertest.WantError(t, err, backstageerr.NameAuthentication, "Missing x-cf-token and cf_tok from Cloudflare Access")
 }
 
 func TestRefused(t *testing.T) {
@@ -205,7 +195,7 @@ func TestRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := e.auth(e.token(t, tt.req), "")
-			wantErr(t, err, backstageerr.NameAuthentication, tt.says)
+			providertest.WantError(t, err, backstageerr.NameAuthentication, tt.says)
 			if res.ProviderInfo != nil {
 				t.Fatalf("providerInfo on failure: %+v", res)
 			}
@@ -213,17 +203,17 @@ func TestRefused(t *testing.T) {
 	}
 	t.Run("missing", func(t *testing.T) {
 		_, err := e.auth("", "")
-		wantErr(t, err, backstageerr.NameAuthentication, "Missing cf-access-jwt-assertion and CF_Authorization from Cloudflare Access")
+		providertest.WantError(t, err, backstageerr.NameAuthentication, "Missing cf-access-jwt-assertion and CF_Authorization from Cloudflare Access")
 	})
 	t.Run("not a JWT", func(t *testing.T) {
 		_, err := e.auth("garbage", "")
-		wantErr(t, err, backstageerr.NameAuthentication, "Cloudflare Access JWT is invalid")
+		providertest.WantError(t, err, backstageerr.NameAuthentication, "Cloudflare Access JWT is invalid")
 	})
 	t.Run("unsigned", func(t *testing.T) {
 		tok := e.token(t, mockvendor.CFAccessTokenRequest{})
 		parts := strings.Split(tok, ".")
 		_, err := e.auth("eyJhbGciOiJub25lIn0."+parts[1]+".", "")
-		wantErr(t, err, backstageerr.NameAuthentication, "not an accepted algorithm")
+		providertest.WantError(t, err, backstageerr.NameAuthentication, "not an accepted algorithm")
 	})
 }
 
@@ -283,18 +273,18 @@ func TestIdentityFailures(t *testing.T) {
 	tok := e.token(t, mockvendor.CFAccessTokenRequest{})
 	e.mock.SetFault(mockvendor.Fault{ProfileStatus: http.StatusForbidden})
 	_, err := e.auth(tok, "")
-	wantErr(t, err, backstageerr.NameAuthentication, "Failed to populate access identity information: Cloudflare Access did not confirm the identity (HTTP 403)")
+	providertest.WantError(t, err, backstageerr.NameAuthentication, "Failed to populate access identity information: Cloudflare Access did not confirm the identity (HTTP 403)")
 
 	e.mock.SetFault(mockvendor.Fault{ProfileStatus: http.StatusBadGateway})
 	_, err = e.auth(tok, "")
-	wantErr(t, err, backstageerr.NameServiceUnavailable, "Cloudflare Access answered HTTP 502, please try again later")
+	providertest.WantError(t, err, backstageerr.NameServiceUnavailable, "Cloudflare Access answered HTTP 502, please try again later")
 	if strings.Contains(err.Error(), "canary") || strings.Contains(err.Error(), "cloudflareaccess.com") {
 		t.Fatalf("upstream body or address in the message: %v", err)
 	}
 	// A 200 that is not an identity (a proxy's page) decides nothing either.
 	e.mock.SetFault(mockvendor.Fault{ProfileStatus: http.StatusOK})
 	_, err = e.auth(tok, "")
-	wantErr(t, err, backstageerr.NameServiceUnavailable, "Cloudflare Access answered something that is not an identity")
+	providertest.WantError(t, err, backstageerr.NameServiceUnavailable, "Cloudflare Access answered something that is not an identity")
 	// Nothing failed is cached: the next request succeeds.
 	if _, err := e.auth(tok, ""); err != nil {
 		t.Fatal(err)
@@ -306,7 +296,7 @@ func TestKeyOutage(t *testing.T) {
 	tok := e.token(t, mockvendor.CFAccessTokenRequest{})
 	e.mock.SetUnavailable(true)
 	_, err := e.auth(tok, "")
-	wantErr(t, err, backstageerr.NameServiceUnavailable, "signing keys could not be fetched")
+	providertest.WantError(t, err, backstageerr.NameServiceUnavailable, "signing keys could not be fetched")
 
 	// With keys fetched once, an outage of the certs keeps the last good keys: the
 	// cached identity signs the user in; a kid they lack is undecided (503), not refused.
@@ -321,7 +311,7 @@ func TestKeyOutage(t *testing.T) {
 		t.Fatalf("last good keys during the outage: %v", err)
 	}
 	_, err = e.auth(e.token(t, mockvendor.CFAccessTokenRequest{Kid: "rotated"}), "")
-	wantErr(t, err, backstageerr.NameServiceUnavailable, "signing keys could not be fetched")
+	providertest.WantError(t, err, backstageerr.NameServiceUnavailable, "signing keys could not be fetched")
 }
 
 func TestResolvers(t *testing.T) {

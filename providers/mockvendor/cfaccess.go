@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -61,20 +60,7 @@ type CFAccessTokenRequest struct {
 func (s *Server) cfAccessRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+CFAccessCertsPath, s.cfAccessCerts)
 	mux.HandleFunc("GET "+CFAccessIdentityPath, s.cfAccessIdentity)
-	mux.HandleFunc("POST "+CFAccessTokenPath, func(w http.ResponseWriter, r *http.Request) {
-		var req CFAccessTokenRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
-			mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "body is not a token request"})
-			return
-		}
-		tok, err := s.CFAccessToken(req)
-		if err != nil {
-			mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "token": tok})
-	})
+	mux.HandleFunc("POST "+CFAccessTokenPath, mintHandler("token", s.CFAccessToken))
 }
 
 // cfAccessSubject is the Access user id of u (a UUID-shaped id derived from the login).

@@ -49,20 +49,7 @@ type EasyAuthRequest struct {
 
 func (s *Server) easyAuthRoutes(mux *http.ServeMux) {
 	s.microsoftRoutes(mux)
-	mux.HandleFunc("POST "+EasyAuthHeadersPath, func(w http.ResponseWriter, r *http.Request) {
-		var req EasyAuthRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
-			mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "body is not a headers request"})
-			return
-		}
-		h, err := s.EasyAuthHeaders(req)
-		if err != nil {
-			mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "headers": h})
-	})
+	mux.HandleFunc("POST "+EasyAuthHeadersPath, mintHandler("headers", s.EasyAuthHeaders))
 }
 
 // EasyAuthHeaders returns the headers (canonical name to value) App Service would

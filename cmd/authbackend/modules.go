@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/atlassian"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
@@ -12,6 +13,8 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/okta"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/onelogin"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -19,6 +22,7 @@ import (
 func modules() []providers.Module {
 	return []providers.Module{
 		atlassian.Module,
+		auth0.Module,
 		bitbucket.Module,
 		bitbucketserver.Module,
 		github.Module,
@@ -28,6 +32,8 @@ func modules() []providers.Module {
 		microsoft.Module,
 		oauth2.Module,
 		oidc.Module,
+		okta.Module,
+		onelogin.Module,
 		spectrocloud.Module,
 	}
 }

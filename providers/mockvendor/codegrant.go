@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
@@ -112,7 +111,7 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 			return
 		}
 		g = grant{login: old.login, scope: old.scope}
-		if !scopeWithin(r.PostForm.Get("scope"), old.scope) {
+		if _, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope"))); !ok {
 			v.fail(w, http.StatusBadRequest, "invalid_scope", "The requested scope exceeds the scope granted by the resource owner.")
 			return
 		}
@@ -139,19 +138,6 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	mockkit.WriteJSON(w, http.StatusOK, answer)
-}
-
-// scopeWithin reports whether a refresh request's scope is within the grant's: a
-// narrower scope may be asked for (RFC 6749 6), never a wider one; none means the
-// grant's.
-func scopeWithin(requested, granted string) bool {
-	have := strings.Fields(granted)
-	for _, x := range strings.Fields(requested) {
-		if !slices.Contains(have, x) {
-			return false
-		}
-	}
-	return true
 }
 
 // codeGrantAuthorize is an authorize endpoint that checks the client, redirect_uri,

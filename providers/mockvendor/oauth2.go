@@ -93,14 +93,12 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or revoked refresh token")
 			return
 		}
-		g = grant{login: old.login, scope: old.scope}
-		if !scopeWithin(r.PostForm.Get("scope"), old.scope) {
+		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
+		if !ok {
 			oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
 			return
 		}
-		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
-			g.scope = strings.Join(sc, " ")
-		}
+		g = grant{login: old.login, scope: sc}
 	default:
 		oauth2Error(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type")
 		return

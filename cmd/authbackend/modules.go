@@ -5,8 +5,10 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/atlassian"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/awsalb"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/azureeasyauth"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/cfaccess"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/gcpiap"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/gitlab"
@@ -24,11 +26,13 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
-		auth0.Module,
 		atlassian.Module,
+		auth0.Module,
 		awsalb.Module,
+		azureeasyauth.Module,
 		bitbucket.Module,
 		bitbucketserver.Module,
+		cfaccess.Module,
 		gcpiap.Module,
 		github.Module,
 		gitlab.Module,

@@ -51,11 +51,17 @@ const (
 	AWSALB
 	// OAuth2ProxyIdP is the OpenID Connect IdP behind an oauth2-proxy (discovery, JWKS).
 	OAuth2ProxyIdP
+	// CFAccess is Cloudflare Access (<team>.cloudflareaccess.com): the team's certs and
+	// get-identity, and CFAccessTokenPath to mint application tokens.
+	CFAccess
+	// EasyAuth is Azure App Service Easy Auth in front of an app: Microsoft's Entra ID
+	// endpoints, and EasyAuthHeadersPath to mint the headers App Service injects.
+	EasyAuth
 )
 
 var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin",
 	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian",
-	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp"}
+	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp", CFAccess: "cfaccess", EasyAuth: "easyauth"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -41,6 +41,10 @@ func (s *Server) routes() http.Handler {
 		s.awsALBRoutes(mux)
 	case OAuth2ProxyIdP:
 		s.oauth2ProxyIdPRoutes(mux)
+	case CFAccess:
+		s.cfAccessRoutes(mux)
+	case EasyAuth:
+		s.easyAuthRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})

@@ -1,12 +1,12 @@
 package integration
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockvendor"
 )
 
 // Proxy providers: the real binary verifies the headers an authenticating proxy sets,
@@ -15,47 +15,11 @@ import (
 // (/_mock/sign): with its published key, with a key it does not publish
 // ("unknown"), or with another key under the published kid ("forged").
 
-// signHeader asks the mock for a token.
-func (m *vendorMock) signHeader(t testing.TB, claims, header map[string]any, key string, pad bool) string {
+// signHeader has the mock sign a vendor-shaped header: with its published key, "unknown"
+// (a key it does not publish) or "forged" (another key under the published kid).
+func (m *vendorMock) signHeader(t *testing.T, claims, header map[string]any, key string, pad bool) string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]any{"claims": claims, "header": header, "key": key, "pad": pad})
-	c := m.client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Post(m.URL+"/_mock/sign", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Token string `json:"token"`
-		Error string `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("mock sign: %d %v %s", resp.StatusCode, err, out.Error)
-	}
-	return out.Token
-}
-
-// proxySignIn calls /<provider>/refresh with headers (name, value pairs) and returns
-// the status and the parsed body.
-func proxySignIn(t *testing.T, s *server, provider, method string, headers ...string) (int, map[string]any, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, s.auth("/"+provider+"/refresh"), nil)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(buf.Bytes(), &m)
-	return resp.StatusCode, m, buf.String()
+	return mockMint[string](t, m, mockvendor.SignPath, mockvendor.SignRequest{Claims: claims, Header: header, Key: mockvendor.SignKey(key), Pad: pad}, "token")
 }
 
 // refused checks a refusal: the status, a message containing says, and no token.
@@ -109,7 +73,7 @@ func TestGCPIAPProvider(t *testing.T) {
 
 	t.Run("valid assertion, GET and POST", func(t *testing.T) {
 		for _, method := range []string{"GET", "POST"} {
-			code, resp, body := proxySignIn(t, s, "gcpIap", method, hdr, mock.signHeader(t, iapClaims(nil), nil, "", false))
+			code, resp, body := proxyRefresh(t, s, "gcpIap", method, hdr, mock.signHeader(t, iapClaims(nil), nil, "", false))
 			if code != 200 {
 				t.Fatalf("%s: %d %s", method, code, body)
 			}
@@ -133,7 +97,7 @@ func TestGCPIAPProvider(t *testing.T) {
 			{"by email annotation", func(c map[string]any) { c["sub"] = "accounts.google.com:9999" }, "alice"},
 			{"by local part", func(c map[string]any) { c["sub"], c["email"] = "accounts.google.com:9999", "carol@example.com" }, "carol"},
 		} {
-			code, resp, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(tc.mod), nil, "", false))
+			code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(tc.mod), nil, "", false))
 			if code != 200 {
 				t.Fatalf("%s: %d %s", tc.name, code, body)
 			}
@@ -143,7 +107,7 @@ func TestGCPIAPProvider(t *testing.T) {
 				identity(t, s, resp, tc.user)
 			}
 		}
-		code, resp, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(func(c map[string]any) {
+		code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(func(c map[string]any) {
 			c["sub"], c["email"] = "accounts.google.com:9999", "nobody@elsewhere.example"
 		}), nil, "", false))
 		// A plain Error "Failed to sign-in ...", as in Backstage.
@@ -167,7 +131,7 @@ func TestGCPIAPProvider(t *testing.T) {
 			if tc.token != "" {
 				h = []string{hdr, tc.token}
 			}
-			code, resp, body := proxySignIn(t, s, "gcpIap", "GET", h...)
+			code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", h...)
 			t.Log(tc.name)
 			refused(t, code, resp, body, 401, tc.says)
 		}
@@ -177,11 +141,11 @@ func TestGCPIAPProvider(t *testing.T) {
 		mock.control(t, "down?on=1")
 		defer mock.control(t, "down?on=0")
 		// The keys fetched above keep verifying.
-		if code, _, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(nil), nil, "", false)); code != 200 {
+		if code, _, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(nil), nil, "", false)); code != 200 {
 			t.Errorf("last good keys: %d %s", code, body)
 		}
 		// A kid they lack cannot be decided: 503, no token.
-		code, resp, body := proxySignIn(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(nil), nil, "unknown", false))
+		code, resp, body := proxyRefresh(t, s, "gcpIap", "GET", hdr, mock.signHeader(t, iapClaims(nil), nil, "unknown", false))
 		refused(t, code, resp, body, 503, "Unable to list Google IAP token verification keys")
 	})
 	if !v.proxy.tunnelled("www.gstatic.com:443") {
@@ -230,7 +194,7 @@ func TestAWSALBProvider(t *testing.T) {
 
 	t.Run("valid data, GET and POST", func(t *testing.T) {
 		for _, method := range []string{"GET", "POST"} {
-			code, resp, body := proxySignIn(t, s, "awsalb", method, "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", at)
+			code, resp, body := proxyRefresh(t, s, "awsalb", method, "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", at)
 			if code != 200 {
 				t.Fatalf("%s: %d %s", method, code, body)
 			}
@@ -245,7 +209,7 @@ func TestAWSALBProvider(t *testing.T) {
 			}
 		}
 		// carol by the local part.
-		code, resp, body := proxySignIn(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["email"] = "carol@elsewhere.example" }), "x-amzn-oidc-accesstoken", "opaque")
+		code, resp, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", func(c, _ map[string]any) { c["email"] = "carol@elsewhere.example" }), "x-amzn-oidc-accesstoken", "opaque")
 		if code != 200 {
 			t.Fatalf("carol: %d %s", code, body)
 		}
@@ -271,7 +235,7 @@ func TestAWSALBProvider(t *testing.T) {
 			{"no email", []string{"x-amzn-oidc-data", data("", func(c, _ map[string]any) { delete(c, "email") }), "x-amzn-oidc-accesstoken", "x"}, "Missing email in the JWT token"},
 		} {
 			t.Log(tc.name)
-			code, resp, body := proxySignIn(t, s, "awsalb", "GET", tc.headers...)
+			code, resp, body := proxyRefresh(t, s, "awsalb", "GET", tc.headers...)
 			refused(t, code, resp, body, 401, tc.says)
 		}
 	})
@@ -279,12 +243,12 @@ func TestAWSALBProvider(t *testing.T) {
 	t.Run("key endpoint down", func(t *testing.T) {
 		mock.control(t, "down?on=1")
 		defer mock.control(t, "down?on=0")
-		if code, _, body := proxySignIn(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", "x"); code != 200 {
+		if code, _, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("", nil), "x-amzn-oidc-accesstoken", "x"); code != 200 {
 			t.Errorf("cached key: %d %s", code, body)
 		}
 		// A kid never asked about cannot be decided (one the endpoint answered 404 for
 		// moments ago stays refused).
-		code, resp, body := proxySignIn(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("unknown", func(_, h map[string]any) { h["kid"] = "never-asked" }), "x-amzn-oidc-accesstoken", "x")
+		code, resp, body := proxyRefresh(t, s, "awsalb", "GET", "x-amzn-oidc-data", data("unknown", func(_, h map[string]any) { h["kid"] = "never-asked" }), "x-amzn-oidc-accesstoken", "x")
 		refused(t, code, resp, body, 503, "Unable to fetch the load balancer's public key")
 	})
 
@@ -293,7 +257,7 @@ func TestAWSALBProvider(t *testing.T) {
 		if out := s2.proc.out.String(); !strings.Contains(out, "auth.providers.awsalb.signer") || !strings.Contains(out, "any load balancer in us-east-1") {
 			t.Errorf("no startup warning about signer:\n%s", out)
 		}
-		code, _, body := proxySignIn(t, s2, "awsalb", "GET", "x-amzn-oidc-data", data("", func(_, h map[string]any) { h["signer"] = "arn:other" }), "x-amzn-oidc-accesstoken", "x")
+		code, _, body := proxyRefresh(t, s2, "awsalb", "GET", "x-amzn-oidc-data", data("", func(_, h map[string]any) { h["signer"] = "arn:other" }), "x-amzn-oidc-accesstoken", "x")
 		if code != 200 {
 			t.Errorf("without signer, as Backstage: %d %s", code, body)
 		}
@@ -305,6 +269,7 @@ func TestAWSALBProvider(t *testing.T) {
 
 func TestOAuth2ProxyProvider(t *testing.T) {
 	idp := startVendorMock(t, "oauth2proxy-idp")
+	idp.client = &http.Client{Timeout: 10 * time.Second}
 	cfg := func(verify, resolver string) serverConfig {
 		return serverConfig{Providers: `
     oauth2Proxy:` + verify + `
@@ -334,7 +299,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 	t.Run("verified ID token that agrees with the headers", func(t *testing.T) {
 		tok := idToken("", nil)
 		for _, method := range []string{"GET", "POST"} {
-			code, resp, body := proxySignIn(t, s, "oauth2Proxy", method, headers(tok)...)
+			code, resp, body := proxyRefresh(t, s, "oauth2Proxy", method, headers(tok)...)
 			if code != 200 {
 				t.Fatalf("%s: %d %s", method, code, body)
 			}
@@ -347,7 +312,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			}
 		}
 		// carol: her preferred username is no User's name; the email's local part is.
-		code, resp, body := proxySignIn(t, s, "oauth2Proxy", "GET", "X-Forwarded-Email", "carol@example.com", "X-Forwarded-Preferred-Username", "carol.w",
+		code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", "X-Forwarded-Email", "carol@example.com", "X-Forwarded-Preferred-Username", "carol.w",
 			"X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("", func(c map[string]any) {
 				c["email"], c["sub"], c["preferred_username"] = "carol@example.com", "u-1003", "carol.w"
 			}))
@@ -375,7 +340,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			{"preferred username disagrees", headers(idToken("", nil), "X-Forwarded-Preferred-Username", "carol"), 401, "X-Forwarded-Preferred-Username"},
 		} {
 			t.Log(tc.name)
-			code, resp, body := proxySignIn(t, s, "oauth2Proxy", "GET", tc.headers...)
+			code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", tc.headers...)
 			refused(t, code, resp, body, tc.status, tc.says)
 		}
 	})
@@ -383,10 +348,10 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 	t.Run("IdP keys down", func(t *testing.T) {
 		idp.control(t, "down?on=1")
 		defer idp.control(t, "down?on=0")
-		if code, _, body := proxySignIn(t, s, "oauth2Proxy", "GET", headers(idToken("", nil))...); code != 200 {
+		if code, _, body := proxyRefresh(t, s, "oauth2Proxy", "GET", headers(idToken("", nil))...); code != 200 {
 			t.Errorf("last good keys: %d %s", code, body)
 		}
-		code, resp, body := proxySignIn(t, s, "oauth2Proxy", "GET", headers(idToken("unknown", nil))...)
+		code, resp, body := proxyRefresh(t, s, "oauth2Proxy", "GET", headers(idToken("unknown", nil))...)
 		refused(t, code, resp, body, 503, "keys could not be fetched")
 	})
 
@@ -396,7 +361,7 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			t.Errorf("no start-up warning:\n%s", out)
 		}
 		// Any header signs in, and a forged token is only decoded.
-		code, resp, body := proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-User", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
+		code, resp, body := proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-User", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer "+idToken("forged", nil))
 		if code != 200 {
 			t.Fatalf("%d %s", code, body)
 		}
@@ -405,9 +370,9 @@ func TestOAuth2ProxyProvider(t *testing.T) {
 			t.Errorf("profile %v providerInfo %v", p, resp["providerInfo"])
 		}
 		// No X-Forwarded-User: Backstage's plain Error, which stops the chain.
-		code, resp, body = proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Email", "alice@example.com")
+		code, resp, body = proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-Email", "alice@example.com")
 		refused(t, code, resp, body, 500, "Request did not contain a user")
-		code, resp, body = proxySignIn(t, s2, "oauth2Proxy", "GET", "X-Forwarded-User", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
+		code, resp, body = proxyRefresh(t, s2, "oauth2Proxy", "GET", "X-Forwarded-User", "alice", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt")
 		refused(t, code, resp, body, 401, "Authentication failed; caused by JWTInvalid: Invalid JWT")
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,11 @@ type pdRow struct {
 	// equal. A row where they differ is a deliberate difference: why says which.
 	node, ours int
 	why        string
+	// unverified sends ours to the server without oauth2Proxy's issuer and audience
+	// (Backstage's trust in the headers, with the start-up warning).
+	unverified bool
+	// sameWords: a refusal in Backstage's words, so the messages must match too.
+	sameWords bool
 }
 
 func TestDifferentialProxyProviders(t *testing.T) {
@@ -132,7 +138,20 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		"catalog": catalog,
 	})
 	ourProc := startProc(t, logDir, procSpec{name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir, netns: vn, args: []string{"--config", ourCfg}})
+	plainPort := vn.Port()
+	plainURL := vn.URL(plainPort)
+	plainCfg := writeYAML(t, dir, "authbackend-unverified.yaml", m{
+		"app":     m{"baseUrl": "http://app.e2e.test:3000"},
+		"backend": m{"baseUrl": plainURL, "listen": m{"host": vn.Addr(), "port": plainPort}, "database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb-unverified")}}},
+		"auth":    m{"environment": "development", "session": m{"secret": "e2e-session-" + randHex(t, 16)}, "providers": providersCfg(false)},
+		"catalog": catalog,
+	})
+	plainProc := startProc(t, logDir, procSpec{name: "authbackend-unverified", path: filepath.Join(h.binDir, "authbackend"), dir: dir, netns: vn, args: []string{"--config", plainCfg}})
 	waitHTTP(t, ourProc, ourURL+readyPath, nil, 200, 30*time.Second)
+	waitHTTP(t, plainProc, plainURL+readyPath, nil, 200, 30*time.Second)
+	if !strings.Contains(plainProc.log(), "trusted on network position alone") {
+		t.Error("no start-up warning without oauth2Proxy.issuer")
+	}
 	waitHTTP(t, nodeProc, nodeURL+readyPath, nil, 200, 90*time.Second)
 
 	sign := func(s *mockvendor.Server, req mockvendor.SignRequest) string {
@@ -196,7 +215,7 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		// gcpIap
 		{name: "iap: email annotation", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", iapToken(nil)}, node: 200, ours: 200},
 		{name: "iap: user id annotation", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", iapToken(func(c m) { c["sub"], c["email"] = "accounts.google.com:1004", "x@corp.example" })}, node: 200, ours: 200},
-		{name: "iap: missing header", provider: "gcpIap", node: 401, ours: 401},
+		{name: "iap: missing header", provider: "gcpIap", node: 401, ours: 401, sameWords: true},
 		{name: "iap: forged", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", sign(iap, mockvendor.SignRequest{Claims: m{"aud": pdIAPAudience, "email": "alice@example.com", "exp": now + 600, "iat": now, "iss": "https://cloud.google.com/iap", "sub": "a:1"}, Key: mockvendor.SignForged})}, node: 401, ours: 401},
 		{name: "iap: unknown kid", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", sign(iap, mockvendor.SignRequest{Claims: m{"aud": pdIAPAudience, "email": "alice@example.com", "exp": now + 600, "iat": now, "iss": "https://cloud.google.com/iap", "sub": "a:1"}, Key: mockvendor.SignUnknownKey})}, node: 401, ours: 401},
 		{name: "iap: wrong aud", provider: "gcpIap", headers: []string{"x-goog-iap-jwt-assertion", iapToken(func(c m) { c["aud"] = "/projects/1/global/backendServices/2" })}, node: 401, ours: 401},
@@ -209,11 +228,11 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		{name: "alb: forged", provider: "awsalb", headers: []string{"x-amzn-oidc-data", sign(alb, mockvendor.SignRequest{Claims: m{"email": "alice@example.com", "exp": now + 600, "iss": pdALBIssuer}, Header: m{"signer": pdALBSigner}, Key: mockvendor.SignForged}), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
 		{name: "alb: unknown kid", provider: "awsalb", headers: []string{"x-amzn-oidc-data", sign(alb, mockvendor.SignRequest{Claims: m{"email": "alice@example.com", "exp": now + 600, "iss": pdALBIssuer}, Header: m{"signer": pdALBSigner}, Key: mockvendor.SignUnknownKey}), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
 		{name: "alb: expired", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, h m) { c["exp"], h["exp"] = now-5, now-5 }), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
-		{name: "alb: missing access token", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(nil)}, node: 401, ours: 401},
+		{name: "alb: missing access token", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(nil)}, node: 401, ours: 401, sameWords: true},
 		{name: "alb: wrong signer", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(_, h m) {
 			h["signer"] = "arn:aws:elasticloadbalancing:us-east-1:999999999999:loadbalancer/app/evil/1"
-		}), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
-		{name: "alb: wrong issuer", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, _ m) { c["iss"] = "https://evil.example" }), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401},
+		}), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401, sameWords: true},
+		{name: "alb: wrong issuer", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, _ m) { c["iss"] = "https://evil.example" }), "x-amzn-oidc-accesstoken", "x"}, node: 401, ours: 401, sameWords: true},
 		{name: "alb: no exp", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(func(c, h m) { delete(c, "exp"); delete(h, "exp"); c["picture"] = "p" }), "x-amzn-oidc-accesstoken", "x"}, node: 200, ours: 401,
 			why: "exp is required (jose checks it only when present)"},
 		{name: "alb: no picture, opaque access token", provider: "awsalb", headers: []string{"x-amzn-oidc-data", albData(nil), "x-amzn-oidc-accesstoken", "opaque"}, node: 500, ours: 200,
@@ -222,7 +241,10 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		{name: "oauth2-proxy: verified token agreeing with the headers", provider: "oauth2Proxy", headers: o2p(idToken("", nil)), node: 200, ours: 200},
 		{name: "oauth2-proxy: local part", provider: "oauth2Proxy", headers: []string{"X-Forwarded-Email", "dave@x.example", "X-Forwarded-Preferred-Username", "dave.d",
 			"X-OAUTH2-PROXY-ID-TOKEN", "Bearer " + idToken("", func(c m) { c["email"], c["preferred_username"], c["sub"] = "dave@x.example", "dave.d", "u-1004" })}, node: 200, ours: 200},
-		{name: "oauth2-proxy: malformed token", provider: "oauth2Proxy", headers: o2p("", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt"), node: 401, ours: 401},
+		{name: "oauth2-proxy: malformed token", provider: "oauth2Proxy", headers: o2p("", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer not-a-jwt"), node: 401, ours: 401, sameWords: true},
+		{name: "oauth2-proxy unverified: headers without a token", provider: "oauth2Proxy", headers: o2p(""), node: 200, ours: 200, unverified: true},
+		{name: "oauth2-proxy unverified: a forged token, only decoded", provider: "oauth2Proxy", headers: o2p(idToken(mockvendor.SignForged, nil)), node: 200, ours: 200, unverified: true},
+		{name: "oauth2-proxy unverified: malformed token", provider: "oauth2Proxy", headers: o2p("", "X-OAUTH2-PROXY-ID-TOKEN", "Bearer a.b.c.d.e"), node: 401, ours: 401, sameWords: true, unverified: true},
 		{name: "oauth2-proxy: headers without a token", provider: "oauth2Proxy", headers: o2p(""), node: 200, ours: 401,
 			why: "with issuer and audience the ID token is required (Node trusts the headers)"},
 		{name: "oauth2-proxy: forged token", provider: "oauth2Proxy", headers: o2p(idToken(mockvendor.SignForged, nil)), node: 200, ours: 401,
@@ -238,13 +260,22 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		t.Run(row.name, func(t *testing.T) {
 			for _, method := range []string{http.MethodGet, http.MethodPost} {
 				n := pdRefresh(t, client, nodeURL, row.provider, method, row.headers)
-				o := pdRefresh(t, client, ourURL, row.provider, method, row.headers)
+				base := ourURL
+				if row.unverified {
+					base = plainURL
+				}
+				o := pdRefresh(t, client, base, row.provider, method, row.headers)
 				if n.Status != row.node || o.Status != row.ours {
 					t.Fatalf("%s: Node %d, ours %d; want %d and %d\nnode: %s\nours: %s", method, n.Status, o.Status, row.node, row.ours, truncate(n.Body, 600), truncate(o.Body, 600))
 				}
 				if row.why != "" {
 					t.Logf("deliberate difference (%s): Node %d, ours %d %s", row.why, n.Status, o.Status, truncate(o.Body, 300))
 					continue
+				}
+				if row.sameWords {
+					if nm, om := pdMessage(t, n), pdMessage(t, o); nm != om {
+						t.Errorf("%s: messages differ\nnode: %s\nours: %s", method, nm, om)
+					}
 				}
 				nShape, oShape := pdShape(t, n), pdShape(t, o)
 				if !reflect.DeepEqual(nShape, oShape) {
@@ -281,6 +312,13 @@ func pdShape(t *testing.T, r httpResult) any {
 		return m{"status": r.Status, "name": e["name"], "statusCode": pdDig(v, "response", "statusCode")}
 	}
 	return m{"answer": normalizeAuthResponse(v), "providerInfo": v["providerInfo"]}
+}
+
+// pdMessage is an error answer's message.
+func pdMessage(t *testing.T, r httpResult) any {
+	var v map[string]any
+	r.json(t, &v)
+	return pdDig(v, "error", "message")
 }
 
 func pdDig(v any, path ...string) any {

@@ -40,6 +40,8 @@ const (
 	// origin the request reached.
 	OIDCKID      = "mock-oidc-rs256"
 	OIDCJWKSPath = "/jwks"
+	// SignPath signs a SignRequest (JSON) and answers {"ok": true, "token": ...}.
+	SignPath = "/_mock/sign"
 	// unknownKID is the kid of keys no personality publishes.
 	unknownKID = "mock-unpublished"
 )
@@ -146,21 +148,6 @@ func (s *Server) Sign(req SignRequest) (string, error) {
 	return h + "." + c + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
-func (s *Server) mockSign(w http.ResponseWriter, r *http.Request) {
-	var req SignRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
-		mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "body: " + err.Error()})
-		return
-	}
-	tok, err := s.Sign(req)
-	if err != nil {
-		mockkit.WriteJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
-		return
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "token": tok})
-}
-
 func ecJWK(pub *ecdsa.PublicKey, kid string) map[string]any {
 	b64 := base64.RawURLEncoding
 	pad := func(n *big.Int) string { return b64.EncodeToString(n.FillBytes(make([]byte, 32))) }
@@ -185,7 +172,7 @@ func (s *Server) gcpIAPRoutes(mux *http.ServeMux) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		mockkit.WriteJSON(w, http.StatusOK, map[string]string{IAPKID: pemOf(&ecKey(0).PublicKey)})
 	})
-	mux.HandleFunc("POST /_mock/sign", s.mockSign)
+	mux.HandleFunc("POST "+SignPath, mintHandler("token", s.Sign))
 }
 
 // awsALBRoutes serve a region's load balancer keys: GET /<kid> is the PEM.
@@ -200,7 +187,7 @@ func (s *Server) awsALBRoutes(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "binary/octet-stream")
 		_, _ = io.WriteString(w, pemOf(&ecKey(0).PublicKey))
 	})
-	mux.HandleFunc("POST /_mock/sign", s.mockSign)
+	mux.HandleFunc("POST "+SignPath, mintHandler("token", s.Sign))
 }
 
 // oauth2ProxyIdPRoutes serve the discovery document and keys of the IdP behind an
@@ -215,5 +202,5 @@ func (s *Server) oauth2ProxyIdPRoutes(mux *http.ServeMux) {
 		})
 	})
 	mux.HandleFunc("GET "+OIDCJWKSPath, func(w http.ResponseWriter, _ *http.Request) { writeJWKS(w, OIDCKID) })
-	mux.HandleFunc("POST /_mock/sign", s.mockSign)
+	mux.HandleFunc("POST "+SignPath, mintHandler("token", s.Sign))
 }

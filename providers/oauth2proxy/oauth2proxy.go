@@ -134,15 +134,15 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 	fw := forwarded{user: r.Header.Get(UserHeader), preferredUsername: r.Header.Get(PreferredUsernameHeader)}
 	email := r.Header.Get(EmailHeader)
 	claims := map[string]any{}
-	if p.verifier == nil {
-		// Backstage decodes the token without verifying it; a malformed one fails. Its
-		// claims are not given to the resolvers: nothing vouches for them.
-		if jwt != "" {
-			if err := decodeJWT(jwt); err != nil {
-				return providers.ProxyResult{}, backstageerr.Wrap(backstageerr.NameAuthentication, err, MsgAuthenticationFailed)
-			}
+	// Backstage decodes the token; a malformed one fails in its words, in both modes.
+	if jwt != "" {
+		if err := decodeJWT(jwt); err != nil {
+			return providers.ProxyResult{}, backstageerr.Wrap(backstageerr.NameAuthentication, err, MsgAuthenticationFailed)
 		}
-	} else {
+	}
+	// Without a verifier the decoded claims are not given to the resolvers: nothing
+	// vouches for them.
+	if p.verifier != nil {
 		if jwt == "" {
 			return providers.ProxyResult{}, backstageerr.Authentication(MsgMissingToken)
 		}

@@ -146,6 +146,7 @@ func TestVerified(t *testing.T) {
 		says    string
 	}{
 		{"no token", aliceHeaders(""), backstageerr.NameAuthentication, oauth2proxy.MsgMissingToken},
+		{"malformed, in Backstage's words", aliceHeaders("abc"), backstageerr.NameAuthentication, "Authentication failed; caused by JWTInvalid: Invalid JWT"},
 		{"forged", aliceHeaders(f.idToken(t, mockvendor.SignForged, nil)), backstageerr.NameAuthentication, oauth2proxy.MsgRejected + "the ID token signature could not be verified"},
 		{"unknown kid", aliceHeaders(f.idToken(t, mockvendor.SignUnknownKey, nil)), backstageerr.NameAuthentication, oauth2proxy.MsgRejected},
 		{"expired", aliceHeaders(f.idToken(t, "", func(c map[string]any) { c["exp"] = time.Now().Unix() - 3600 })), backstageerr.NameAuthentication, "the ID token has expired"},

@@ -8,6 +8,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/openshift"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -18,6 +19,7 @@ func modules() []providers.Module {
 		google.Module,
 		guest.Module,
 		microsoft.Module,
+		openshift.Module,
 		oauth2.Module,
 		oidc.Module,
 		spectrocloud.Module,

@@ -30,9 +30,12 @@ const (
 	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
 	// (graph.microsoft.com).
 	Microsoft
+	// OpenShift is an OpenShift cluster's OAuth server and API server (users/~,
+	// oauthaccesstokens).
+	OpenShift
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", OpenShift: "openshift"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -9,6 +9,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/openshift"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/pinniped"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -19,9 +20,10 @@ func modules() []providers.Module {
 		google.Module,
 		guest.Module,
 		microsoft.Module,
-		openshift.Module,
 		oauth2.Module,
 		oidc.Module,
+		openshift.Module,
+		pinniped.Module,
 		spectrocloud.Module,
 	}
 }

@@ -33,9 +33,12 @@ const (
 	// OpenShift is an OpenShift cluster's OAuth server and API server (users/~,
 	// oauthaccesstokens).
 	OpenShift
+	// Pinniped is a Pinniped Supervisor FederationDomain (ES256 ID tokens, RFC 8693
+	// exchange for cluster-scoped tokens).
+	Pinniped
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", OpenShift: "openshift"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", OpenShift: "openshift", Pinniped: "pinniped"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

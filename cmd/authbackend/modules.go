@@ -2,12 +2,15 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/okta"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/onelogin"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/openshift"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/pinniped"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
@@ -16,12 +19,15 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
+		auth0.Module,
 		github.Module,
 		google.Module,
 		guest.Module,
 		microsoft.Module,
 		oauth2.Module,
 		oidc.Module,
+		okta.Module,
+		onelogin.Module,
 		openshift.Module,
 		pinniped.Module,
 		spectrocloud.Module,

@@ -30,6 +30,12 @@ const (
 	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
 	// (graph.microsoft.com).
 	Microsoft
+	// Okta is an Okta org (the org authorization server and custom ones).
+	Okta
+	// Auth0 is an Auth0 tenant (its domain reached over TLS).
+	Auth0
+	// OneLogin is a OneLogin subdomain's OpenID Connect endpoints (/oidc/2).
+	OneLogin
 	// OpenShift is an OpenShift cluster's OAuth server and API server (users/~,
 	// oauthaccesstokens).
 	OpenShift
@@ -38,7 +44,7 @@ const (
 	Pinniped
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", OpenShift: "openshift", Pinniped: "pinniped"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin", OpenShift: "openshift", Pinniped: "pinniped"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {
@@ -248,7 +254,7 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
-	if opts.Personality == Google || opts.Personality == Microsoft {
+	if opts.Personality != GitHub && opts.Personality != OAuth2 {
 		// Generate the signing keys now, not inside the first token request's time.
 		mockkit.Key(0)
 		mockkit.Key(1)

@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -106,18 +105,12 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or revoked refresh token")
 			return
 		}
-		g = grant{login: old.login, scope: old.scope}
-		// A narrower scope may be asked for (RFC 6749 6), never a wider one.
-		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
-			granted := strings.Fields(old.scope)
-			for _, x := range sc {
-				if !slices.Contains(granted, x) {
-					oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
-					return
-				}
-			}
-			g.scope = strings.Join(sc, " ")
+		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
+		if !ok {
+			oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
+			return
 		}
+		g = grant{login: old.login, scope: sc}
 	default:
 		oauth2Error(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type")
 		return

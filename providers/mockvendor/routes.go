@@ -21,6 +21,12 @@ func (s *Server) routes() http.Handler {
 		s.googleRoutes(mux)
 	case Microsoft:
 		s.microsoftRoutes(mux)
+	case Okta:
+		s.oktaRoutes(mux)
+	case Auth0:
+		s.auth0Routes(mux)
+	case OneLogin:
+		s.oneLoginRoutes(mux)
 	case OpenShift:
 		s.openshiftRoutes(mux)
 	case Pinniped:

@@ -38,7 +38,8 @@ type ExchangedToken struct {
 // signature with the issuer's keys and algorithms, iss, aud containing audience, azp
 // (when present) this client, exp/iat/nbf with the clock skew, and sub equal to
 // subject (the signed-in user). Errors are safe to show: they name HTTP statuses, OAuth
-// error codes and failed checks, never a body or token.
+// error codes and failed checks, never a body or token. An IdP that cannot answer (no
+// answer, a timeout, a 5xx or 429) is a ServiceUnavailableError with a retry hint.
 func (p *Provider) ExchangeForJWT(ctx context.Context, subjectToken, audience, subject string) (*ExchangedToken, error) {
 	d, err := p.discover(ctx)
 	if err != nil {
@@ -70,11 +71,13 @@ func (p *Provider) ExchangeForJWT(ctx context.Context, subjectToken, audience, s
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
+		// An outage decides nothing about the session: a ServiceUnavailableError with a
+		// retry hint (a refresh then answers 503, not the 401 that signs the user out).
 		p.log.Warn("oidc token exchange unreachable", "err", err)
 		if upstream.IsTimeout(err) || ctx.Err() != nil {
-			return nil, fmt.Errorf("timed out after %s", p.cfg.Timeout)
+			return nil, p.unavailable(fmt.Errorf("the token exchange timed out after %s", p.cfg.Timeout), outageRetryAfter)
 		}
-		return nil, errors.New("the identity provider could not be reached")
+		return nil, p.unavailable(errors.New("the identity provider could not be reached"), outageRetryAfter)
 	}
 	defer resp.Body.Close()
 	body, err := upstream.ReadLimited(resp.Body, maxBodyBytes)
@@ -93,6 +96,9 @@ func (p *Provider) ExchangeForJWT(ctx context.Context, subjectToken, audience, s
 			detail += " " + code
 		}
 		p.log.Warn("oidc token exchange refused", "status", resp.StatusCode, "error", upstream.ErrorCode(answer.Error))
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return nil, p.unavailable(errors.New("the token exchange failed ("+detail+")"), outageRetryAfter)
+		}
 		return nil, errors.New(detail)
 	}
 	if jsonErr != nil || answer.AccessToken == "" {

@@ -3,6 +3,7 @@ package pinniped_test
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockvendor"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/pinniped"
@@ -266,5 +268,27 @@ func TestTimeout(t *testing.T) {
 	m.SetFault(mockvendor.Fault{TokenDelay: time.Second})
 	if _, err := signIn(t, p, nil, nil); err == nil || !strings.Contains(err.Error(), "timed out") {
 		t.Errorf("timeout: %v", err)
+	}
+}
+
+// The Supervisor down during a refresh: the session's ID token is still good, the
+// exchange cannot be made, so nothing is decided (503 with a retry hint), not a 401.
+func TestRefreshDuringOutage(t *testing.T) {
+	m := mockvendor.New(mockvendor.Options{Personality: mockvendor.Pinniped})
+	issuer := m.Start(t) + mockvendor.PinnipedIssuerPath
+	p := build(t, envFor(issuer))
+	res, err := signIn(t, p, url.Values{"audience": {"cluster-a"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetUnavailable(true)
+	_, err = p.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session, Scope: "openid"})
+	var ra interface{ RetryAfter() time.Duration }
+	if backstageerr.NameOf(err) != backstageerr.NameServiceUnavailable || !errors.As(err, &ra) || ra.RetryAfter() <= 0 {
+		t.Errorf("refresh during an outage: %v", err)
+	}
+	m.SetUnavailable(false)
+	if _, err := p.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session, Scope: "openid"}); err != nil {
+		t.Errorf("refresh after the outage: %v", err)
 	}
 }

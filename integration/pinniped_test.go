@@ -40,7 +40,8 @@ func TestPinnipedProvider(t *testing.T) {
 	s := startServer(t, serverConfig{Providers: "    pinniped:" +
 		env("development", "") +
 		env("email", "\n        signIn:\n          resolvers: [{resolver: emailMatchingUserEntityProfileEmail}]") +
-		env("expr", "\n        signIn:\n          resolvers: [{resolver: expression, entityRef: \"claims.username\"}]")})
+		env("expr", "\n        signIn:\n          resolvers: [{resolver: expression, entityRef: \"claims.username\"}]") +
+		env("restricted", "\n        allowedAudiences: [cluster-a]")})
 	flow := func(t *testing.T, env, audience string) oauthFlow {
 		f := oauthFlow{t: t, s: s, provider: "pinniped", env: env}
 		if audience != "" {
@@ -93,6 +94,19 @@ func TestPinnipedProvider(t *testing.T) {
 		flow(t, "expr", "").expect(newBrowser(t, s.AppURL), "alice", "")
 		m.control(t, "next?login=bob")
 		flow(t, "expr", "").expect(newBrowser(t, s.AppURL), "", "Tried: expression with user:default/bob.")
+	})
+
+	t.Run("audiences: allowlist and syntax", func(t *testing.T) {
+		if resp, body := flow(t, "restricted", "cluster-b").start(newBrowser(t, s.AppURL)); resp.StatusCode != 403 || !strings.Contains(string(body), `The audience \"cluster-b\" is not allowed for this provider`) {
+			t.Errorf("audience outside the allowlist: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := flow(t, "development", "a b").start(newBrowser(t, s.AppURL)); resp.StatusCode != 400 || !strings.Contains(string(body), "InputError") {
+			t.Errorf("bad audience: %d %s", resp.StatusCode, body)
+		}
+		resp := flow(t, "restricted", "cluster-a").signIn(newBrowser(t, s.AppURL))
+		if c := jwtClaims(t, dig(resp, "providerInfo", "idToken").(string)); c["aud"].([]any)[0] != "cluster-a" {
+			t.Errorf("allowed audience: %v", c)
+		}
 	})
 
 	t.Run("the Supervisor's error answers", func(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 )
 
-func parse(t *testing.T, m map[string]any) (*pinniped.Config, config.Problems) {
+func parse(t testing.TB, m map[string]any) (*pinniped.Config, config.Problems) {
 	t.Helper()
 	cfg, ps := pinniped.Module.Parse(config.SectionFromMap(m))
 	return cfg.(*pinniped.Config), ps
@@ -30,7 +30,7 @@ func envFor(issuer string) map[string]any {
 	return map[string]any{"federationDomain": issuer, "clientId": "backstage-client", "clientSecret": "backstage-secret"}
 }
 
-func build(t *testing.T, m map[string]any) *pinniped.Provider {
+func build(t testing.TB, m map[string]any) *pinniped.Provider {
 	t.Helper()
 	cfg, ps := parse(t, m)
 	if err := ps.Err(); err != nil {
@@ -78,7 +78,7 @@ func TestConfig(t *testing.T) {
 
 // signIn runs Start (with the /start query), the Supervisor's authorize step and
 // Authenticate; tamper may change the callback's parameters.
-func signIn(t *testing.T, p *pinniped.Provider, query url.Values, tamper func(url.Values)) (providers.Result, error) {
+func signIn(t testing.TB, p *pinniped.Provider, query url.Values, tamper func(url.Values)) (providers.Result, error) {
 	t.Helper()
 	secrets := providertest.NewSecrets()
 	start, err := p.Start(context.Background(), providers.StartRequest{Scope: strings.Join(pinniped.RequiredScopes, " "), State: "6e6f6e63653d616263",

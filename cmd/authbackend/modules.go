@@ -2,8 +2,12 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/atlassian"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/gitlab"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/google"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/guest"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/microsoft"
@@ -20,7 +24,11 @@ import (
 func modules() []providers.Module {
 	return []providers.Module{
 		auth0.Module,
+		atlassian.Module,
+		bitbucket.Module,
+		bitbucketserver.Module,
 		github.Module,
+		gitlab.Module,
 		google.Module,
 		guest.Module,
 		microsoft.Module,

@@ -36,6 +36,14 @@ const (
 	Auth0
 	// OneLogin is a OneLogin subdomain's OpenID Connect endpoints (/oidc/2).
 	OneLogin
+	// GitLab is gitlab.com or a self-managed GitLab (its base URL).
+	GitLab
+	// Bitbucket is Bitbucket Cloud (bitbucket.org and api.bitbucket.org).
+	Bitbucket
+	// BitbucketServer is Bitbucket Server / Data Center (one host).
+	BitbucketServer
+	// Atlassian is Atlassian's OAuth 2.0 (3LO): auth.atlassian.com and api.atlassian.com.
+	Atlassian
 	// OpenShift is an OpenShift cluster's OAuth server and API server (users/~,
 	// oauthaccesstokens).
 	OpenShift
@@ -44,7 +52,8 @@ const (
 	Pinniped
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin", OpenShift: "openshift", Pinniped: "pinniped"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin",
+	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian", OpenShift: "openshift", Pinniped: "pinniped"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -27,6 +27,14 @@ func (s *Server) routes() http.Handler {
 		s.auth0Routes(mux)
 	case OneLogin:
 		s.oneLoginRoutes(mux)
+	case GitLab:
+		s.gitlabRoutes(mux)
+	case Bitbucket:
+		s.bitbucketRoutes(mux)
+	case BitbucketServer:
+		s.bitbucketServerRoutes(mux)
+	case Atlassian:
+		s.atlassianRoutes(mux)
 	case OpenShift:
 		s.openshiftRoutes(mux)
 	case Pinniped:

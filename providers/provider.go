@@ -47,6 +47,10 @@ type StartRequest struct {
 	// CallbackURL is the redirect_uri.
 	CallbackURL string
 	Secrets     FlowSecrets
+	// Query is the /start request's query, for a provider's own start options
+	// (pinniped's audience). The router's parameters (env, scope, origin, flow,
+	// redirectUrl) are in it too and are the router's alone.
+	Query url.Values
 }
 
 // StartResult is where to send the browser.

@@ -20,6 +20,8 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/okta"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/onelogin"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/openshift"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/pinniped"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 )
 
@@ -44,6 +46,8 @@ func modules() []providers.Module {
 		oidc.Module,
 		okta.Module,
 		onelogin.Module,
+		openshift.Module,
+		pinniped.Module,
 		spectrocloud.Module,
 	}
 }

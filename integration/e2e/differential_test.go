@@ -47,16 +47,20 @@ type diffCase struct {
 	// config is auth.providers.<provider>.development for both servers (without
 	// signIn when signIn is set). ourConfig and nodeConfig add keys only one has.
 	config, ourConfig, nodeConfig m
-	// signIn is the environment's signIn block (default: the org's users by name).
-	signIn m
+	// signIn is the environment's signIn block (default: the org's users by name);
+	// noSignIn leaves it out (no resolver: the response has no backstageIdentity).
+	signIn   m
+	noSignIn bool
 	// stub answers for the vendor hosts (mockvendor's Handler, or a test's own); hosts
 	// are vendor hosts beyond vendornet.KnownHosts (an Okta org, an Auth0 domain).
 	stub  http.Handler
 	hosts []string
 	// orgYAML is the catalog both servers read (default diffOrgYAML).
 	orgYAML string
-	// scope, when set, is the /start request's scope parameter.
+	// scope, when set, is the /start request's scope parameter; query adds other
+	// /start parameters (pinniped's audience).
 	scope string
+	query url.Values
 	// beforeSignIn, when set, runs before each sign-in (e.g. choosing the stub's user).
 	beforeSignIn func(t *testing.T)
 	// nodeEnv adds environment variables to the Node process.
@@ -174,7 +178,9 @@ func runDifferential(t *testing.T, c diffCase) {
 	providerCfg := func(extra m) m {
 		env := maps.Clone(c.config)
 		maps.Copy(env, extra)
-		env["signIn"] = signIn
+		if !c.noSignIn {
+			env["signIn"] = signIn
+		}
 		return m{c.provider: m{"development": env}}
 	}
 	common := func(base string, port int) m {
@@ -226,6 +232,9 @@ func (c diffCase) observe(t *testing.T, vn *vendornet.Net, run *diffRun, isNode 
 	q := url.Values{"env": {"development"}, "origin": {diffAppURL}, "flow": {"popup"}}
 	if c.scope != "" {
 		q.Set("scope", c.scope)
+	}
+	for k, vs := range c.query {
+		q[k] = vs
 	}
 	var r httpResult
 	// Node's catalog ingests org.yaml a few seconds after it starts: retry while the

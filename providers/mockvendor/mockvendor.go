@@ -57,11 +57,17 @@ const (
 	// EasyAuth is Azure App Service Easy Auth in front of an app: Microsoft's Entra ID
 	// endpoints, and EasyAuthHeadersPath to mint the headers App Service injects.
 	EasyAuth
+	// OpenShift is an OpenShift cluster's OAuth server and API server (users/~,
+	// oauthaccesstokens).
+	OpenShift
+	// Pinniped is a Pinniped Supervisor FederationDomain (ES256 ID tokens, RFC 8693
+	// exchange for cluster-scoped tokens).
+	Pinniped
 )
 
 var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin",
 	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian",
-	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp", CFAccess: "cfaccess", EasyAuth: "easyauth"}
+	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp", CFAccess: "cfaccess", EasyAuth: "easyauth", OpenShift: "openshift", Pinniped: "pinniped"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

@@ -45,6 +45,10 @@ func (s *Server) routes() http.Handler {
 		s.cfAccessRoutes(mux)
 	case EasyAuth:
 		s.easyAuthRoutes(mux)
+	case OpenShift:
+		s.openshiftRoutes(mux)
+	case Pinniped:
+		s.pinnipedRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})

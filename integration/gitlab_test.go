@@ -37,7 +37,8 @@ func TestGitLabProvider(t *testing.T) {
 		gitlabEnv("byid", mock, "[{resolver: userIdMatchingUserEntityAnnotation}]") +
 		gitlabEnv("chained", mock, "[{resolver: userIdMatchingUserEntityAnnotation}, {resolver: usernameMatchingUserEntityName}]") +
 		gitlabEnv("email", mock, "[{resolver: emailMatchingUserEntityProfileEmail}]") +
-		gitlabEnv("fallback", mock, "[{resolver: usernameMatchingUserEntityName, dangerouslyAllowSignInWithoutUserInCatalog: true}]")})
+		gitlabEnv("fallback", mock, "[{resolver: usernameMatchingUserEntityName, dangerouslyAllowSignInWithoutUserInCatalog: true}]") +
+		gitlabEnv("openid", mock, "[{resolver: usernameMatchingUserEntityName}]\n        additionalScopes: [openid, profile]")})
 	flow := func(t *testing.T, env string) oauthFlow {
 		return oauthFlow{t: t, s: s, provider: "gitlab", env: env, scope: "read_user"}
 	}
@@ -95,6 +96,19 @@ func TestGitLabProvider(t *testing.T) {
 			mock.control(t, "next?login="+tc.login)
 			flow(t, tc.env).expect(newBrowser(t, s.AppURL), tc.user, tc.err)
 		}
+	})
+
+	t.Run("openid: a verified id_token", func(t *testing.T) {
+		f := flow(t, "openid")
+		resp := f.signIn(newBrowser(t, s.AppURL))
+		identity(t, s, resp, "alice", "group:default/team-a")
+		if idt, _ := dig(resp, "providerInfo", "idToken").(string); strings.Count(idt, ".") != 2 || dig(resp, "providerInfo", "scope") != "read_user openid profile" {
+			t.Errorf("providerInfo %v", resp["providerInfo"])
+		}
+		f.expectErrors(mock, []vendorError{
+			{"bad_sig=1", "Authentication rejected, the ID token signature could not be verified with the identity provider's current keys"},
+			{"id_token_aud=someone-else", "Authentication rejected, the ID token audience does not include this client"},
+		}, "0123456789abcdef0123", "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 	})
 
 	t.Run("GitLab's error answers", func(t *testing.T) {

@@ -8,14 +8,20 @@
 // and {audience}/api/v4/user; the profile is mapped as passport-gitlab2 maps it: id
 // (String(id)), username, displayName (name), emails ([email]), avatarUrl
 // (avatar_url, the picture) and profileUrl (web_url). providerInfo.scope is the token
-// answer's; an id_token (GitLab sends one when openid is asked for) is passed on in
-// providerInfo.idToken but none of its claims is used. Refresh is the refresh_token
-// grant (GitLab rotates refresh tokens; the new one is sealed) and /api/v4/user again.
+// answer's. Refresh is the refresh_token grant (GitLab rotates refresh tokens; the new
+// one is sealed) and /api/v4/user again.
+//
+// GitLab is an OpenID Connect provider whose issuer is its base URL: with the openid
+// scope its token answers carry an id_token, passed on in providerInfo.idToken. Here it
+// is verified as providers/oidc verifies ID tokens (the keys of
+// {audience}/.well-known/openid-configuration, iss, aud, exp/iat, and the nonce we
+// send) before its claims fill profile gaps or reach the resolvers; Backstage decodes
+// it without verification.
 //
 // Differences from Backstage: one trailing "/" of audience is dropped (Backstage
 // builds "//oauth/authorize" from it), and audience must be an absolute http(s) URL
-// without credentials, query or fragment; S256 PKCE is sent; the id_token is not
-// decoded without verification to fill profile gaps (Backstage would take its email).
+// without credentials, query or fragment; S256 PKCE and a nonce are sent; the id_token
+// is verified.
 //
 // Resolvers: usernameMatchingUserEntityName (the GitLab username as the User's name)
 // and userIdMatchingUserEntityAnnotation (the numeric user id against

@@ -8,6 +8,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
@@ -23,8 +24,9 @@ type Config struct {
 	// Audience is the GitLab base URL ("" means gitlab.com, as in Backstage).
 	Audience string `config:"audience"`
 
-	// Derived by Validate.
-	AuthorizationURL, TokenURL, UserProfileURL string
+	// Derived by Validate: the endpoints, and the base URL, which is the issuer of
+	// GitLab's ID tokens.
+	AuthorizationURL, TokenURL, UserProfileURL, BaseURL string
 }
 
 // NewConfig returns a Config with its defaults.
@@ -54,6 +56,7 @@ func (c *Config) Validate(sec config.Section) config.Problems {
 	if u, _ := url.Parse(base); u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(base, "?") || strings.HasSuffix(base, "#") {
 		return append(ps, sec.Problem("audience", "must be the GitLab base URL without a query or fragment, got %q", c.Audience))
 	}
+	c.BaseURL = base
 	c.AuthorizationURL = base + "/oauth/authorize"
 	c.TokenURL = base + "/oauth/token"
 	c.UserProfileURL = base + "/api/v4/user"
@@ -76,9 +79,20 @@ func New(cfg Config, deps providers.Deps) (*Provider, error) {
 	ec := cfg.Engine()
 	ec.AuthorizationURL, ec.TokenURL = cfg.AuthorizationURL, cfg.TokenURL
 	ec.Scopes = providers.ScopeSpec{Required: RequiredScopes, Additional: cfg.AdditionalScopes}
-	// GitLab supports S256 PKCE for confidential applications too; Backstage sends none.
-	ec.PKCE = true
-	e, err := oauth2engine.New(ec, oauth2engine.Hooks{FetchProfile: oauth2engine.JSONProfile(cfg.UserProfileURL, ProfileFromUser)}, deps)
+	// GitLab supports S256 PKCE for confidential applications too, and the nonce of
+	// OpenID Connect; Backstage sends neither.
+	ec.PKCE, ec.Nonce = true, true
+	// GitLab is an OpenID Connect provider whose issuer is its base URL: the id_token it
+	// adds for the openid scope is verified as providers/oidc verifies ID tokens (keys
+	// from {audience}/.well-known/openid-configuration, fetched only when a token comes).
+	v, err := oidc.NewIDTokenVerifierFor(cfg.BaseURL, cfg.ClientID, nil, cfg.Timeout, deps)
+	if err != nil {
+		return nil, fmt.Errorf("gitlab: %w", err)
+	}
+	e, err := oauth2engine.New(ec, oauth2engine.Hooks{
+		FetchProfile:    oauth2engine.JSONProfile(cfg.UserProfileURL, ProfileFromUser),
+		IDTokenVerifier: v,
+	}, deps)
 	if err != nil {
 		return nil, fmt.Errorf("gitlab: %w", err)
 	}

@@ -104,12 +104,12 @@ func TestRegistryDecode(t *testing.T) {
 func TestAuthorizeURL(t *testing.T) {
 	_, p, base := setup(t)
 	start, err := p.Start(context.Background(), providers.StartRequest{Scope: "read_user", State: "st", CallbackURL: providertest.CallbackURL,
-		Secrets: providers.FlowSecrets{PKCEVerifier: strings.Repeat("v", 43)}})
+		Secrets: providers.FlowSecrets{Nonce: "n-1", PKCEVerifier: strings.Repeat("v", 43)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := base + "/oauth/authorize?response_type=code&redirect_uri=" + url.QueryEscape(providertest.CallbackURL) + "&scope=read_user&code_challenge="
-	if !strings.HasPrefix(start.URL, want) || !strings.HasSuffix(start.URL, "&code_challenge_method=S256&state=st&client_id=backstage-client") {
+	if !strings.HasPrefix(start.URL, want) || !strings.HasSuffix(start.URL, "&code_challenge_method=S256&state=st&nonce=n-1&client_id=backstage-client") {
 		t.Errorf("authorize URL\n%s\nwant prefix\n%s", start.URL, want)
 	}
 }
@@ -163,6 +163,57 @@ func TestSignInAndRefresh(t *testing.T) {
 	idp.RevokeUser("alice")
 	if _, err = p.Refresh(context.Background(), providers.RefreshRequest{Session: r.Session, Scope: "read_user"}); backstageerr.NameOf(err) != backstageerr.NameAuthentication {
 		t.Errorf("revoked: %v", err)
+	}
+}
+
+// With openid, GitLab's id_token is verified against the instance's keys (issuer =
+// the base URL, our client as audience, our nonce) before its claims are used.
+func TestIDToken(t *testing.T) {
+	idp, p, base := setup(t)
+	const scope = "read_user openid profile email"
+	res, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(res.ProviderInfo.IDToken, ".") != 2 || res.Claims["iss"] != base || res.Claims["preferred_username"] != "alice" || res.Claims["sub"] != "1001" {
+		t.Errorf("providerInfo %+v claims %v", res.ProviderInfo, res.Claims)
+	}
+	if n := len(idp.RequestsTo(mockvendor.GitLabKeysPath)); n != 1 {
+		t.Errorf("keys fetched %d times", n)
+	}
+	r, err := p.Refresh(context.Background(), providers.RefreshRequest{Session: res.Session, Scope: scope})
+	if err != nil || r.ProviderInfo.IDToken == "" || r.ProviderInfo.IDToken == res.ProviderInfo.IDToken {
+		t.Errorf("refresh: %+v %v", r.ProviderInfo, err)
+	}
+	for _, tc := range []struct {
+		f    mockvendor.Fault
+		want string
+	}{
+		{mockvendor.Fault{BadSignature: true}, "Authentication rejected, the ID token signature could not be verified"},
+		{mockvendor.Fault{IDTokenIssuer: "https://gitlab.evil.example"}, "Authentication rejected, the ID token issuer"},
+		{mockvendor.Fault{IDTokenAudience: "another-client"}, "Authentication rejected, the ID token audience does not include this client"},
+	} {
+		idp.SetFault(tc.f)
+		if _, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope); err == nil || !strings.HasPrefix(msg(err), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.f, err, tc.want)
+		}
+		idp.ClearFault()
+	}
+	// Another sign-in's nonce.
+	secrets := providertest.NewSecrets()
+	params, err := providertest.VendorAuthorize(t, p, http.DefaultClient, scope, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := providertest.NewSecrets()
+	other.PKCEVerifier = secrets.PKCEVerifier
+	_, err = p.Authenticate(context.Background(), providers.CallbackRequest{Params: params, CallbackURL: providertest.CallbackURL, Secrets: other})
+	if err == nil || !strings.Contains(msg(err), "nonce") {
+		t.Errorf("nonce mismatch: %v", err)
+	}
+	// Without openid there is no id_token and nothing is fetched from the keys.
+	if res, err := providertest.VendorSignIn(t, p, http.DefaultClient, "read_user"); err != nil || res.ProviderInfo.IDToken != "" {
+		t.Errorf("read_user only: %+v %v", res.ProviderInfo, err)
 	}
 }
 

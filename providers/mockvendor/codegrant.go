@@ -25,6 +25,9 @@ type codeGrantVendor struct {
 	fail func(w http.ResponseWriter, status int, code, desc string)
 	// upstreamFault writes the answer of an armed TokenStatus fault.
 	upstreamFault func(w http.ResponseWriter, status int)
+	// idToken, when set, is the answer's id_token for the grant ("" for none); nonce is
+	// the authorize request's ("" on refresh), f the armed token fault.
+	idToken func(r *http.Request, at string, g grant, nonce string, f Fault) string
 }
 
 // cgOAuthError is the RFC 6749 error body most vendors send.
@@ -33,7 +36,7 @@ func cgOAuthError(w http.ResponseWriter, status int, code, desc string) {
 	mockkit.WriteJSON(w, status, map[string]any{"error": code, "error_description": desc})
 }
 
-// clientOK checks every credential the request carries (HTTP Basic and the body's);
+// cgClientOK checks every credential the request carries (HTTP Basic and the body's);
 // all must be the registered client's, and there must be one.
 func (s *Server) cgClientOK(r *http.Request, needBasic bool) bool {
 	type cred struct{ id, secret string }
@@ -74,7 +77,7 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	}
 	var g grant
 	refreshing := false
-	var keep string
+	var keep, nonce string
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
 		c := s.takeCode(r.PostForm.Get("code"))
@@ -90,6 +93,7 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 			return
 		}
 		g = grant{login: c.login, scope: c.scope}
+		nonce = c.nonce
 	case "refresh_token":
 		refreshing = true
 		rt := r.PostForm.Get("refresh_token")
@@ -126,8 +130,14 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	if keep != "" {
 		rt = keep
 	}
+	answer := v.answer(at, rt, g, refreshing)
+	if v.idToken != nil {
+		if idt := v.idToken(r, at, g, nonce, f); idt != "" {
+			answer["id_token"] = idt
+		}
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	mockkit.WriteJSON(w, http.StatusOK, v.answer(at, rt, g, refreshing))
+	mockkit.WriteJSON(w, http.StatusOK, answer)
 }
 
 // codeGrantAuthorize is an authorize endpoint that checks the client, redirect_uri,
@@ -156,7 +166,7 @@ func (s *Server) codeGrantAuthorize(w http.ResponseWriter, r *http.Request, vend
 	if !ok {
 		return
 	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")})
+	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
 	s.log.Info("mockvendor authorize", "vendor", vendor, "login", u.Login)
 	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }

@@ -24,6 +24,11 @@
 //     photo: AADSTS error bodies, rotating single-use refresh tokens, one resource per
 //     token (AADSTS28000), JWT Graph tokens (opaque ones for personal accounts),
 //     ImageNotFound without a photo.
+//   - GCPIAP, AWSALB and OAuth2ProxyIdP: the key servers of authenticating proxies
+//     (Google IAP's JWK set and kid->PEM map at www.gstatic.com, an AWS region's
+//     per-kid PEM keys with S3's 404 for an unknown kid) and the OpenID Connect IdP
+//     behind an oauth2-proxy (discovery and JWKS), with Sign and POST /_mock/sign to
+//     sign the headers the proxy would set (published, unpublished or forged key).
 //
 // Every personality has the same fault knobs as providers/mockpalette (Fault, SetFault,
 // /_mock/next: denied consent, token endpoint status and delay, plus the profile

@@ -44,6 +44,13 @@ const (
 	BitbucketServer
 	// Atlassian is Atlassian's OAuth 2.0 (3LO): auth.atlassian.com and api.atlassian.com.
 	Atlassian
+	// GCPIAP is Google Cloud IAP's key server (www.gstatic.com/iap/verify/...).
+	GCPIAP
+	// AWSALB is the AWS load balancer key server of a region
+	// (public-keys.auth.elb.<region>.amazonaws.com/<kid>).
+	AWSALB
+	// OAuth2ProxyIdP is the OpenID Connect IdP behind an oauth2-proxy (discovery, JWKS).
+	OAuth2ProxyIdP
 	// CFAccess is Cloudflare Access (<team>.cloudflareaccess.com): the team's certs and
 	// get-identity, and CFAccessTokenPath to mint application tokens.
 	CFAccess
@@ -53,7 +60,8 @@ const (
 )
 
 var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin",
-	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian", CFAccess: "cfaccess", EasyAuth: "easyauth"}
+	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian",
+	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp", CFAccess: "cfaccess", EasyAuth: "easyauth"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {

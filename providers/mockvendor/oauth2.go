@@ -51,19 +51,7 @@ func oauth2Error(w http.ResponseWriter, status int, code, desc string) {
 // oauth2ClientAuth accepts client_secret_post and client_secret_basic (both at once
 // too, as the oauth2 module sends them with includeBasicAuth, as long as they agree).
 func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
-	type cred struct{ id, secret string }
-	var creds []cred
-	if id, secret, ok := r.BasicAuth(); ok {
-		creds = append(creds, cred{id, secret})
-	}
-	if r.PostForm.Has("client_secret") {
-		creds = append(creds, cred{r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")})
-	}
-	ok := len(creds) > 0
-	for _, c := range creds {
-		idOK, secretOK := s.isClient(c.id, c.secret)
-		ok = ok && idOK && secretOK
-	}
+	ok := s.cgClientOK(r, false)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="mockvendor"`)
 		oauth2Error(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")

@@ -35,6 +35,12 @@ func (s *Server) routes() http.Handler {
 		s.bitbucketServerRoutes(mux)
 	case Atlassian:
 		s.atlassianRoutes(mux)
+	case GCPIAP:
+		s.gcpIAPRoutes(mux)
+	case AWSALB:
+		s.awsALBRoutes(mux)
+	case OAuth2ProxyIdP:
+		s.oauth2ProxyIdPRoutes(mux)
 	case CFAccess:
 		s.cfAccessRoutes(mux)
 	case EasyAuth:

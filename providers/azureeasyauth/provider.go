@@ -12,7 +12,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/proxytoken"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/proxyjwt"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
@@ -50,7 +50,7 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 	if ver, ok := unverifiedVersion(raw); ok && ver != "2.0" {
 		return providers.ProxyResult{}, backstageerr.Plain(MsgNotV2)
 	}
-	tok, err := proxytoken.Verify(ctx, p.keys, raw, proxytoken.Expect{IssuerOK: p.issuerOK, Audience: p.env.ClientID, Leeway: leeway, Now: p.now})
+	tok, err := proxyjwt.Verify(ctx, p.keys, raw, proxyjwt.Expect{IssuerOK: p.issuerOK, Audience: p.env.ClientID, Leeway: leeway, Now: p.now})
 	if err != nil {
 		return providers.ProxyResult{}, p.tokenError(err)
 	}
@@ -113,7 +113,7 @@ func (p *Provider) issuerOK(iss string, c map[string]any) bool {
 // tokenError maps a refused or undecided ID token: 401 naming what was wrong, or 503
 // while Entra ID's keys cannot be fetched.
 func (p *Provider) tokenError(err error) error {
-	var und *proxytoken.UndecidedError
+	var und *proxyjwt.UndecidedError
 	if errors.As(err, &und) {
 		return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable,
 			Message: "Entra ID signing keys could not be fetched, please try again later", Cause: und.Cause}

@@ -12,7 +12,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/proxytoken"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/proxyjwt"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
@@ -65,7 +65,7 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 	if jwt == "" {
 		return providers.ProxyResult{}, backstageerr.Authentication("Missing %s and %s from Cloudflare Access", p.cfg.JWTHeaderName, p.cfg.AuthorizationCookieName)
 	}
-	tok, err := proxytoken.Verify(ctx, p.keys, jwt, proxytoken.Expect{Issuer: p.issuer, Audience: p.cfg.Audience, Now: p.now})
+	tok, err := proxyjwt.Verify(ctx, p.keys, jwt, proxyjwt.Expect{Issuer: p.issuer, Audience: p.cfg.Audience, Now: p.now})
 	if err != nil {
 		return providers.ProxyResult{}, p.tokenError(err)
 	}
@@ -97,8 +97,8 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 		return providers.ProxyResult{}, backstageerr.Authentication("Cloudflare Access JWT is invalid: the token's claims are not JSON")
 	}
 	info := ProviderInfo{Claims: claimsJSON, CFIdentity: id.raw, Token: jwt}
-	exp, okE := proxytoken.Int(tok.Claims, "exp")
-	iat, okI := proxytoken.Int(tok.Claims, "iat")
+	exp, okE := proxyjwt.Int(tok.Claims, "exp")
+	iat, okI := proxyjwt.Int(tok.Claims, "iat")
 	if okE && okI {
 		d := exp - iat
 		info.ExpiresInSeconds = &d
@@ -118,7 +118,7 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 // tokenError maps a refused or undecided token to the answer: 401 naming what was
 // wrong, or 503 while the team's keys cannot be fetched.
 func (p *Provider) tokenError(err error) error {
-	var und *proxytoken.UndecidedError
+	var und *proxyjwt.UndecidedError
 	if errors.As(err, &und) {
 		return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable,
 			Message: "Cloudflare Access signing keys could not be fetched, please try again later", Cause: und.Cause}

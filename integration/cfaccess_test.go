@@ -72,6 +72,9 @@ func TestCloudflareAccessProvider(t *testing.T) {
 	// First, before any key was fetched: the certs endpoint is down, nothing can be decided.
 	mock.control(t, "down")
 	refused(t, 503, "Cloudflare Access signing keys could not be fetched", "Cf-Access-Jwt-Assertion", tok(mockvendor.CFAccessTokenRequest{}))
+	if resp, _ := newBrowser(t, s.AppURL).get(s.auth("/cfaccess/refresh"), "Cf-Access-Jwt-Assertion", tok(mockvendor.CFAccessTokenRequest{})); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("outage answer %d without Retry-After", resp.StatusCode)
+	}
 	mock.control(t, "down?on=0")
 	time.Sleep(1100 * time.Millisecond) // the fetcher's first backoff
 

@@ -58,6 +58,9 @@ func TestAzureEasyAuthProvider(t *testing.T) {
 	// Before any key was fetched, with Entra ID down: nothing can be decided.
 	mock.control(t, "down")
 	refused(t, 503, "Entra ID signing keys could not be fetched", hdr(mockvendor.EasyAuthRequest{}))
+	if resp, _ := newBrowser(t, s.AppURL).get(s.auth("/azureEasyAuth/refresh"), headerList(hdr(mockvendor.EasyAuthRequest{}))...); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("outage answer %d without Retry-After", resp.StatusCode)
+	}
 	mock.control(t, "down?on=0")
 	time.Sleep(1100 * time.Millisecond) // the fetcher's first backoff
 

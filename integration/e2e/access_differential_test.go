@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -43,6 +44,9 @@ const (
 	accessSame = iota
 	accessBothRefuse
 	accessNodeAccepts
+	// accessOwnClaims: both sign in alike, but Node's providerInfo.claims are those of
+	// an earlier token of the same user (its identity cache); ours are the token's own.
+	accessOwnClaims
 )
 
 // accessOrgYAML: alice is found by email (cfaccess) and by object id (Easy Auth).
@@ -136,6 +140,8 @@ func TestDifferentialAccessProxies(t *testing.T) {
 	rows := []accessRow{
 		{name: "user token in the header", provider: "cfaccess", header: aliceCF, status: 200},
 		{name: "user token in the cookie", provider: "cfaccess", header: cookie(aliceCF), status: 200},
+		{name: "a later token of the same user", provider: "cfaccess", header: cfTok(mockvendor.CFAccessTokenRequest{Login: "alice"}), kind: accessOwnClaims,
+			why: "Backstage caches the whole result per user and answers later tokens with the first one's claims"},
 		{name: "service token", provider: "cfaccess", header: cfTok(mockvendor.CFAccessTokenRequest{ServiceToken: "ci-bot.access"}), status: 200},
 		{name: "no token", provider: "cfaccess", header: http.Header{}, status: 401},
 		{name: "unknown service token", provider: "cfaccess", header: cfTok(mockvendor.CFAccessTokenRequest{ServiceToken: "rogue.access"}), status: 401},
@@ -205,6 +211,13 @@ func TestDifferentialAccessProxies(t *testing.T) {
 					t.Errorf("want both refused (ours 401):\n  node: %d %s\n  ours: %d %s", node.Status, nodeShape, ours.Status, ourShape)
 				}
 				t.Logf("deliberate difference (%s):\n  node: %d %s\n  ours: %d %s", row.why, node.Status, nodeShape, ours.Status, ourShape)
+			case accessOwnClaims:
+				own := accessTokenClaims(t, row.header.Get("Cf-Access-Jwt-Assertion"))
+				nodeClaims, ourClaims := accessClaimsOf(node), accessClaimsOf(ours)
+				if node.Status != 200 || ours.Status != 200 || nodeShape != ourShape || ourClaims != own || nodeClaims == own {
+					t.Errorf("want the same sign-in, ours with the token's own claims and Node's with another token's:\n  token: %s\n  node: %d %s\n  ours: %d %s", own, node.Status, nodeClaims, ours.Status, ourClaims)
+				}
+				t.Logf("deliberate difference (%s):\n  token: %s\n  node:  %s\n  ours:  %s", row.why, own, nodeClaims, ourClaims)
 			case accessNodeAccepts:
 				if node.Status != 200 || !accessHasToken(node) {
 					t.Errorf("Node was expected to accept this (%s): %d %s", row.why, node.Status, nodeShape)
@@ -249,5 +262,30 @@ func accessProviderInfo(r httpResult) string {
 	}
 	_ = json.Unmarshal(r.Body, &v)
 	b, _ := json.Marshal(v.ProviderInfo)
+	return string(b)
+}
+
+// accessTokenClaims is a JWT's payload re-encoded (object keys sorted).
+func accessTokenClaims(t *testing.T, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var v any
+	if err != nil || json.Unmarshal(b, &v) != nil {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	out, _ := json.Marshal(v)
+	return string(out)
+}
+
+// accessClaimsOf is an answer's providerInfo.claims re-encoded.
+func accessClaimsOf(r httpResult) string {
+	var v struct {
+		ProviderInfo struct {
+			Claims any `json:"claims"`
+		} `json:"providerInfo"`
+	}
+	_ = json.Unmarshal(r.Body, &v)
+	b, _ := json.Marshal(v.ProviderInfo.Claims)
 	return string(b)
 }

@@ -113,17 +113,8 @@ func (p *Provider) issuerOK(iss string, c map[string]any) bool {
 // tokenError maps a refused or undecided ID token: 401 naming what was wrong, or 503
 // while Entra ID's keys cannot be fetched.
 func (p *Provider) tokenError(err error) error {
-	var und *proxyjwt.UndecidedError
-	if errors.As(err, &und) {
-		return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable,
-			Message: "Entra ID signing keys could not be fetched, please try again later", Cause: und.Cause}
-	}
 	p.log.Debug("azureEasyAuth ID token refused", "err", err)
-	msg := err.Error()
-	if strings.Contains(msg, "issuer") {
-		msg += " (or its tenant)"
-	}
-	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: "Invalid " + IDTokenHeader + " header: " + msg, Cause: err}
+	return proxyjwt.AsBackstage(err, "Invalid "+IDTokenHeader+" header: ", "Entra ID signing keys could not be fetched, please try again later")
 }
 
 // principalAgrees checks the headers App Service sets beside the token, when present:

@@ -3,7 +3,6 @@ package cfaccess
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -118,13 +117,8 @@ func (p *Provider) AuthenticateRequest(ctx context.Context, r *http.Request) (pr
 // tokenError maps a refused or undecided token to the answer: 401 naming what was
 // wrong, or 503 while the team's keys cannot be fetched.
 func (p *Provider) tokenError(err error) error {
-	var und *proxyjwt.UndecidedError
-	if errors.As(err, &und) {
-		return &backstageerr.Error{Name: backstageerr.NameServiceUnavailable,
-			Message: "Cloudflare Access signing keys could not be fetched, please try again later", Cause: und.Cause}
-	}
 	p.log.Debug("cfaccess token refused", "err", err)
-	return &backstageerr.Error{Name: backstageerr.NameAuthentication, Message: "Cloudflare Access JWT is invalid: " + err.Error(), Cause: err}
+	return proxyjwt.AsBackstage(err, "Cloudflare Access JWT is invalid: ", "Cloudflare Access signing keys could not be fetched, please try again later")
 }
 
 // serviceIdentity is Backstage's identity of a service token.

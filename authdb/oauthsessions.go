@@ -98,9 +98,9 @@ func (s *oauthStore) CreateSession(ctx context.Context, sess store.Session) erro
 
 func (s *oauthStore) GetSession(ctx context.Context, id string) (store.Session, error) {
 	var (
-		out                                                   store.Session
+		out                                                  store.Session
 		user, scope, state, challenge, method, nonce, status sql.NullString
-		expires                                               any
+		expires                                              any
 	)
 	err := s.db.sql.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM oauth_authorization_sessions WHERE id = $1`, id).
 		Scan(&out.ID, &out.ClientID, &user, &out.RedirectURI, &scope, &state, &out.ResponseType, &challenge, &method, &nonce, &status, &expires)

@@ -156,7 +156,7 @@ func New(opts Options) (*Server, error) {
 			s.staticTokens = append(s.staticTokens, sha256.Sum256([]byte(ea.Token)))
 		}
 	}
-	if s.oidcConfig, err = buildOIDCConfig(s.authBase); err != nil {
+	if s.oidcConfig, err = buildOIDCConfig(s.authBase, opts.AuthorizationServer); err != nil {
 		return nil, err
 	}
 	if err := s.initProviders(); err != nil {
@@ -342,6 +342,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.get(e, authPrefix+"/.well-known/jwks.json", s.serveJWKS(s.opts.UserKeys))
 	s.get(e, authPrefix+"/.backstage/auth/v1/jwks.json", s.serveJWKS(s.opts.PluginKeys))
 	s.get(e, authPrefix+"/v1/userinfo", s.userInfo)
+	s.mountAuthorizationServer(e, signIn)
 
 	ids := make([]string, 0, len(s.oauth))
 	for id := range s.oauth {
@@ -376,6 +377,41 @@ func (s *Server) buildEngine() *gin.Engine {
 	}
 	e.NoRoute(s.noRoute)
 	return e
+}
+
+// mountAuthorizationServer adds the authorization server's routes and, when it is
+// enabled, the discovery document at RFC 8414's addresses (which MCP clients try
+// first; Backstage has no such route): /api/auth/.well-known/oauth-authorization-server
+// and, path inserted after the host, /.well-known/oauth-authorization-server/api/auth.
+func (s *Server) mountAuthorizationServer(e *gin.Engine, signIn []gin.HandlerFunc) {
+	as := s.opts.AuthorizationServer
+	if as == nil {
+		return
+	}
+	as.Mount(func(method, path string, limited bool, h func(http.ResponseWriter, *http.Request) error) {
+		handler := func(c *gin.Context) {
+			for _, p := range c.Params {
+				c.Request.SetPathValue(p.Key, p.Value)
+			}
+			if err := h(c.Writer, c.Request); err != nil {
+				s.writeError(c, err)
+			}
+		}
+		chain := []gin.HandlerFunc{handler}
+		if limited {
+			chain = append(signIn[:len(signIn):len(signIn)], handler)
+		}
+		switch method {
+		case http.MethodGet:
+			s.get(e, authPrefix+path, chain...)
+		case http.MethodPost:
+			s.post(e, authPrefix+path, chain...)
+		}
+	})
+	if _, _, _, _, _, metadata := as.DiscoveryFields(); metadata {
+		s.get(e, authPrefix+"/.well-known/oauth-authorization-server", s.openIDConfiguration)
+		s.get(e, "/.well-known/oauth-authorization-server"+authPrefix, s.openIDConfiguration)
+	}
 }
 
 // get registers a GET route (and HEAD, which Express serves from GET handlers).

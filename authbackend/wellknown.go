@@ -66,9 +66,12 @@ type oidcConfiguration struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	CIMDSupported                     bool     `json:"client_id_metadata_document_supported,omitempty"`
 }
 
-func buildOIDCConfig(authBase string) ([]byte, error) {
+// buildOIDCConfig is the discovery document; as is the authorization server, or nil.
+func buildOIDCConfig(authBase string, as AuthorizationServer) ([]byte, error) {
 	doc := oidcConfiguration{
 		Issuer:                            authBase,
 		TokenEndpoint:                     authBase + "/v1/token",
@@ -83,6 +86,14 @@ func buildOIDCConfig(authBase string) ([]byte, error) {
 		GrantTypesSupported:               []string{"authorization_code"},
 		AuthorizationEndpoint:             authBase + "/v1/authorize",
 		CodeChallengeMethodsSupported:     []string{"S256"},
+	}
+	if as != nil {
+		scopes, methods, grants, revocation, cimd, _ := as.DiscoveryFields()
+		doc.ScopesSupported, doc.TokenEndpointAuthMethodsSupported, doc.GrantTypesSupported = scopes, methods, grants
+		if revocation {
+			doc.RevocationEndpoint = authBase + "/v1/revoke"
+		}
+		doc.CIMDSupported = cimd
 	}
 	out, err := jsrules.Marshal(doc)
 	if err != nil {

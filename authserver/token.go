@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/scrypt"
@@ -216,13 +217,23 @@ func pkceMatches(verifier, challenge string) bool {
 
 // ---- refresh tokens (OfflineAccessService) ----
 
+// scryptSlots bounds concurrent scrypt computations: each holds 16 MiB, so a burst of
+// refreshes could otherwise exhaust memory.
+var scryptSlots = make(chan struct{}, 2*runtime.GOMAXPROCS(0))
+
+func scryptKey(token string, salt []byte) ([]byte, error) {
+	scryptSlots <- struct{}{}
+	defer func() { <-scryptSlots }()
+	return scrypt.Key([]byte(token), salt, scryptN, scryptR, scryptP, scryptKeyLen)
+}
+
 // hashRefreshToken is Backstage's hashToken.
 func (s *Server) hashRefreshToken(token string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := s.rand.Read(salt); err != nil {
 		return "", fmt.Errorf("authserver: random: %w", err)
 	}
-	h, err := scrypt.Key([]byte(token), salt, scryptN, scryptR, scryptP, scryptKeyLen)
+	h, err := scryptKey(token, salt)
 	if err != nil {
 		return "", fmt.Errorf("authserver: scrypt: %w", err)
 	}
@@ -240,7 +251,7 @@ func verifyRefreshToken(token, stored string) bool {
 	if err1 != nil || err2 != nil || len(want) != scryptKeyLen {
 		return false
 	}
-	got, err := scrypt.Key([]byte(token), salt, scryptN, scryptR, scryptP, scryptKeyLen)
+	got, err := scryptKey(token, salt)
 	if err != nil {
 		return false
 	}

@@ -1,0 +1,141 @@
+package e2e_test
+
+import (
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMCPSDKAuthFlow: the Model Context Protocol TypeScript SDK's OAuth client
+// (auth() with a client-metadata URL, integration/node/mcp-auth.mjs) completes against
+// our authorization server: RFC 9728 resource metadata (served by the script as the
+// MCP server would) names our /api/auth, the SDK discovers it through RFC 8414,
+// identifies itself with an https Client ID Metadata Document (served by this test
+// over TLS, trusted through SSL_CERT_FILE), the consent is approved with a guest
+// user's token, the code exchanged, and a second auth() refreshes.
+func TestMCPSDKAuthFlow(t *testing.T) {
+	h := requireE2E(t)
+	dir := t.TempDir()
+	logDir := h.logDir(t)
+	redirect := "http://127.0.0.1:33418/callback"
+
+	docs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/mcp/client.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"client_id":"https://%s/mcp/client.json","client_name":"e2e MCP client","redirect_uris":[%q],"token_endpoint_auth_method":"none"}`, r.Host, redirect)
+	}))
+	t.Cleanup(docs.Close)
+	clientID := docs.URL + "/mcp/client.json"
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: docs.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	org := filepath.Join(dir, "org.yaml")
+	if err := os.WriteFile(org, []byte("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: guest\n  namespace: development\nspec: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfg := writeYAML(t, dir, "authbackend.yaml", m{
+		"app": m{"baseUrl": "http://127.0.0.1:3000"},
+		"backend": m{
+			"baseUrl":  base,
+			"listen":   m{"host": "127.0.0.1", "port": port},
+			"database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}},
+		},
+		"auth": m{
+			"session":   m{"secret": "e2e-session-" + randHex(t, 16)},
+			"providers": m{"guest": m{"dangerouslyAllowOutsideDevelopment": true}},
+			"clientIdMetadataDocuments": m{
+				"enabled": true,
+				// An exact pattern: the operator names the document, so its (loopback)
+				// address is not checked, as in Backstage.
+				"allowedClientIdPatterns": []string{clientID},
+			},
+			"experimentalRefreshToken": m{"enabled": true},
+		},
+		"catalog": m{
+			"rules":     []m{{"allow": []string{"User"}}},
+			"locations": []m{{"type": "file", "target": org}},
+		},
+	})
+	p := startProc(t, logDir, procSpec{
+		name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir,
+		args: []string{"--config", cfg}, env: []string{"SSL_CERT_FILE=" + caFile, "NODE_ENV=production"},
+	})
+	waitHTTP(t, p, base+readyPath, nil, 200, 30*time.Second)
+
+	res := doHTTP(t, http.DefaultClient, "GET", base+"/api/auth/guest/refresh", nil, nil)
+	var guest struct {
+		BackstageIdentity struct {
+			Token string `json:"token"`
+		} `json:"backstageIdentity"`
+	}
+	res.json(t, &guest)
+	if guest.BackstageIdentity.Token == "" {
+		t.Fatalf("guest token: %d %s", res.Status, truncate(res.Body, 300))
+	}
+
+	cmd := exec.Command("node", filepath.Join(h.nodeDir, "mcp-auth.mjs"))
+	cmd.Dir = h.nodeDir
+	cmd.Env = append(os.Environ(), "AUTH_BASE="+base+"/api/auth", "CLIENT_ID="+clientID,
+		"USER_TOKEN="+guest.BackstageIdentity.Token, "REDIRECT_URI="+redirect)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mcp-auth.mjs: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var got struct {
+		First, Second, Third string
+		AuthorizationURL     string `json:"authorizationUrl"`
+		AuthorizeStatus      int    `json:"authorizeStatus"`
+		Session              map[string]any
+		State                string
+		TokenType            string `json:"tokenType"`
+		Scope                string
+		HasRefresh           bool `json:"hasRefresh"`
+		Rotated              bool
+		Userinfo             map[string]any
+		Replay               struct {
+			Status int
+			Body   map[string]any
+		}
+		Error string
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("mcp-auth.mjs output: %v\n%s", err, out)
+	}
+	if got.Error != "" {
+		t.Fatalf("SDK flow failed: %s\n%s", got.Error, out)
+	}
+	if got.First != "REDIRECT" || got.Second != "AUTHORIZED" || got.Third != "AUTHORIZED" {
+		t.Fatalf("auth() results %q %q %q", got.First, got.Second, got.Third)
+	}
+	if !strings.HasPrefix(got.AuthorizationURL, base+"/api/auth/v1/authorize?") || got.AuthorizeStatus != 302 {
+		t.Fatalf("authorization URL %s (%d)", got.AuthorizationURL, got.AuthorizeStatus)
+	}
+	if got.Session["clientName"] != "e2e MCP client" || got.Session["clientId"] != clientID || got.State != "e2e-state" {
+		t.Fatalf("consent session %v, state %q", got.Session, got.State)
+	}
+	if strings.ToLower(got.TokenType) != "bearer" || !got.HasRefresh || !got.Rotated {
+		t.Fatalf("tokens: type %q refresh %v rotated %v scope %q", got.TokenType, got.HasRefresh, got.Rotated, got.Scope)
+	}
+	if claims, _ := got.Userinfo["claims"].(map[string]any); claims["sub"] != "user:development/guest" {
+		t.Fatalf("userinfo with the SDK's access token: %v", got.Userinfo)
+	}
+	if got.Replay.Status != 400 || got.Replay.Body["error"] != "invalid_grant" {
+		t.Fatalf("replay of the rotated refresh token: %d %v", got.Replay.Status, got.Replay.Body)
+	}
+}

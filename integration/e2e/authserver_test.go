@@ -139,3 +139,84 @@ func TestMCPSDKAuthFlow(t *testing.T) {
 		t.Fatalf("replay of the rotated refresh token: %d %v", got.Replay.Status, got.Replay.Body)
 	}
 }
+
+// TestBackstageCLILogin: @backstage/cli-module-auth's own `auth login` command code
+// (integration/node/cli-login.cjs) signs in with the CLI's cli.json client, PKCE and
+// its callback server on 127.0.0.1:8055, the consent approved with a guest user's
+// token; `auth print-token` with the access token marked expired refreshes it.
+func TestBackstageCLILogin(t *testing.T) {
+	h := requireE2E(t)
+	dir := t.TempDir()
+	logDir := h.logDir(t)
+	org := filepath.Join(dir, "org.yaml")
+	if err := os.WriteFile(org, []byte("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: guest\n  namespace: development\nspec: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfg := writeYAML(t, dir, "authbackend.yaml", m{
+		"app": m{"baseUrl": "http://127.0.0.1:3000"},
+		"backend": m{
+			"baseUrl":  base,
+			"listen":   m{"host": "127.0.0.1", "port": port},
+			"database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}},
+		},
+		"auth": m{
+			"session":                   m{"secret": "e2e-session-" + randHex(t, 16)},
+			"providers":                 m{"guest": m{}},
+			"clientIdMetadataDocuments": m{"enabled": true},
+			"experimentalRefreshToken":  m{"enabled": true},
+		},
+		"catalog": m{
+			"rules":     []m{{"allow": []string{"User"}}},
+			"locations": []m{{"type": "file", "target": org}},
+		},
+	})
+	// Development mode: the CLI's client id is this http://127.0.0.1 backend's cli.json.
+	p := startProc(t, logDir, procSpec{
+		name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir,
+		args: []string{"--config", cfg}, env: []string{"NODE_ENV=development"},
+	})
+	waitHTTP(t, p, base+readyPath, nil, 200, 30*time.Second)
+	res := doHTTP(t, http.DefaultClient, "GET", base+"/api/auth/guest/refresh", nil, nil)
+	var guest struct {
+		BackstageIdentity struct {
+			Token string `json:"token"`
+		} `json:"backstageIdentity"`
+	}
+	res.json(t, &guest)
+
+	cmd := exec.Command("node", filepath.Join(h.nodeDir, "cli-login.cjs"))
+	cmd.Dir = h.nodeDir
+	cmd.Env = append(os.Environ(), "BACKEND_URL="+base, "USER_TOKEN="+guest.BackstageIdentity.Token,
+		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_DATA_HOME="+filepath.Join(dir, "data"), "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cli-login.cjs: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var got struct {
+		AuthorizeURL   string `json:"authorizeURL"`
+		Session        map[string]any
+		Callback       string
+		LoginOutput    bool   `json:"loginOutput"`
+		ClientID       string `json:"clientId"`
+		RefreshedToken string `json:"refreshedToken"`
+		UserinfoStatus int    `json:"userinfoStatus"`
+		Userinfo       map[string]any
+		Error          string
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("cli-login.cjs output: %v\n%s", err, out)
+	}
+	if got.Error != "" {
+		t.Fatalf("CLI login failed: %s\n%s", got.Error, out)
+	}
+	cli := base + "/api/auth/.well-known/oauth-client/cli.json"
+	if got.Session["clientName"] != "Backstage CLI" || got.ClientID != cli || !got.LoginOutput || got.Callback != "You may now close this window." {
+		t.Fatalf("login: %+v", got)
+	}
+	if claims, _ := got.Userinfo["claims"].(map[string]any); got.UserinfoStatus != 200 || claims["sub"] != "user:development/guest" {
+		t.Fatalf("refreshed token's userinfo: %d %v", got.UserinfoStatus, got.Userinfo)
+	}
+}

@@ -2,7 +2,6 @@ package authbackend
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
@@ -60,7 +60,7 @@ type Server struct {
 	proxy   map[string]*proxyProvider
 	unconf  map[string]bool // registered provider ids that are not configured
 
-	staticTokens [][sha256.Size]byte
+	staticTokens credentials.StaticTokens
 
 	oidcConfig []byte
 	demo       *demoPage
@@ -151,11 +151,7 @@ func New(opts Options) (*Server, error) {
 	if s.cors, err = newCORSPolicy(cfg.Backend.CORS); err != nil {
 		return nil, fmt.Errorf("authbackend: %w", err)
 	}
-	for _, ea := range cfg.Backend.Auth.ExternalAccess {
-		if ea.Type == "static" && ea.Token != "" {
-			s.staticTokens = append(s.staticTokens, sha256.Sum256([]byte(ea.Token)))
-		}
-	}
+	s.staticTokens = credentials.NewStaticTokens(cfg.StaticAccessTokens())
 	if s.oidcConfig, err = buildOIDCConfig(s.authBase, opts.AuthorizationServer); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	clientID, secret, _ := credentials(r, v["client_id"], v["client_secret"])
+	clientID, secret, _ := clientCredentials(r, v["client_id"], v["client_secret"])
 	if clientID == "" {
 		return fail(oerr("invalid_client", http.StatusUnauthorized, "Client authentication required"))
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authserver/store"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
@@ -110,7 +110,7 @@ type Server struct {
 
 	refresh      bool
 	refreshCfg   RefreshSettings
-	staticTokens [][sha256.Size]byte
+	staticTokens credentials.StaticTokens
 }
 
 // New validates the options.
@@ -191,11 +191,7 @@ func New(opts Options) (*Server, error) {
 	s.fetcher = newCIMDFetcher(s.development, s.now, opts.AllowAddress)
 	s.refresh = st.Refresh.Enabled
 	s.refreshCfg = st.Refresh
-	for _, ea := range opts.Config.Backend.Auth.ExternalAccess {
-		if ea.Type == "static" && ea.Token != "" {
-			s.staticTokens = append(s.staticTokens, sha256.Sum256([]byte(ea.Token)))
-		}
-	}
+	s.staticTokens = credentials.NewStaticTokens(opts.Config.StaticAccessTokens())
 	if s.Enabled() {
 		for name, missing := range map[string]bool{"Sessions": s.sessions == nil, "Codes": s.codes == nil, "Issuer": s.issuer == nil, "Verifier": s.verifier == nil} {
 			if missing {
@@ -395,8 +391,8 @@ func (s *Server) verifySecret(clientID, secret string) bool {
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
-// credentials is parseClientCredentials: Basic (form-decoded parts) before the body.
-func credentials(r *http.Request, bodyID, bodySecret string) (id, secret string, basic bool) {
+// clientCredentials is parseClientCredentials: Basic (form-decoded parts) before the body.
+func clientCredentials(r *http.Request, bodyID, bodySecret string) (id, secret string, basic bool) {
 	h := r.Header.Get("Authorization")
 	basic = len(h) > 6 && strings.EqualFold(h[:5], "basic") && h[5] == ' '
 	if basic {
@@ -452,18 +448,6 @@ func contains(list []string, s string) bool {
 
 // ---- callers ----
 
-func bearerToken(h string) (string, bool) {
-	const scheme = "bearer"
-	if len(h) < len(scheme)+2 || !strings.EqualFold(h[:len(scheme)], scheme) || h[len(scheme)] != ' ' {
-		return "", false
-	}
-	token := strings.TrimLeft(h[len(scheme):], " ")
-	if token == "" || strings.ContainsAny(token, " \t\n\f\r") {
-		return "", false
-	}
-	return token, true
-}
-
 // principal kinds of a request's credentials.
 const (
 	principalNone    = "none"
@@ -476,14 +460,14 @@ const (
 // recognised but not verified here and so never allowed), or none. A token that is
 // neither is an AuthenticationError.
 func (s *Server) caller(r *http.Request) (kind, subject string, err error) {
-	token, ok := bearerToken(r.Header.Get("Authorization"))
+	token, ok := credentials.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
 		return principalNone, "", nil
 	}
-	if s.isStaticToken(token) {
+	if s.staticTokens.Contains(token) {
 		return principalService, "external:static", nil
 	}
-	if jwtHeaderType(token) == "vnd.backstage.plugin" {
+	if credentials.JWTHeaderType(token) == credentials.TypPluginToken {
 		return principalService, "", backstageerr.Authentication("Plugin tokens are not accepted by this endpoint")
 	}
 	p, err := s.verifier.VerifyUserToken(r.Context(), token, false)
@@ -491,33 +475,6 @@ func (s *Server) caller(r *http.Request) (kind, subject string, err error) {
 		return principalNone, "", err
 	}
 	return principalUser, p.Sub, nil
-}
-
-func (s *Server) isStaticToken(token string) bool {
-	d := sha256.Sum256([]byte(token))
-	found := 0
-	for i := range s.staticTokens {
-		found |= subtle.ConstantTimeCompare(d[:], s.staticTokens[i][:])
-	}
-	return found == 1
-}
-
-func jwtHeaderType(token string) string {
-	head, _, ok := strings.Cut(token, ".")
-	if !ok || len(head) > 4096 {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Typ string `json:"typ"`
-	}
-	if json.Unmarshal(raw, &h) != nil {
-		return ""
-	}
-	return h.Typ
 }
 
 // randomToken is base64url of n random bytes.

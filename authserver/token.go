@@ -70,7 +70,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) grant(r *http.Request, v map[string]string) ([]byte, error) {
-	clientID, secret, basic := credentials(r, v["client_id"], v["client_secret"])
+	clientID, secret, basic := clientCredentials(r, v["client_id"], v["client_secret"])
 	authenticated := ""
 	if secret != "" {
 		if clientID == "" || !s.verifySecret(clientID, secret) {

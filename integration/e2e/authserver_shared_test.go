@@ -9,12 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // TestSharedDatabaseAuthorizationServer: the stock Node auth backend and ours on one
@@ -24,38 +21,10 @@ import (
 // hash are shared, so a migration can run both side by side.
 func TestSharedDatabaseAuthorizationServer(t *testing.T) {
 	h := requireE2E(t)
-	dsn := os.Getenv(envPGDSN)
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is unset in CI", envPGDSN)
-		}
-		t.Skipf("shared-database test needs PostgreSQL: set %s", envPGDSN)
-	}
-	pgCfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	prefix := "e2e_" + randHex(t, 6) + "_"
-	dbName := prefix + "auth"
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", dbName, err)
-		}
-	})
-	connection := m{"host": pgCfg.Host, "port": int(pgCfg.Port), "user": pgCfg.User}
-	if pgCfg.Password != "" {
-		connection["password"] = pgCfg.Password
-	}
+	pg := newSharedPG(t, ctx)
+	prefix, connection := pg.prefix, pg.connection
 	logDir := h.logDir(t)
 	dir := t.TempDir()
 	const redirect = "http://127.0.0.1:8123/callback"

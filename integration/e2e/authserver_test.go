@@ -24,7 +24,6 @@ import (
 func TestMCPSDKAuthFlow(t *testing.T) {
 	h := requireE2E(t)
 	dir := t.TempDir()
-	logDir := h.logDir(t)
 	redirect := "http://127.0.0.1:33418/callback"
 
 	docs := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,56 +41,21 @@ func TestMCPSDKAuthFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	org := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(org, []byte("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: guest\n  namespace: development\nspec: {}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := writeYAML(t, dir, "authbackend.yaml", m{
-		"app": m{"baseUrl": "http://127.0.0.1:3000"},
-		"backend": m{
-			"baseUrl":  base,
-			"listen":   m{"host": "127.0.0.1", "port": port},
-			"database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}},
+	base, userToken := startOurAuthServer(t, h, dir, m{
+		"providers": m{"guest": m{"dangerouslyAllowOutsideDevelopment": true}},
+		"clientIdMetadataDocuments": m{
+			"enabled": true,
+			// An exact pattern: the operator names the document, so its (loopback)
+			// address is not checked, as in Backstage.
+			"allowedClientIdPatterns": []string{clientID},
 		},
-		"auth": m{
-			"session":   m{"secret": "e2e-session-" + randHex(t, 16)},
-			"providers": m{"guest": m{"dangerouslyAllowOutsideDevelopment": true}},
-			"clientIdMetadataDocuments": m{
-				"enabled": true,
-				// An exact pattern: the operator names the document, so its (loopback)
-				// address is not checked, as in Backstage.
-				"allowedClientIdPatterns": []string{clientID},
-			},
-			"experimentalRefreshToken": m{"enabled": true},
-		},
-		"catalog": m{
-			"rules":     []m{{"allow": []string{"User"}}},
-			"locations": []m{{"type": "file", "target": org}},
-		},
-	})
-	p := startProc(t, logDir, procSpec{
-		name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir,
-		args: []string{"--config", cfg}, env: []string{"SSL_CERT_FILE=" + caFile, "NODE_ENV=production"},
-	})
-	waitHTTP(t, p, base+readyPath, nil, 200, 30*time.Second)
-
-	res := doHTTP(t, http.DefaultClient, "GET", base+"/api/auth/guest/refresh", nil, nil)
-	var guest struct {
-		BackstageIdentity struct {
-			Token string `json:"token"`
-		} `json:"backstageIdentity"`
-	}
-	res.json(t, &guest)
-	if guest.BackstageIdentity.Token == "" {
-		t.Fatalf("guest token: %d %s", res.Status, truncate(res.Body, 300))
-	}
+		"experimentalRefreshToken": m{"enabled": true},
+	}, "SSL_CERT_FILE="+caFile, "NODE_ENV=production")
 
 	cmd := exec.Command("node", filepath.Join(h.nodeDir, "mcp-auth.mjs"))
 	cmd.Dir = h.nodeDir
 	cmd.Env = append(os.Environ(), "AUTH_BASE="+base+"/api/auth", "CLIENT_ID="+clientID,
-		"USER_TOKEN="+guest.BackstageIdentity.Token, "REDIRECT_URI="+redirect)
+		"USER_TOKEN="+userToken, "REDIRECT_URI="+redirect)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("mcp-auth.mjs: %v\n%s", err, out)
@@ -147,48 +111,16 @@ func TestMCPSDKAuthFlow(t *testing.T) {
 func TestBackstageCLILogin(t *testing.T) {
 	h := requireE2E(t)
 	dir := t.TempDir()
-	logDir := h.logDir(t)
-	org := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(org, []byte("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: guest\n  namespace: development\nspec: {}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := writeYAML(t, dir, "authbackend.yaml", m{
-		"app": m{"baseUrl": "http://127.0.0.1:3000"},
-		"backend": m{
-			"baseUrl":  base,
-			"listen":   m{"host": "127.0.0.1", "port": port},
-			"database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}},
-		},
-		"auth": m{
-			"session":                   m{"secret": "e2e-session-" + randHex(t, 16)},
-			"providers":                 m{"guest": m{}},
-			"clientIdMetadataDocuments": m{"enabled": true},
-			"experimentalRefreshToken":  m{"enabled": true},
-		},
-		"catalog": m{
-			"rules":     []m{{"allow": []string{"User"}}},
-			"locations": []m{{"type": "file", "target": org}},
-		},
-	})
 	// Development mode: the CLI's client id is this http://127.0.0.1 backend's cli.json.
-	p := startProc(t, logDir, procSpec{
-		name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir,
-		args: []string{"--config", cfg}, env: []string{"NODE_ENV=development"},
-	})
-	waitHTTP(t, p, base+readyPath, nil, 200, 30*time.Second)
-	res := doHTTP(t, http.DefaultClient, "GET", base+"/api/auth/guest/refresh", nil, nil)
-	var guest struct {
-		BackstageIdentity struct {
-			Token string `json:"token"`
-		} `json:"backstageIdentity"`
-	}
-	res.json(t, &guest)
+	base, userToken := startOurAuthServer(t, h, dir, m{
+		"providers":                 m{"guest": m{}},
+		"clientIdMetadataDocuments": m{"enabled": true},
+		"experimentalRefreshToken":  m{"enabled": true},
+	}, "NODE_ENV=development")
 
 	cmd := exec.Command("node", filepath.Join(h.nodeDir, "cli-login.cjs"))
 	cmd.Dir = h.nodeDir
-	cmd.Env = append(os.Environ(), "BACKEND_URL="+base, "USER_TOKEN="+guest.BackstageIdentity.Token,
+	cmd.Env = append(os.Environ(), "BACKEND_URL="+base, "USER_TOKEN="+userToken,
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "XDG_DATA_HOME="+filepath.Join(dir, "data"), "HOME="+dir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -219,4 +151,36 @@ func TestBackstageCLILogin(t *testing.T) {
 	if claims, _ := got.Userinfo["claims"].(map[string]any); got.UserinfoStatus != 200 || claims["sub"] != "user:development/guest" {
 		t.Fatalf("refreshed token's userinfo: %d %v", got.UserinfoStatus, got.Userinfo)
 	}
+}
+
+// startOurAuthServer starts our binary with SQLite, a local catalog holding the guest
+// user (user:development/guest, whom the refresh grant's presence check finds) and the
+// given auth keys; it returns the base URL and a guest user token.
+func startOurAuthServer(t *testing.T, h *harness, dir string, auth m, env ...string) (base, userToken string) {
+	t.Helper()
+	org := filepath.Join(dir, "org.yaml")
+	if err := os.WriteFile(org, []byte("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: guest\n  namespace: development\nspec: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	auth["session"] = m{"secret": "e2e-session-" + randHex(t, 16)}
+	cfg := writeYAML(t, dir, "authbackend.yaml", m{
+		"app": m{"baseUrl": "http://127.0.0.1:3000"},
+		"backend": m{
+			"baseUrl":  base,
+			"listen":   m{"host": "127.0.0.1", "port": port},
+			"database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}},
+		},
+		"auth": auth,
+		"catalog": m{
+			"rules":     []m{{"allow": []string{"User"}}},
+			"locations": []m{{"type": "file", "target": org}},
+		},
+	})
+	p := startProc(t, h.logDir(t), procSpec{
+		name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir, args: []string{"--config", cfg}, env: env,
+	})
+	waitHTTP(t, p, base+readyPath, nil, 200, 30*time.Second)
+	return base, guestToken(t, base)
 }

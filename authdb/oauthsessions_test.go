@@ -49,28 +49,14 @@ func runOAuthStoreSuite(t *testing.T, db *DB) {
 			t.Fatalf("missing session: %v", err)
 		}
 		// Concurrent decisions: exactly one wins.
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				status := store.StatusApproved
-				if i%2 == 1 {
-					status = store.StatusRejected
-				}
-				ok, err := sessions.DecideSession(ctx, "s1", status, "user:default/jane")
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					wins.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("%d decisions won, want 1", wins.Load())
+		if n := wins(t, 10, func(i int) (bool, error) {
+			status := store.StatusApproved
+			if i%2 == 1 {
+				status = store.StatusRejected
+			}
+			return sessions.DecideSession(ctx, "s1", status, "user:default/jane")
+		}); n != 1 {
+			t.Fatalf("%d decisions won, want 1", n)
 		}
 		got, _ = sessions.GetSession(ctx, "s1")
 		if got.Status == store.StatusPending || got.UserEntityRef != "user:default/jane" {
@@ -89,24 +75,8 @@ func runOAuthStoreSuite(t *testing.T, db *DB) {
 		if err != nil || c.Used || !c.ExpiresAt.Equal(exp) || c.SessionID != "s2" {
 			t.Fatalf("GetCode = %+v, %v", c, err)
 		}
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for range 20 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ok, err := codes.RedeemCode(ctx, "c1")
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					wins.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("code redeemed %d times, want 1", wins.Load())
+		if n := wins(t, 20, func(int) (bool, error) { return codes.RedeemCode(ctx, "c1") }); n != 1 {
+			t.Fatalf("code redeemed %d times, want 1", n)
 		}
 		if c, _ := codes.GetCode(ctx, "c1"); !c.Used {
 			t.Fatal("code not marked used")
@@ -168,25 +138,11 @@ func runOAuthStoreSuite(t *testing.T, db *DB) {
 
 		// Rotation is a compare and swap: of concurrent rotations from one hash,
 		// exactly one wins.
-		var wins atomic.Int32
-		var wg sync.WaitGroup
 		now := base.Add(48 * time.Hour)
-		for i := range 10 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ok, err := offline.RotateOfflineSession(ctx, "o3", "h-o3", "new"+string(rune('a'+i)), now)
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					wins.Add(1)
-				}
-			}()
-		}
-		wg.Wait()
-		if wins.Load() != 1 {
-			t.Fatalf("%d rotations won, want 1", wins.Load())
+		if n := wins(t, 10, func(i int) (bool, error) {
+			return offline.RotateOfflineSession(ctx, "o3", "h-o3", "new"+string(rune('a'+i)), now)
+		}); n != 1 {
+			t.Fatalf("%d rotations won, want 1", n)
 		}
 		got, _ = offline.GetOfflineSession(ctx, "o3")
 		if got.TokenHash == "h-o3" || !got.LastUsedAt.Equal(now) {
@@ -236,4 +192,26 @@ func runOAuthStoreSuite(t *testing.T, db *DB) {
 			t.Fatalf("Node offline session = %+v, %v", o, err)
 		}
 	})
+}
+
+// wins runs f n times concurrently and counts the calls that report ok.
+func wins(t *testing.T, n int, f func(i int) (bool, error)) int {
+	t.Helper()
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := f(i)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(won.Load())
 }

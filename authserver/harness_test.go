@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -326,3 +327,20 @@ func userClaimsNoInfo(sub string) tokens.UserClaims {
 }
 
 func mapSection(m map[string]any) config.Section { return config.SectionFromMap(m) }
+
+// parallel runs f n times concurrently and counts the calls that return true.
+func parallel(n int, f func() bool) int {
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f() {
+				won.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(won.Load())
+}

@@ -158,32 +158,9 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	// One conditional update: of two concurrent decisions only one issues a code.
-	ok, err := s.sessions.DecideSession(r.Context(), sess.ID, store.StatusApproved, user)
-	if err != nil {
+	if err := s.decide(w, r, sess, user, true); err != nil {
 		return fail(err)
 	}
-	if !ok {
-		return fail(backstageerr.NotFound("Authorization session not found or expired"))
-	}
-	code, err := s.randomToken(32)
-	if err != nil {
-		return fail(err)
-	}
-	if err := s.codes.CreateCode(r.Context(), store.Code{Code: code, SessionID: sess.ID, ExpiresAt: s.now().Add(codeLifetime)}); err != nil {
-		return fail(err)
-	}
-	pairs := []kv{{"code", code}}
-	if sess.State != "" {
-		pairs = append(pairs, kv{"state", sess.State})
-	}
-	target, err := withQuery(sess.RedirectURI, false, pairs...)
-	if err != nil {
-		return fail(err)
-	}
-	s.record(r, EventConsent, audit.Medium, user, "approved", "", slog.String("clientId", sess.ClientID), slog.String("sessionId", sess.ID))
-	body, _ := jsrules.Marshal(redirectBody{RedirectURL: target})
-	writeJSON(w, r, http.StatusOK, body)
 	return nil
 }
 
@@ -206,23 +183,51 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fail(err)
 	}
-	ok, err := s.sessions.DecideSession(r.Context(), sess.ID, store.StatusRejected, user)
-	if err != nil {
+	if err := s.decide(w, r, sess, user, false); err != nil {
 		return fail(err)
 	}
-	if !ok {
-		return fail(backstageerr.NotFound("Authorization session not found or expired"))
-	}
+	return nil
+}
+
+// decide records the user's decision with one conditional update (of two concurrent
+// decisions only one wins, so only one code is ever issued) and answers the redirect
+// URL: with a new code (appended to the registered query) when approved, with
+// access_denied (replacing the query) when not.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, sess store.Session, user string, approved bool) error {
+	status, outcome := store.StatusRejected, "rejected"
 	pairs := []kv{{"error", "access_denied"}, {"error_description", "User denied the request"}}
+	if approved {
+		status, outcome = store.StatusApproved, "approved"
+	}
+	ok, err := s.sessions.DecideSession(r.Context(), sess.ID, status, user)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return backstageerr.NotFound("Authorization session not found or expired")
+	}
+	if approved {
+		code, err := s.randomToken(32)
+		if err != nil {
+			return err
+		}
+		if err := s.codes.CreateCode(r.Context(), store.Code{Code: code, SessionID: sess.ID, ExpiresAt: s.now().Add(codeLifetime)}); err != nil {
+			return err
+		}
+		pairs = []kv{{"code", code}}
+	}
 	if sess.State != "" {
 		pairs = append(pairs, kv{"state", sess.State})
 	}
-	target, err := withQuery(sess.RedirectURI, true, pairs...)
+	target, err := withQuery(sess.RedirectURI, !approved, pairs...)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	s.record(r, EventConsent, audit.Medium, user, "rejected", "", slog.String("clientId", sess.ClientID), slog.String("sessionId", sess.ID))
-	body, _ := jsrules.Marshal(redirectBody{RedirectURL: target})
+	s.record(r, EventConsent, audit.Medium, user, outcome, "", slog.String("clientId", sess.ClientID), slog.String("sessionId", sess.ID))
+	body, err := jsrules.Marshal(redirectBody{RedirectURL: target})
+	if err != nil {
+		return err
+	}
 	writeJSON(w, r, http.StatusOK, body)
 	return nil
 }

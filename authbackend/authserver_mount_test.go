@@ -2,9 +2,11 @@ package authbackend
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 )
 
@@ -45,4 +47,39 @@ func TestAuthorizationServerMounted(t *testing.T) {
 		t.Fatalf("plain discovery: %s", rec.Body)
 	}
 	checkError(t, h.do(req{target: "/api/auth/.well-known/oauth-authorization-server"}), 404, "NotFoundError", "Unknown auth provider '.well-known'")
+}
+
+func TestDemoConsentPage(t *testing.T) {
+	h := newHarness(t, func(o *Options, _ *fakeProvider) {
+		o.AuthorizationServer = fakeAuthServer{}
+		o.Config.Demo = config.DemoConfig{Enabled: true, Provider: testProvider, Env: "development"}
+	})
+	rec := h.do(req{target: "/oauth2/authorize/abc"})
+	body := rec.Body.String()
+	if rec.Code != 200 || !strings.Contains(body, "Authorize access to Backstage") {
+		t.Fatalf("consent page: %d", rec.Code)
+	}
+	m := regexp.MustCompile(`(?s)<script>(.*)</script>`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(rec.Header().Get("Content-Security-Policy"), "script-src "+scriptHash(m[1])) {
+		t.Fatalf("CSP %q does not allow exactly the inline script", rec.Header().Get("Content-Security-Policy"))
+	}
+	for _, frag := range []string{"/v1/sessions/", "decide('approve')", "decide('reject')", "Bearer ", "flow=popup", "textContent"} {
+		if !strings.Contains(body, frag) {
+			t.Errorf("consent page lacks %q", frag)
+		}
+	}
+	if strings.Contains(body, "innerHTML") {
+		t.Error("consent page writes HTML from session data")
+	}
+	// Without the authorization server, or without the demo, no consent page.
+	h = newHarness(t, func(o *Options, _ *fakeProvider) {
+		o.Config.Demo = config.DemoConfig{Enabled: true, Provider: testProvider, Env: "development"}
+	})
+	if rec := h.do(req{target: "/oauth2/authorize/abc"}); rec.Code != 404 {
+		t.Errorf("consent page without an authorization server: %d", rec.Code)
+	}
+	h = newHarness(t, func(o *Options, _ *fakeProvider) { o.AuthorizationServer = fakeAuthServer{} })
+	if rec := h.do(req{target: "/oauth2/authorize/abc"}); rec.Code != 404 {
+		t.Errorf("consent page without the demo: %d", rec.Code)
+	}
 }

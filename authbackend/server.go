@@ -64,6 +64,7 @@ type Server struct {
 
 	oidcConfig []byte
 	demo       *demoPage
+	consent    *consentPage // the demo's consent page (demo and authorization server on)
 
 	// Rate limits (nil: off): Backstage's backend.rateLimit (every route) and
 	// backend.rateLimit.plugin.auth (/api/auth), and ours on the routes that call an
@@ -162,6 +163,11 @@ func New(opts Options) (*Server, error) {
 	if cfg.Demo.Enabled {
 		if s.demo, err = newDemoPage(cfg.Demo); err != nil {
 			return nil, err
+		}
+		if opts.AuthorizationServer != nil {
+			if s.consent, err = newConsentPage(s.demo.provider, s.demo.env); err != nil {
+				return nil, err
+			}
 		}
 		if _, ok := s.oauth[s.demo.provider]; !ok {
 			s.log.Warn("the demo page signs in with a provider that is not configured",
@@ -332,6 +338,9 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.get(e, healthPrefix+"/liveness", s.liveness)
 	if s.demo != nil {
 		s.get(e, "/", s.serveDemo)
+	}
+	if s.consent != nil {
+		s.get(e, "/oauth2/authorize/:sessionId", s.serveConsent)
 	}
 
 	s.get(e, authPrefix+"/.well-known/openid-configuration", s.openIDConfiguration)

@@ -44,6 +44,8 @@ func startAuthServerStack(t *testing.T) (*asClient, *httptest.Server) {
 			fmt.Fprintf(w, `{"client_id":%q,"client_name":"Test MCP client","redirect_uris":["http://127.0.0.1:33418/callback"],"token_endpoint_auth_method":"none"}`, base+r.URL.Path)
 		case "/with-secret.json":
 			fmt.Fprintf(w, `{"client_id":%q,"redirect_uris":["http://127.0.0.1/cb"],"client_secret":"x"}`, base+r.URL.Path)
+		case "/big.json":
+			fmt.Fprintf(w, `{"client_id":%q,"redirect_uris":["http://127.0.0.1/cb"],"pad":%q}`, base+r.URL.Path, strings.Repeat("x", 70*1024))
 		case "/redirects.json":
 			http.Redirect(w, r, "/mcp-client.json", http.StatusFound)
 		default:
@@ -57,9 +59,11 @@ func startAuthServerStack(t *testing.T) (*asClient, *httptest.Server) {
       clientName: CI bot
       clientSecret: ci-bot-secret
       redirectUris: [https://ci.example.com/callback]
+    - clientId: desktop
+      redirectUris: ["http://127.0.0.1:8999/cb"]
   clientIdMetadataDocuments:
     enabled: true
-    allowedClientIdPatterns: ["http://127.0.0.1:*/*"]
+    allowedClientIdPatterns: ["http://127.0.0.1:*/*", "https://127.0.0.2:*/*"]
   experimentalRefreshToken:
     enabled: true`},
 		"NODE_ENV=development",
@@ -310,6 +314,10 @@ func TestAuthorizationServerRefusals(t *testing.T) {
 		{"cimd redirects", q(docs.URL+"/redirects.json", "http://127.0.0.1/cb", nil), "Failed to fetch client metadata"},
 		{"cimd redirect not registered", q(mcp, "http://127.0.0.1:1/elsewhere", nil), "Invalid redirect_uri 'http://127.0.0.1:1/elsewhere', not registered in client metadata"},
 		{"cimd query", q(mcp+"?a=b", "http://127.0.0.1/callback", nil), "Invalid client_id: must not contain a query string"},
+		{"cimd fragment", q(mcp+"#f", "http://127.0.0.1/callback", nil), "Invalid client_id: must not contain a fragment"},
+		{"cimd dot segments", q(docs.URL+"/x/../mcp-client.json", "http://127.0.0.1/callback", nil), "Invalid client_id: path must not contain dot segments"},
+		{"cimd oversized", q(docs.URL+"/big.json", "http://127.0.0.1/cb", nil), "Client metadata document too large"},
+		{"cimd private address", q("https://127.0.0.2:9/client.json", "http://127.0.0.1/cb", nil), "Invalid client_id URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, m := c.do("GET", tc.path, "")
@@ -333,6 +341,30 @@ func TestAuthorizationServerRefusals(t *testing.T) {
 	if resp.StatusCode != 200 || m["refresh_token"] != nil {
 		t.Fatalf("confidential token: %d %v", resp.StatusCode, m)
 	}
+
+	// A public static client: failed exchanges do not burn the code; the good one does.
+	code = c.approve(c.authorize("desktop", "http://127.0.0.1:8999/cb", "openid"))
+	good := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"http://127.0.0.1:8999/cb"}, "code_verifier": {asVerifier}, "client_id": {"desktop"}}
+	for _, bad := range []struct{ key, value, desc string }{
+		{"redirect_uri", "http://127.0.0.1:8999/other", "Redirect URI mismatch"},
+		{"code_verifier", "wrong-verifier", "Invalid code verifier"},
+		{"client_id", "ci-bot-other", "Client ID mismatch"},
+	} {
+		f := url.Values{}
+		for k, v := range good {
+			f[k] = v
+		}
+		f.Set(bad.key, bad.value)
+		resp, m = c.do("POST", "/v1/token", f.Encode())
+		c.expectOAuth(resp, m, 400, "invalid_grant", bad.desc)
+	}
+	if resp, m = c.do("POST", "/v1/token", good.Encode()); resp.StatusCode != 200 {
+		t.Fatalf("public static client: %d %v", resp.StatusCode, m)
+	}
+	resp, m = c.do("POST", "/v1/token", good.Encode())
+	c.expectOAuth(resp, m, 400, "invalid_grant", "Authorization code already used")
+	resp, m = c.do("POST", "/v1/token", strings.Replace(good.Encode(), "grant_type=authorization_code", "grant_type=password", 1))
+	c.expectOAuth(resp, m, 400, "unsupported_grant_type", "Grant type password is not supported")
 
 	// Reject, then the session is gone.
 	session := c.authorize(docs.URL+"/mcp-client.json", "http://127.0.0.1:1/callback", "")

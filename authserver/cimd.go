@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -95,7 +94,6 @@ type cimdFetcher struct {
 	now         func() time.Time
 	cache       *lru.Cache[string, cachedDoc]
 	group       singleflight.Group
-	mu          sync.Mutex
 }
 
 type cachedDoc struct {

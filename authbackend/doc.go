@@ -52,7 +52,17 @@
 // GET|POST /<p>/refresh: the request is authenticated, resolved and issued a token every
 // time; /start and /handler/frame answer 501. The well-known routes serve the openid-configuration document and the user and plugin
 // key sets from memory; /v1/userinfo verifies a user token and returns its stored
-// claims. An optional demo page at "/" speaks the same popup protocol.
+// claims. An optional demo page at "/" speaks the same popup protocol (and, with the
+// authorization server, a consent page at /oauth2/authorize/:sessionId).
+//
+// # Authorization server
+//
+// Options.AuthorizationServer (package authserver, wired by cmd) adds its routes
+// (/v1/authorize, /v1/sessions/:id, /v1/token, /v1/revoke, ...) through Mount and the
+// discovery document's dependent fields through DiscoveryFields; when it is enabled
+// the document is also served at RFC 8414's /.well-known/oauth-authorization-server.
+// The router knows nothing else of it: its handlers write OAuth errors themselves and
+// return Backstage errors for writeError.
 //
 // # Observability
 //

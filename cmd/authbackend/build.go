@@ -15,6 +15,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
+	"github.com/spectrocloud-labs/backstage-auth-go/authserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
@@ -57,6 +58,9 @@ type plan struct {
 	cfg      *config.Config
 	registry *providers.Registry
 	decoded  *providers.Decoded
+	// oidc is the authorization server's configuration (static clients, CIMD, refresh
+	// tokens).
+	oidc authserver.Settings
 	// warnings are problems that do not stop the server.
 	warnings config.Problems
 }
@@ -79,10 +83,12 @@ func prepare(configPaths []string, reg *providers.Registry) (*plan, error) {
 	}
 	decoded, ps := reg.Decode(config.ProviderSections(root.Sub("auth")))
 	problems = append(problems, ps...)
+	oidc, ps := authserver.DecodeSettings(root.Sub("auth"))
+	problems = append(problems, ps...)
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	return &plan{cfg: cfg, registry: reg, decoded: decoded, warnings: problems.Warnings()}, nil
+	return &plan{cfg: cfg, registry: reg, decoded: decoded, oidc: oidc, warnings: problems.Warnings()}, nil
 }
 
 // build loads and validates the configuration, then wires every component with the
@@ -218,20 +224,40 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		}
 	}
 
+	as, err := authserver.New(authserver.Options{
+		Logger: logger, Config: cfg, Settings: pl.oidc,
+		Sessions: db.OAuthSessions(), Codes: db.OIDCCodes(), Offline: db.OfflineSessions(),
+		Issuer: obs.WrapIssuer(issuer), Verifier: backstagetokens.NewVerifier(userKeys, nil),
+		Users: catalogUsers(catalog), Auditor: obs.Auditor(),
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	as.Start(runCtx)
+	var authServer authbackend.AuthorizationServer
+	if as.Enabled() {
+		authServer = as
+		if cfg.Backend.Database.Client != "pg" && pl.oidc.Refresh.Enabled {
+			logger.Info("refresh tokens on SQLite: rotation is still a single compare-and-swap update, safe under concurrency")
+		}
+	}
+
 	srv, err := authbackend.New(authbackend.Options{
-		Logger:        logger,
-		Config:        cfg,
-		Issuer:        obs.WrapIssuer(issuer),
-		Verifier:      backstagetokens.NewVerifier(userKeys, nil),
-		UserInfo:      issuer,
-		UserKeys:      userKeys,
-		PluginKeys:    pluginKeys,
-		Health:        db,
-		Providers:     provs,
-		RegisteredIDs: reg.IDs(),
-		Metrics:       obs.RouterMetrics(),
-		Auditor:       obs.Auditor(),
-		Middleware:    obs.Middleware(),
+		Logger:              logger,
+		Config:              cfg,
+		Issuer:              obs.WrapIssuer(issuer),
+		Verifier:            backstagetokens.NewVerifier(userKeys, nil),
+		UserInfo:            issuer,
+		UserKeys:            userKeys,
+		PluginKeys:          pluginKeys,
+		Health:              db,
+		Providers:           provs,
+		RegisteredIDs:       reg.IDs(),
+		Metrics:             obs.RouterMetrics(),
+		AuthorizationServer: authServer,
+		Auditor:             obs.Auditor(),
+		Middleware:          obs.Middleware(),
 	})
 	if err != nil {
 		a.close()

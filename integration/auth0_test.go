@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -52,12 +53,19 @@ func TestAuth0Provider(t *testing.T) {
 		}
 		b := f.browser()
 		f.signIn(b)
-		lr, lb := b.do(http.MethodPost, s.auth("/auth0/logout?env=profileemail"), xrw, "XMLHttpRequest")
-		if lr.StatusCode != 200 || jsonBody(t, lb)["logoutUrl"] != "https://"+auth0Domain+"/v2/logout?federated=&client_id=backstage-client" {
-			t.Errorf("logout: %d %s", lr.StatusCode, lb)
+		// Auth0 sends the browser back to the app (the request's Origin).
+		want := "https://" + auth0Domain + "/v2/logout?federated=&client_id=backstage-client&returnTo=" + url.QueryEscape(s.AppURL)
+		lr, lb := b.do(http.MethodPost, s.auth("/auth0/logout?env=profileemail"), xrw, "XMLHttpRequest", "Origin", s.AppURL)
+		if lr.StatusCode != 200 || jsonBody(t, lb)["logoutUrl"] != want {
+			t.Errorf("logout: %d %s, want %s", lr.StatusCode, lb, want)
 		}
 		if code, _, _ := f.refresh(b); code != 401 {
 			t.Errorf("refresh after logout: %d", code)
+		}
+		// Without a session the logout URL is still given, as Backstage gives it.
+		lr, lb = b.do(http.MethodPost, s.auth("/auth0/logout?env=profileemail"), xrw, "XMLHttpRequest")
+		if lr.StatusCode != 200 || jsonBody(t, lb)["logoutUrl"] != "https://"+auth0Domain+"/v2/logout?federated=&client_id=backstage-client" {
+			t.Errorf("logout without a session: %d %s", lr.StatusCode, lb)
 		}
 	})
 

@@ -248,12 +248,19 @@ func ProfileFromUserInfo(raw map[string]any) *oauth2engine.FullProfile {
 }
 
 // LogoutURL implements providers.LogoutURLer: Auth0's logout page, which ends the
-// Auth0 session (and the upstream IdP's with federatedLogout).
-func (p *Provider) LogoutURL(context.Context, []byte) (string, error) {
-	// In Backstage's order: federated, then client_id (URLSearchParams' encoding).
+// Auth0 session (and the upstream IdP's with federatedLogout) and sends the browser
+// back to the request's Origin (which Auth0 checks against the application's allowed
+// logout URLs). Asked with or without a session, as in Backstage.
+func (p *Provider) LogoutURL(ctx context.Context, _ []byte) (string, error) {
+	// In Backstage's order and URLSearchParams' encoding: federated, client_id,
+	// returnTo.
 	u := "https://" + p.cfg.Domain + "/v2/logout?"
 	if p.cfg.FederatedLogout {
 		u += "federated=&"
 	}
-	return u + "client_id=" + url.QueryEscape(p.cfg.ClientID), nil
+	u += "client_id=" + url.QueryEscape(p.cfg.ClientID)
+	if o := providers.RequestOrigin(ctx); o != "" {
+		u += "&returnTo=" + url.QueryEscape(o)
+	}
+	return u, nil
 }

@@ -214,6 +214,11 @@ func TestRefreshCacheAndLogout(t *testing.T) {
 	if err != nil || u != "https://"+domain+"/v2/logout?federated=&client_id=backstage-client" {
 		t.Errorf("logout URL %q %v", u, err)
 	}
+	// Back to the request's Origin; a session is not needed.
+	u, err = p.LogoutURL(providers.WithRequestOrigin(ctx, "https://backstage.example.com"), nil)
+	if err != nil || u != "https://"+domain+"/v2/logout?federated=&client_id=backstage-client&returnTo=https%3A%2F%2Fbackstage.example.com" {
+		t.Errorf("logout URL with an origin %q %v", u, err)
+	}
 }
 
 func TestVendorErrors(t *testing.T) {

@@ -13,8 +13,8 @@
 // emails; an email Auth0 says is unverified is dropped); the picture comes from the ID
 // token. Refresh is the refresh_token grant; the profile of a refresh is cached for one
 // minute per user, as the module caches it. Logout returns Auth0's logout URL
-// (https://{domain}/v2/logout?[federated=&]client_id=<id>) for the browser; nothing is
-// revoked.
+// (https://{domain}/v2/logout?[federated=&]client_id=<id>[&returnTo=<Origin>]) for the
+// browser; nothing is revoked.
 //
 // Differences from Backstage: the ID token's signature is verified with the tenant's
 // keys (RS256; Backstage checks the claims but not the signature, and accepts HS256) as
@@ -23,11 +23,9 @@
 // auth.session.secret (one nonce slot per session) is gone. The access token goes to
 // userinfo in an Authorization header, not the query string. A refresh answer without
 // an id_token is accepted (Backstage throws). A callback with ?error= says which error
-// (Backstage answers "Authentication rejected, " with nothing after it). The logout URL
-// has no returnTo (the router does not hand providers the request's Origin), so Auth0
-// returns to the application's first allowed logout URL. organization, invitation,
-// screen_hint and login_hint from the /start query are not passed on; a configured
-// organization is. domain must be a host name.
+// (Backstage answers "Authentication rejected, " with nothing after it). organization,
+// invitation, screen_hint and login_hint from the /start query are not passed on; a
+// configured organization is. domain must be a host name.
 //
 // Resolvers: only the common ones, as in Backstage.
 package auth0

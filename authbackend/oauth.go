@@ -217,6 +217,7 @@ func (s *Server) start(r *http.Request, e *oauthEnv, q url.Values) (location, no
 		State:       oauthstate.Encode(st),
 		CallbackURL: e.callbackURL,
 		Secrets:     secrets,
+		Query:       q,
 	})
 	if err != nil {
 		return "", "", "", err

@@ -47,6 +47,10 @@ type StartRequest struct {
 	// CallbackURL is the redirect_uri.
 	CallbackURL string
 	Secrets     FlowSecrets
+	// Query is the /start request's query, read-only: for the parameters a Backstage
+	// strategy copies from it (Auth0's organization, invitation, screen_hint,
+	// login_hint). nil in tests that have none.
+	Query url.Values
 }
 
 // StartResult is where to send the browser.

@@ -7,8 +7,11 @@
 //
 // The endpoints are https://{domain}/authorize, /oauth/token and /userinfo. The
 // authorize request carries what passport-auth0 puts there, in its order: scope, state,
-// the literal accessType=offline, connection and connection_scope, audience, prompt,
-// the nonce, organization. Every call carries an Auth0-Client header. The profile is
+// the literal accessType=offline, the /start query's organization, invitation and
+// screen_hint, connection and connection_scope, audience, prompt, the query's
+// login_hint, the nonce, the configured organization (a /start organization other than
+// the configured one is a 400, as in the module). Every call carries an Auth0-Client
+// header. The profile is
 // userinfo mapped as passport-auth0 maps it (id user_id or sub, displayName name,
 // emails; an email Auth0 says is unverified is dropped); the picture comes from the ID
 // token. Refresh is the refresh_token grant; the profile of a refresh is cached for one
@@ -23,9 +26,8 @@
 // auth.session.secret (one nonce slot per session) is gone. The access token goes to
 // userinfo in an Authorization header, not the query string. A refresh answer without
 // an id_token is accepted (Backstage throws). A callback with ?error= says which error
-// (Backstage answers "Authentication rejected, " with nothing after it). organization,
-// invitation, screen_hint and login_hint from the /start query are not passed on; a
-// configured organization is. domain must be a host name.
+// (Backstage answers "Authentication rejected, " with nothing after it). domain must be
+// a host name.
 //
 // Resolvers: only the common ones, as in Backstage.
 package auth0

@@ -2,8 +2,8 @@ package main
 
 import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/atlassian"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/auth0"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucket"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/bitbucketserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
@@ -21,8 +21,8 @@ import (
 // modules are the provider modules built into this server: one line each.
 func modules() []providers.Module {
 	return []providers.Module{
-		auth0.Module,
 		atlassian.Module,
+		auth0.Module,
 		bitbucket.Module,
 		bitbucketserver.Module,
 		github.Module,

@@ -591,11 +591,17 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 					s.log.WarnContext(r.Context(), "provider logout failed", "provider", e.providerID, "env", e.env, "error", err)
 				}
 			}
-			if e.logoutURLer != nil {
-				if logoutURL, err = e.logoutURLer.LogoutURL(r.Context(), ss.Session); err != nil {
-					s.log.WarnContext(r.Context(), "provider logout URL failed", "provider", e.providerID, "env", e.env, "error", err)
-					logoutURL = ""
-				}
+		}
+		// Asked with or without a session, as Backstage asks its authenticators.
+		if e.logoutURLer != nil {
+			var session []byte
+			if err == nil {
+				session = ss.Session
+			}
+			ctx := providers.WithRequestOrigin(r.Context(), r.Header.Get("Origin"))
+			if logoutURL, err = e.logoutURLer.LogoutURL(ctx, session); err != nil {
+				s.log.WarnContext(r.Context(), "provider logout URL failed", "provider", e.providerID, "env", e.env, "error", err)
+				logoutURL = ""
 			}
 		}
 		h := c.Writer.Header()

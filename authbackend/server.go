@@ -61,6 +61,7 @@ type Server struct {
 	unconf  map[string]bool // registered provider ids that are not configured
 
 	staticTokens [][sha256.Size]byte
+	serviceCreds []serviceCredential // backend.auth.externalAccess, for service-only routes
 
 	oidcConfig []byte
 	demo       *demoPage
@@ -156,6 +157,7 @@ func New(opts Options) (*Server, error) {
 			s.staticTokens = append(s.staticTokens, sha256.Sum256([]byte(ea.Token)))
 		}
 	}
+	s.initServiceCredentials()
 	if s.oidcConfig, err = buildOIDCConfig(s.authBase); err != nil {
 		return nil, err
 	}
@@ -342,6 +344,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.get(e, authPrefix+"/.well-known/jwks.json", s.serveJWKS(s.opts.UserKeys))
 	s.get(e, authPrefix+"/.backstage/auth/v1/jwks.json", s.serveJWKS(s.opts.PluginKeys))
 	s.get(e, authPrefix+"/v1/userinfo", s.userInfo)
+	s.post(e, authPrefix+"/v1/offline-sessions/revoke", s.offlineSessionsRevoke)
 
 	ids := make([]string, 0, len(s.oauth))
 	for id := range s.oauth {

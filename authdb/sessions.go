@@ -127,13 +127,21 @@ func (s *sessionStore) Revoke(ctx context.Context, id string, expiresAt, at time
 
 // RevokeUser implements sessions.Store. The user is in sess, which has no index: the
 // live rows are scanned (offboarding is rare; refreshes never do this).
-func (s *sessionStore) RevokeUser(ctx context.Context, userRef string, at time.Time) ([]sessions.Revoked, error) {
+func (s *sessionStore) RevokeUser(ctx context.Context, userRef string, at time.Time) ([]sessions.Revoked, int, error) {
 	if userRef == "" {
-		return nil, errors.New("authdb: RevokeUser: empty user entity ref")
+		return nil, 0, errors.New("authdb: RevokeUser: empty user entity ref")
 	}
 	var revs []sessions.Revoked
+	var offline int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		revs = revs[:0]
+		// What Backstage's offline-sessions/revoke deletes (refresh tokens of its OIDC
+		// server, when a Node backend shares the database).
+		res, err := tx.ExecContext(ctx, `DELETE FROM offline_sessions WHERE user_entity_ref = $1`, userRef)
+		if err != nil {
+			return err
+		}
+		offline, _ = res.RowsAffected()
 		rows, err := tx.QueryContext(ctx, `SELECT sid, sess, expired FROM sessions WHERE sid LIKE 'bag:s:%' AND expired > $1`, s.at(at))
 		if err != nil {
 			return err
@@ -173,9 +181,9 @@ func (s *sessionStore) RevokeUser(ctx context.Context, userRef string, at time.T
 		return s.notify(ctx, tx, revs)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("authdb: revoking the sessions of %s: %w", userRef, err)
+		return nil, 0, fmt.Errorf("authdb: revoking the sessions of %s: %w", userRef, err)
 	}
-	return revs, nil
+	return revs, int(offline), nil
 }
 
 // tombstone writes the revoked row for id (keeping the live row's JSON, stamped) and

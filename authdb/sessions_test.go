@@ -110,6 +110,19 @@ func testSessionStore(t *testing.T, a, b *DB) {
 	if revs, err := a.Sessions().ListRevoked(ctx, now); err != nil || len(revs) != 2 {
 		t.Fatalf("ListRevoked = %v, %v; want alice's two", revs, err)
 	}
+
+	// Offboarding also deletes the user's offline sessions (Backstage's endpoint of the
+	// same name does only that), and counts them.
+	mustExec(t, a, `INSERT INTO offline_sessions (id, user_entity_ref, token_hash) VALUES ('o1', 'user:default/dave', 'h')`)
+	if _, err := ra.Begin(ctx, "user:default/dave", "spectrocloud", exp); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ra.EndUser(ctx, "user:default/dave"); err != nil || n != 2 {
+		t.Fatalf("EndUser(dave) = %d, %v; want 2", n, err)
+	}
+	if got := count(t, a, "offline_sessions"); got != 0 {
+		t.Fatalf("offline_sessions rows = %d after offboarding", got)
+	}
 }
 
 func waitRevoked(t *testing.T, r *sessions.Registry, id string, notified bool) {

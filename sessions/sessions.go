@@ -41,8 +41,10 @@ type Store interface {
 	// of the session is left), the record deleted. It reports whether a record of a
 	// live session existed. Shared stores tell the other processes (Notifier).
 	Revoke(ctx context.Context, id string, expiresAt, at time.Time) (bool, error)
-	// RevokeUser ends every live session of userRef and returns them.
-	RevokeUser(ctx context.Context, userRef string, at time.Time) ([]Revoked, error)
+	// RevokeUser ends every live session of userRef and returns them, and how many
+	// other sessions of the user (the OIDC server's offline sessions, which a Node
+	// backend sharing the database may hold) it ended besides.
+	RevokeUser(ctx context.Context, userRef string, at time.Time) (revs []Revoked, others int, err error)
 	// ListRevoked returns the tombstones that expire after now.
 	ListRevoked(ctx context.Context, now time.Time) ([]Revoked, error)
 	// Prune deletes records and tombstones that expired before t.
@@ -318,15 +320,15 @@ func (r *Registry) End(ctx context.Context, id string, expiresAt time.Time) (boo
 	return existed, nil
 }
 
-// EndUser revokes every live session of userRef (offboarding) and returns how many
-// there were.
+// EndUser revokes every live session of userRef (offboarding), offline sessions
+// included, and returns how many there were.
 func (r *Registry) EndUser(ctx context.Context, userRef string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	revs, err := r.store.RevokeUser(ctx, userRef, r.now())
+	revs, others, err := r.store.RevokeUser(ctx, userRef, r.now())
 	if err != nil {
 		return 0, fmt.Errorf("%w: revoking the sessions of %s: %w", ErrUnavailable, userRef, err)
 	}
 	r.add(revs)
-	return len(revs), nil
+	return len(revs) + others, nil
 }

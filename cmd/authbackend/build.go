@@ -21,6 +21,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/sessions"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 
 	// Aliased: build has a local "tokens" (the catalog's late plugin-token source).
@@ -212,6 +213,12 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	})
 	obs.KeysServed("user", userKeys)
 	obs.KeysServed("plugin", pluginKeys)
+	// The revoked set must be loaded before the first refresh is answered.
+	sessionRegistry := sessions.New(sessions.Options{Store: db.Sessions(), Logger: logger})
+	if err := sessionRegistry.Start(runCtx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
 	if startCatalog != nil {
 		if err := startCatalog(runCtx); err != nil {
 			logger.Warn("catalog watch not started", "error", err)
@@ -227,6 +234,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		UserKeys:      userKeys,
 		PluginKeys:    pluginKeys,
 		Health:        db,
+		Sessions:      sessionRegistry,
 		Providers:     provs,
 		RegisteredIDs: reg.IDs(),
 		Metrics:       obs.RouterMetrics(),

@@ -56,13 +56,17 @@ func (s *notifyingKeyStore) Listen(ctx context.Context, onChange func()) error {
 	if onChange == nil {
 		return errors.New("authdb: Listen: nil onChange")
 	}
-	return s.db.listen(ctx, s.channel, func(string) { onChange() })
+	return s.db.listen(ctx, s.channel, func(_ string, own bool) {
+		if !own {
+			onChange()
+		}
+	})
 }
 
-// listen is Listen for any channel: onNotify gets the part of another DB's payload
-// after "<instance id>|" ("" when there is none) and "" after every (re)connect.
-// Payloads of this DB's own notifies are skipped.
-func (db *DB) listen(ctx context.Context, channel string, onNotify func(payload string)) error {
+// listen is Listen for any channel: onNotify gets the part of a payload after
+// "<instance id>|" ("" when there is none), own telling whether this DB sent it, and
+// ("", false) after every (re)connect.
+func (db *DB) listen(ctx context.Context, channel string, onNotify func(payload string, own bool)) error {
 	conn, err := db.listenConn(ctx, channel)
 	if err != nil {
 		return fmt.Errorf("authdb: listen %s on %s: %w", channel, db.describe, err)
@@ -106,7 +110,7 @@ func (db *DB) listenConn(ctx context.Context, channel string) (*pgx.Conn, error)
 	return conn, nil
 }
 
-func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, onNotify func(string)) {
+func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, onNotify func(string, bool)) {
 	defer func() {
 		if conn != nil {
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -135,7 +139,7 @@ func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, on
 			db.logger.Info("LISTEN reconnected", "channel", channel, "database", db.describe)
 		}
 		// (Re)connected: whatever happened while nobody listened is unknown.
-		onNotify("")
+		onNotify("", false)
 		if err := db.waitNotifications(ctx, conn, onNotify); err != nil {
 			if ctx.Err() != nil {
 				return
@@ -150,7 +154,7 @@ func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, on
 }
 
 // waitNotifications returns when the connection fails or ctx ends.
-func (db *DB) waitNotifications(ctx context.Context, conn *pgx.Conn, onNotify func(string)) error {
+func (db *DB) waitNotifications(ctx context.Context, conn *pgx.Conn, onNotify func(string, bool)) error {
 	for {
 		wctx, cancel := context.WithTimeout(ctx, db.healthInterval)
 		n, err := conn.WaitForNotification(wctx)
@@ -161,9 +165,7 @@ func (db *DB) waitNotifications(ctx context.Context, conn *pgx.Conn, onNotify fu
 		}
 		if err == nil {
 			from, rest, _ := strings.Cut(n.Payload, "|")
-			if from != db.instanceID {
-				onNotify(rest)
-			}
+			onNotify(rest, from == db.instanceID)
 			continue
 		}
 		if !timedOut || conn.IsClosed() {

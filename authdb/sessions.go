@@ -61,7 +61,7 @@ func newSessionStore(db *DB, schema string) sessions.Store {
 func (db *DB) Sessions() sessions.Store { return db.sessions }
 
 // Listen implements sessions.Notifier.
-func (s *pgSessionStore) Listen(ctx context.Context, onNotify func(string)) error {
+func (s *pgSessionStore) Listen(ctx context.Context, onNotify func(payload string, own bool)) error {
 	if onNotify == nil {
 		return errors.New("authdb: sessions Listen: nil onNotify")
 	}

@@ -53,10 +53,10 @@ type Store interface {
 
 // Notifier is implemented by stores shared between processes. Listen returns once it
 // is listening; then it calls onNotify from a background goroutine with the payload
-// of every other process's revocation (EncodePayload's format), and with "" after
-// every (re)connect, until ctx ends.
+// of every revocation (EncodePayload's format; own: this process's own), and with
+// ("", false) after every (re)connect, until ctx ends.
 type Notifier interface {
-	Listen(ctx context.Context, onNotify func(payload string)) error
+	Listen(ctx context.Context, onNotify func(payload string, own bool)) error
 }
 
 // MaxPayload bounds a notification's payload (PostgreSQL allows just under 8000
@@ -149,14 +149,21 @@ type Registry struct {
 	revoked atomic.Pointer[map[string]int64] // id -> expiry (Unix seconds)
 	mu      sync.Mutex                       // serialises writers of revoked
 	reloads chan struct{}
-	started atomic.Bool
+	// listening: a Notifier delivers revocations; End then waits (bounded) for its own
+	// notification to come back, by when the database has handed it to every listener.
+	listening atomic.Bool
+	echoMu    sync.Mutex
+	echoes    map[string]chan struct{}
 }
+
+// echoWait bounds how long End waits for its notification to come back.
+const echoWait = time.Second
 
 // New returns a Registry over opts.Store; Start loads the revoked set.
 func New(opts Options) *Registry {
 	r := &Registry{store: opts.Store, log: opts.Logger, now: opts.Now, rand: opts.Rand,
 		timeout: opts.Timeout, reload: opts.ReloadInterval, prune: opts.PruneInterval,
-		reloads: make(chan struct{}, 1)}
+		reloads: make(chan struct{}, 1), echoes: map[string]chan struct{}{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -191,16 +198,24 @@ func (r *Registry) Start(ctx context.Context) error {
 		if err := n.Listen(ctx, r.onNotify); err != nil {
 			// Polling still brings revocations in; log and go on.
 			r.log.Warn("sessions: cannot listen for revocations; polling only", "error", err)
+		} else {
+			r.listening.Store(true)
 		}
 	}
-	r.started.Store(true)
 	go r.loop(ctx)
 	return nil
 }
 
-func (r *Registry) onNotify(payload string) {
+func (r *Registry) onNotify(payload string, own bool) {
 	if revs, ok := decodePayload(payload); ok {
-		r.add(revs)
+		if own {
+			r.echoed(revs)
+		} else {
+			r.add(revs)
+		}
+		return
+	}
+	if own {
 		return
 	}
 	select {
@@ -311,13 +326,63 @@ func (r *Registry) End(ctx context.Context, id string, expiresAt time.Time) (boo
 	}
 	// Refused here from now on, whatever the store says.
 	r.add([]Revoked{{ID: id, ExpiresAt: expiresAt}})
+	echo := r.expectEcho(id)
+	defer r.dropEcho(id)
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	existed, err := r.store.Revoke(ctx, id, expiresAt, r.now())
 	if err != nil {
 		return false, fmt.Errorf("%w: revoking the session: %w", ErrUnavailable, err)
 	}
+	r.awaitEcho(ctx, echo)
 	return existed, nil
+}
+
+// expectEcho registers interest in the notification of id (nil when nobody listens).
+func (r *Registry) expectEcho(id string) chan struct{} {
+	if !r.listening.Load() {
+		return nil
+	}
+	ch := make(chan struct{})
+	r.echoMu.Lock()
+	r.echoes[id] = ch
+	r.echoMu.Unlock()
+	return ch
+}
+
+func (r *Registry) dropEcho(id string) {
+	r.echoMu.Lock()
+	delete(r.echoes, id)
+	r.echoMu.Unlock()
+}
+
+// echoed wakes the Ends waiting for revs' notification.
+func (r *Registry) echoed(revs []Revoked) {
+	r.echoMu.Lock()
+	defer r.echoMu.Unlock()
+	for _, rv := range revs {
+		if ch, ok := r.echoes[rv.ID]; ok {
+			close(ch)
+			delete(r.echoes, rv.ID)
+		}
+	}
+}
+
+// awaitEcho waits until the database delivered our own notification back to us: it
+// sends one to every listener at commit, so the other processes have it too (they
+// apply it in microseconds). A logout that answers then is seen everywhere at once.
+func (r *Registry) awaitEcho(ctx context.Context, ch chan struct{}) {
+	if ch == nil {
+		return
+	}
+	t := time.NewTimer(echoWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+		r.log.Warn("sessions: the revocation's notification did not come back in time")
+	case <-ctx.Done():
+	}
 }
 
 // EndUser revokes every live session of userRef (offboarding), offline sessions

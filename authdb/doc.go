@@ -11,14 +11,18 @@
 //     @backstage/backend-defaults): keystore.go, the same type with the other column
 //     set;
 //   - user_info: userinfo.go, a tokens.UserInfoStore;
+//   - sessions (Node's express-session table, whose schema we keep): sessions.go, a
+//     sessions.Store holding our sign-in sessions under their own sid prefix, with
+//     revocations carried over LISTEN/NOTIFY (a sessions.Notifier);
 //   - LISTEN/NOTIFY for both key tables: notify.go, a signingkeys.ChangeNotifier;
 //   - stored-time formats shared by the stores: timefmt.go.
 //
 // The migrations already create the authorization-server tables, which no store
 // reads yet: oauth_authorization_sessions, oidc_authorization_codes and
-// offline_sessions (and sessions, Node's express-session table). When the
+// offline_sessions (offboarding deletes a user's rows there, as Backstage's
+// offline-sessions/revoke does). When the
 // authorization server arrives, each gets its own file here beside the ones above
-// (oauthsessions.go, oidccodes.go, offlinesessions.go, sessions.go), implementing an
+// (oauthsessions.go, oidccodes.go, offlinesessions.go), implementing an
 // interface its consumer defines, as keystore.go and userinfo.go do; the schema
 // itself must not change, since Node and Go share the database.
 //

@@ -65,10 +65,9 @@ type sealedSession struct {
 	// ExpiresAt (Unix seconds, 0 = none) is when the provider said the session stops
 	// being refreshable.
 	ExpiresAt int64 `json:"exp,omitempty"`
-	// ID is the server-side session (package sessions) and User its user ref; both
-	// empty when the server keeps no sessions.
-	ID   string `json:"sid,omitempty"`
-	User string `json:"u,omitempty"`
+	// ID is the server-side session (package sessions); empty when the server keeps
+	// no sessions.
+	ID string `json:"sid,omitempty"`
 }
 
 // signInResponse is the response object of sign-in and refresh, keys in Backstage's

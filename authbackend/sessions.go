@@ -26,7 +26,8 @@ import (
 type SessionRegistry interface {
 	Begin(ctx context.Context, userRef, provider string, expiresAt time.Time) (string, error)
 	Revoked(id string) bool
-	End(ctx context.Context, id string, expiresAt time.Time) (bool, error)
+	// End reports the ended session's user ("" when unknown) and whether it was live.
+	End(ctx context.Context, id string, expiresAt time.Time) (userRef string, existed bool, err error)
 	EndUser(ctx context.Context, userRef string) (int, error)
 }
 
@@ -55,7 +56,7 @@ func (s *Server) beginSession(ctx context.Context, e *oauthEnv, ss *sealedSessio
 		s.log.WarnContext(ctx, "recording the sign-in session failed", "provider", e.providerID, "error", err)
 		return backstageerr.ServiceUnavailable(msgSessionNotStored)
 	}
-	ss.ID, ss.User = id, userRef
+	ss.ID = id
 	return nil
 }
 
@@ -83,12 +84,11 @@ func (s *Server) endSession(c *gin.Context, e *oauthEnv, ss sealedSession) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := s.opts.Sessions.End(ctx, ss.ID, sessionEnd(e, ss)); err != nil {
+	user, _, err := s.opts.Sessions.End(ctx, ss.ID, sessionEnd(e, ss))
+	if err != nil {
 		s.log.WarnContext(ctx, "revoking the session at logout failed", "provider", e.providerID, "error", err)
-		s.auditSessionRevoke(c, ss.User, e.providerID, "logout", err)
-		return
 	}
-	s.auditSessionRevoke(c, ss.User, e.providerID, "logout", nil)
+	s.auditSessionRevoke(c, user, e.providerID, "logout", err)
 }
 
 // serviceCredential is one backend.auth.externalAccess entry we can verify.

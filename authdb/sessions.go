@@ -95,11 +95,12 @@ func (s *sessionStore) Insert(ctx context.Context, r sessions.Record) error {
 // Revoke implements sessions.Store: in one transaction, the tombstone (unless one
 // exists), the live record deleted and, on PostgreSQL, the notification, which is
 // delivered when the transaction commits.
-func (s *sessionStore) Revoke(ctx context.Context, id string, expiresAt, at time.Time) (bool, error) {
+func (s *sessionStore) Revoke(ctx context.Context, id string, expiresAt, at time.Time) (string, bool, error) {
 	if !sessions.ValidID(id) {
-		return false, errors.New("authdb: invalid session id")
+		return "", false, errors.New("authdb: invalid session id")
 	}
 	var existed bool
+	var user string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var sess string
 		var expired any
@@ -113,6 +114,10 @@ func (s *sessionStore) Revoke(ctx context.Context, id string, expiresAt, at time
 			if t, err := parseStoredTime(expired); err == nil {
 				expiresAt = t
 			}
+			var sj sessJSON
+			if json.Unmarshal([]byte(sess), &sj) == nil {
+				user = sj.User
+			}
 		}
 		if err := s.tombstone(ctx, tx, id, sess, expiresAt, at); err != nil {
 			return err
@@ -120,9 +125,9 @@ func (s *sessionStore) Revoke(ctx context.Context, id string, expiresAt, at time
 		return s.notify(ctx, tx, []sessions.Revoked{{ID: id, ExpiresAt: expiresAt}})
 	})
 	if err != nil {
-		return false, fmt.Errorf("authdb: revoking session: %w", err)
+		return "", false, fmt.Errorf("authdb: revoking session: %w", err)
 	}
-	return existed, nil
+	return user, existed, nil
 }
 
 // RevokeUser implements sessions.Store. The user is in sess, which has no index: the

@@ -61,16 +61,16 @@ func testSessionStore(t *testing.T, a, b *DB) {
 		}
 	}
 
-	existed, err := ra.End(ctx, alice1, exp)
-	if err != nil || !existed {
-		t.Fatalf("End = %v, %v", existed, err)
+	user, existed, err := ra.End(ctx, alice1, exp)
+	if err != nil || !existed || user != "user:default/alice" {
+		t.Fatalf("End = %q, %v, %v", user, existed, err)
 	}
 	if !ra.Revoked(alice1) {
 		t.Fatal("the revoking registry does not refuse the session")
 	}
 	waitRevoked(t, rb, alice1, a.isPG())
 	// A second End (a copied cookie logging out again) is no longer a live session.
-	if existed, err := rb.End(ctx, alice1, exp); err != nil || existed {
+	if _, existed, err := rb.End(ctx, alice1, exp); err != nil || existed {
 		t.Fatalf("second End = %v, %v", existed, err)
 	}
 
@@ -100,7 +100,7 @@ func testSessionStore(t *testing.T, a, b *DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ra.End(ctx, short, now.Add(-time.Second)); err != nil {
+	if _, _, err := ra.End(ctx, short, now.Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	pruned, err := a.Sessions().Prune(ctx, now)

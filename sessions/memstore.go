@@ -52,11 +52,11 @@ func (m *MemoryStore) Insert(_ context.Context, r Record) error {
 }
 
 // Revoke implements Store.
-func (m *MemoryStore) Revoke(_ context.Context, id string, expiresAt, _ time.Time) (bool, error) {
+func (m *MemoryStore) Revoke(_ context.Context, id string, expiresAt, _ time.Time) (string, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
-		return false, m.err
+		return "", false, m.err
 	}
 	r, ok := m.live[id]
 	if ok {
@@ -66,7 +66,7 @@ func (m *MemoryStore) Revoke(_ context.Context, id string, expiresAt, _ time.Tim
 	if _, done := m.revoked[id]; !done {
 		m.revoked[id] = expiresAt
 	}
-	return ok, nil
+	return r.UserEntityRef, ok, nil
 }
 
 // RevokeUser implements Store.

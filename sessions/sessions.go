@@ -39,8 +39,9 @@ type Store interface {
 	Insert(ctx context.Context, r Record) error
 	// Revoke ends one session: a tombstone kept until expiresAt (used when no record
 	// of the session is left), the record deleted. It reports whether a record of a
-	// live session existed. Shared stores tell the other processes (Notifier).
-	Revoke(ctx context.Context, id string, expiresAt, at time.Time) (bool, error)
+	// live session existed, and its user. Shared stores tell the other processes
+	// (Notifier).
+	Revoke(ctx context.Context, id string, expiresAt, at time.Time) (userRef string, existed bool, err error)
 	// RevokeUser ends every live session of userRef and returns them, and how many
 	// other sessions of the user (the OIDC server's offline sessions, which a Node
 	// backend sharing the database may hold) it ended besides.
@@ -319,10 +320,10 @@ func (r *Registry) Begin(ctx context.Context, userRef, provider string, expiresA
 }
 
 // End revokes one session (logout) here at once and, through the store, everywhere
-// else. It reports whether a record of a live session existed.
-func (r *Registry) End(ctx context.Context, id string, expiresAt time.Time) (bool, error) {
+// else. It reports whether a record of a live session existed, and its user.
+func (r *Registry) End(ctx context.Context, id string, expiresAt time.Time) (string, bool, error) {
 	if !ValidID(id) {
-		return false, fmt.Errorf("sessions: invalid session id")
+		return "", false, fmt.Errorf("sessions: invalid session id")
 	}
 	// Refused here from now on, whatever the store says.
 	r.add([]Revoked{{ID: id, ExpiresAt: expiresAt}})
@@ -330,12 +331,12 @@ func (r *Registry) End(ctx context.Context, id string, expiresAt time.Time) (boo
 	defer r.dropEcho(id)
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	existed, err := r.store.Revoke(ctx, id, expiresAt, r.now())
+	user, existed, err := r.store.Revoke(ctx, id, expiresAt, r.now())
 	if err != nil {
-		return false, fmt.Errorf("%w: revoking the session: %w", ErrUnavailable, err)
+		return "", false, fmt.Errorf("%w: revoking the session: %w", ErrUnavailable, err)
 	}
 	r.awaitEcho(ctx, echo)
-	return existed, nil
+	return user, existed, nil
 }
 
 // expectEcho registers interest in the notification of id (nil when nobody listens).

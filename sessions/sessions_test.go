@@ -47,12 +47,12 @@ func TestRegistry(t *testing.T) {
 	if r.Revoked(id) {
 		t.Fatal("new session revoked")
 	}
-	if _, err := r.End(ctx, "not-an-id", now); err == nil {
+	if _, _, err := r.End(ctx, "not-an-id", now); err == nil {
 		t.Fatal("End accepted a malformed id")
 	}
 	// The store down: End still refuses the session in this process at once.
 	store.SetErr(errors.New("down"))
-	if _, err := r.End(ctx, id, now.Add(time.Hour)); !errors.Is(err, ErrUnavailable) {
+	if _, _, err := r.End(ctx, id, now.Add(time.Hour)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("End with the store down = %v", err)
 	}
 	if !r.Revoked(id) {
@@ -68,7 +68,7 @@ func TestRegistry(t *testing.T) {
 	store.SetErr(nil)
 	// Expired revocations leave the set at the next reload.
 	short, _ := r.Begin(ctx, "user:default/carol", "p", now.Add(time.Minute))
-	if _, err := r.End(ctx, short, now.Add(time.Minute)); err != nil {
+	if _, _, err := r.End(ctx, short, now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Minute)

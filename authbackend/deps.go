@@ -60,6 +60,9 @@ type Options struct {
 	// Sessions records a session per sign-in and answers refreshes whether it was
 	// revoked (nil: no server-side sessions; logout then only clears the cookie).
 	Sessions SessionRegistry
+	// PluginTokens verifies other plugins' tokens for service-only routes (nil: only
+	// backend.auth.externalAccess credentials are service credentials).
+	PluginTokens PluginTokenVerifier
 	// Health is pinged by /.backstage/health/v1/readiness; nil means always ready.
 	Health Pinger
 

@@ -31,6 +31,12 @@ type SessionRegistry interface {
 	EndUser(ctx context.Context, userRef string) (int, error)
 }
 
+// PluginTokenVerifier verifies plugin tokens addressed to this plugin and returns the
+// calling plugin's id, and whether the token acts on behalf of a user (tokens).
+type PluginTokenVerifier interface {
+	VerifyPluginToken(ctx context.Context, token string) (pluginID string, onBehalfOfUser bool, err error)
+}
+
 const (
 	msgSessionRevoked   = "Session revoked, please sign in again"
 	msgSessionNotStored = "Sign-in failed: the session could not be recorded, please try again"
@@ -127,7 +133,8 @@ var legacyParser = jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.Wi
 
 // servicePrincipal authenticates the request's service credentials as Backstage's
 // httpAuth does for allow: ['service'] and returns the principal's subject
-// ("external:<subject>"). A user token is a 403, anything else a 401.
+// ("external:<subject>" or "plugin:<id>"). A user token (or a plugin's on behalf of
+// a user) is a 403, anything else a 401.
 func (s *Server) servicePrincipal(r *http.Request) (string, error) {
 	token, ok := bearerToken(r.Header.Get("Authorization"))
 	if !ok {
@@ -156,9 +163,18 @@ func (s *Server) servicePrincipal(r *http.Request) (string, error) {
 	case signingkeys.TypUser:
 		return "", userErr // why the user token failed ("Failed user token verification")
 	case typPluginToken:
-		// Verifying another plugin's token needs its JWKS through discovery, which
-		// this server does not do (yet): say what works instead.
-		return "", backstageerr.Authentication("Plugin tokens are not accepted here; use a backend.auth.externalAccess token")
+		if s.opts.PluginTokens == nil {
+			return "", backstageerr.Authentication("Illegal token")
+		}
+		plugin, obo, err := s.opts.PluginTokens.VerifyPluginToken(r.Context(), token)
+		if err != nil {
+			return "", err
+		}
+		if obo {
+			// A plugin acting for a user is that user's credentials.
+			return "", backstageerr.NotAllowed("This endpoint does not allow 'user' credentials")
+		}
+		return "plugin:" + plugin, nil
 	}
 	return "", backstageerr.Authentication("Illegal token")
 }

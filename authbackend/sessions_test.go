@@ -2,6 +2,7 @@ package authbackend
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -129,6 +130,18 @@ func TestLogoutWhileTheStoreIsDown(t *testing.T) {
 	checkError(t, h.refresh(cookie), 401, backstageerr.NameAuthentication, "Refresh failed; caused by AuthenticationError: "+msgSessionRevoked)
 }
 
+type fakePluginTokens map[string]struct {
+	plugin string
+	obo    bool
+}
+
+func (f fakePluginTokens) VerifyPluginToken(_ context.Context, token string) (string, bool, error) {
+	if p, ok := f[token]; ok {
+		return p.plugin, p.obo, nil
+	}
+	return "", false, backstageerr.Authentication("Failed plugin token verification")
+}
+
 func legacyToken(t *testing.T, secret []byte, sub string, exp time.Time) string {
 	t.Helper()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": exp.Unix()}).SignedString(secret)
@@ -192,6 +205,18 @@ func TestOfflineSessionsRevoke(t *testing.T) {
 	if rec.Code != 200 || rec.Body.String() != `{"revokedCount":0}` {
 		t.Fatalf("legacy revoke: %d %s", rec.Code, rec.Body.String())
 	}
+	// Plugin tokens: the calling plugin is the actor; one on behalf of a user is that
+	// user's credentials.
+	head := base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"vnd.backstage.plugin","alg":"ES256","kid":"k"}`))
+	h.srv.opts.PluginTokens = fakePluginTokens{head + ".e30.catalog": {"catalog", false}, head + ".e30.obo": {"catalog", true}}
+	log.take(t)
+	if rec := revoke("Bearer "+head+".e30.catalog", body); rec.Code != 200 {
+		t.Fatalf("plugin token: %d %s", rec.Code, rec.Body.String())
+	}
+	checkRecord(t, log.take(t), map[string]any{"eventId": "offline-sessions-revoke", "actor.actorId": "plugin:catalog"})
+	checkError(t, revoke("Bearer "+head+".e30.obo", body), 403, backstageerr.NameNotAllowed, "This endpoint does not allow 'user' credentials")
+	checkError(t, revoke("Bearer "+head+".e30.forged", body), 401, backstageerr.NameAuthentication, "Failed plugin token verification")
+
 	// The store down: 503, audited as failed.
 	store.SetErr(errors.New("timeout"))
 	log.take(t)

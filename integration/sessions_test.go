@@ -1,14 +1,22 @@
 package integration
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	cryptorand "crypto/rand"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	jwt "github.com/golang-jwt/jwt/v5"
 )
 
 const opsStaticToken = "offboarding-token-0123456789abcdef"
@@ -182,5 +190,56 @@ func TestOffboardingEndsEverySessionOfAUser(t *testing.T) {
 	}
 	if code, body := offboard(t, a, "Bearer "+opsStaticToken, "alice"); code != 200 || body != `{"revokedCount":0}` {
 		t.Fatalf("second offboarding: %d %s", code, body)
+	}
+}
+
+// A plugin token from another backend plugin (here "user-sync", whose keys discovery
+// finds at its own JWKS) is service credentials for the offboarding endpoint; one
+// signed with another key is refused.
+func TestOffboardingAcceptsPluginTokens(t *testing.T) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), cryptorand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &priv.PublicKey, KeyID: "sync-1", Algorithm: "ES256", Use: "sig"}}})
+	plugin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/user-sync/.backstage/auth/v1/jwks.json" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(jwks)
+	}))
+	t.Cleanup(plugin.Close)
+	mint := func(key *ecdsa.PrivateKey, aud string) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{"sub": "user-sync", "aud": aud, "iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
+		tok.Header["typ"] = "vnd.backstage.plugin"
+		tok.Header["kid"] = "sync-1"
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	mock := startMock(t)
+	s := startOpsServer(t, serverConfig{Mock: mock,
+		Extra: "discovery:\n  endpoints:\n    - target: " + plugin.URL + "/api/{{pluginId}}\n      plugins: [user-sync]\n"}, nil)
+	_, cookie := signedIn(t, s)
+
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), cryptorand.Reader)
+	if code, body := offboard(t, s, "Bearer "+mint(other, "auth"), "alice"); code != 401 {
+		t.Fatalf("plugin token signed with another key: %d %s", code, body)
+	}
+	if code, body := offboard(t, s, "Bearer "+mint(priv, "catalog"), "alice"); code != 401 {
+		t.Fatalf("plugin token for another audience: %d %s", code, body)
+	}
+	if code, body := offboard(t, s, "Bearer "+mint(priv, "auth"), "alice"); code != 200 || body != `{"revokedCount":1}` {
+		t.Fatalf("plugin token: %d %s", code, body)
+	}
+	if code, _ := refreshWith(t, s, cookie); code != 401 {
+		t.Fatalf("refresh after offboarding: %d", code)
+	}
+	if findRecord(auditRecords(t, s.proc.out.String()), map[string]any{"eventId": "offline-sessions-revoke", "actor.actorId": "plugin:user-sync"}) == nil {
+		t.Error("no audit record with the plugin as actor")
 	}
 }

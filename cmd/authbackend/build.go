@@ -18,6 +18,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
@@ -235,6 +236,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		PluginKeys:    pluginKeys,
 		Health:        db,
 		Sessions:      sessionRegistry,
+		PluginTokens:  pluginTokenVerifier(cfg, logger),
 		Providers:     provs,
 		RegisteredIDs: reg.IDs(),
 		Metrics:       obs.RouterMetrics(),
@@ -376,4 +378,15 @@ func (l *lateTokenSource) PluginToken(ctx context.Context, target string) (strin
 		return "", fmt.Errorf("plugin tokens are not available yet")
 	}
 	return l.src.PluginToken(ctx, target)
+}
+
+// pluginTokenVerifier verifies the plugin tokens other backend plugins send to auth,
+// with each calling plugin's keys from <its discovery base URL>/.backstage/auth/v1/jwks.json,
+// as Backstage's PluginTokenHandler does.
+func pluginTokenVerifier(cfg *config.Config, logger *slog.Logger) *backstagetokens.PluginTokenVerifier {
+	return backstagetokens.NewPluginTokenVerifier("auth", func(pluginID string) (backstagetokens.SignatureVerifier, error) {
+		return keyfetch.NewJWKS(cfg.InternalBaseURL(pluginID)+"/.backstage/auth/v1/jwks.json", keyfetch.Options{
+			Name: "plugin " + pluginID, Logger: logger, Algs: []string{signingkeys.AlgES256},
+		})
+	}, nil)
 }

@@ -43,6 +43,9 @@ import (
 // It runs with AUTHBACKEND_TEST_PG_DSN, each phase 4 s by default (about a minute in
 // all); AUTHBACKEND_SOAK_PHASE=75s makes it a run of more than ten minutes.
 func TestSoak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the soak takes about a minute")
+	}
 	phaseLen := 4 * time.Second
 	if v := os.Getenv("AUTHBACKEND_SOAK_PHASE"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -114,9 +114,10 @@ func TestSignInFailsWhenTheSessionCannotBeRecorded(t *testing.T) {
 }
 
 // While the store is down, logout still signs out here (the session is refused at
-// once by this process) and the failure is audited.
+// once by this process), the failure is audited, and the revocation is stored when
+// the store is back.
 func TestLogoutWhileTheStoreIsDown(t *testing.T) {
-	h, store, _, _, log := sessionHarness(t)
+	h, store, reg, _, log := sessionHarness(t)
 	set, _ := h.signIn(t, "env=development")
 	cookie := set[refreshCookie]
 	store.SetErr(errors.New("connection refused"))
@@ -128,6 +129,12 @@ func TestLogoutWhileTheStoreIsDown(t *testing.T) {
 	checkRecord(t, recs[1:], map[string]any{"eventId": "session-revoke", "status": "failed", "meta.outcome": "error"})
 	store.SetErr(nil)
 	checkError(t, h.refresh(cookie), 401, backstageerr.NameAuthentication, "Refresh failed; caused by AuthenticationError: "+msgSessionRevoked)
+	// The revocation is not lost for the other replicas: it reaches the store once that
+	// is back (the registry retries every second).
+	reg.RetryPending(context.Background())
+	if revs, _ := store.ListRevoked(context.Background(), testNow); len(revs) != 1 || len(store.Live()) != 0 {
+		t.Fatalf("after the store came back: revoked %v, live %v", revs, store.Live())
+	}
 }
 
 type fakePluginTokens map[string]struct {

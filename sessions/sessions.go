@@ -155,16 +155,27 @@ type Registry struct {
 	listening atomic.Bool
 	echoMu    sync.Mutex
 	echoes    map[string]chan struct{}
+	// pending are this process's revocations the store has not taken yet (the
+	// database was down): retried until it does, so no logout is lost.
+	pendingMu sync.Mutex
+	pending   map[string]time.Time
 }
 
 // echoWait bounds how long End waits for its notification to come back.
 const echoWait = time.Second
 
+// retryInterval is how often revocations the store did not take are tried again;
+// maxPending bounds how many are kept (the oldest are dropped, with a warning).
+const (
+	retryInterval = time.Second
+	maxPending    = 10000
+)
+
 // New returns a Registry over opts.Store; Start loads the revoked set.
 func New(opts Options) *Registry {
 	r := &Registry{store: opts.Store, log: opts.Logger, now: opts.Now, rand: opts.Rand,
 		timeout: opts.Timeout, reload: opts.ReloadInterval, prune: opts.PruneInterval,
-		reloads: make(chan struct{}, 1), echoes: map[string]chan struct{}{}}
+		reloads: make(chan struct{}, 1), echoes: map[string]chan struct{}{}, pending: map[string]time.Time{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -226,18 +237,25 @@ func (r *Registry) onNotify(payload string, own bool) {
 }
 
 func (r *Registry) loop(ctx context.Context) {
-	tick := time.NewTicker(r.reload)
+	tick := time.NewTicker(retryInterval)
 	defer tick.Stop()
-	lastPrune := r.now()
+	lastPrune, lastReload := r.now(), r.now()
 	for {
+		reload := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			reload = r.now().Sub(lastReload) >= r.reload
 		case <-r.reloads:
+			reload = true
 		}
-		if err := r.Reload(ctx); err != nil && ctx.Err() == nil {
-			r.log.Warn("sessions: reloading revoked sessions failed; keeping the last known set", "error", err)
+		r.RetryPending(ctx)
+		if reload {
+			lastReload = r.now()
+			if err := r.Reload(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("sessions: reloading revoked sessions failed; keeping the last known set", "error", err)
+			}
 		}
 		if now := r.now(); now.Sub(lastPrune) >= r.prune {
 			lastPrune = now
@@ -333,10 +351,59 @@ func (r *Registry) End(ctx context.Context, id string, expiresAt time.Time) (str
 	defer cancel()
 	user, existed, err := r.store.Revoke(ctx, id, expiresAt, r.now())
 	if err != nil {
-		return "", false, fmt.Errorf("%w: revoking the session: %w", ErrUnavailable, err)
+		r.addPending(id, expiresAt)
+		return "", false, fmt.Errorf("%w: revoking the session (retried in the background): %w", ErrUnavailable, err)
 	}
 	r.awaitEcho(ctx, echo)
 	return user, existed, nil
+}
+
+func (r *Registry) addPending(id string, expiresAt time.Time) {
+	r.pendingMu.Lock()
+	defer r.pendingMu.Unlock()
+	if len(r.pending) >= maxPending {
+		r.log.Warn("sessions: too many revocations waiting for the database; dropping one")
+		for k := range r.pending {
+			delete(r.pending, k)
+			break
+		}
+	}
+	r.pending[id] = expiresAt
+}
+
+// Pending is how many revocations wait for the store.
+func (r *Registry) Pending() int {
+	r.pendingMu.Lock()
+	defer r.pendingMu.Unlock()
+	return len(r.pending)
+}
+
+// RetryPending hands the waiting revocations to the store again; those whose session
+// has ended anyway are dropped.
+func (r *Registry) RetryPending(ctx context.Context) {
+	r.pendingMu.Lock()
+	todo := make(map[string]time.Time, len(r.pending))
+	for id, exp := range r.pending {
+		todo[id] = exp
+	}
+	r.pendingMu.Unlock()
+	now := r.now()
+	for id, exp := range todo {
+		done := !exp.After(now)
+		if !done {
+			cctx, cancel := context.WithTimeout(ctx, r.timeout)
+			_, _, err := r.store.Revoke(cctx, id, exp, now)
+			cancel()
+			if err != nil {
+				return // still down: try again at the next tick
+			}
+			done = true
+			r.log.Info("sessions: a revocation the database missed was stored")
+		}
+		r.pendingMu.Lock()
+		delete(r.pending, id)
+		r.pendingMu.Unlock()
+	}
 }
 
 // expectEcho registers interest in the notification of id (nil when nobody listens).

@@ -58,6 +58,11 @@ func TestRegistry(t *testing.T) {
 	if !r.Revoked(id) {
 		t.Fatal("End did not revoke locally")
 	}
+	// ... and it is handed to the store again once that is back.
+	r.RetryPending(ctx)
+	if r.Pending() != 1 {
+		t.Fatalf("pending = %d while the store is down", r.Pending())
+	}
 	if _, err := r.Begin(ctx, "user:default/bob", "p", now.Add(time.Hour)); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Begin with the store down = %v", err)
 	}
@@ -66,6 +71,13 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("Reload with the store down = %v, revoked %v", err, r.Revoked(id))
 	}
 	store.SetErr(nil)
+	r.RetryPending(ctx)
+	if r.Pending() != 0 {
+		t.Fatal("the pending revocation was not retried")
+	}
+	if revs, _ := store.ListRevoked(ctx, now); len(revs) != 1 || revs[0].ID != id {
+		t.Fatalf("store tombstones after the retry: %v", revs)
+	}
 	// Expired revocations leave the set at the next reload.
 	short, _ := r.Begin(ctx, "user:default/carol", "p", now.Add(time.Minute))
 	if _, _, err := r.End(ctx, short, now.Add(time.Minute)); err != nil {

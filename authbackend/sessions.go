@@ -42,14 +42,11 @@ const (
 	msgSessionNotStored = "Sign-in failed: the session could not be recorded, please try again"
 )
 
-// sessionEnd is when a sealed session stops anyway: sign-in + sessionDuration, or
-// earlier when the provider said so.
+// sessionEnd is when a sealed session stops whatever happens: sign-in +
+// sessionDuration. (The provider's own end may move later at a refresh that rotates
+// the session, so it cannot bound a revocation's tombstone.)
 func sessionEnd(e *oauthEnv, ss sealedSession) time.Time {
-	end := time.Unix(ss.IssuedAt, 0).Add(e.maxAge)
-	if ss.ExpiresAt != 0 && time.Unix(ss.ExpiresAt, 0).Before(end) {
-		end = time.Unix(ss.ExpiresAt, 0)
-	}
-	return end
+	return time.Unix(ss.IssuedAt, 0).Add(e.maxAge)
 }
 
 // beginSession records the sign-in's session and puts its id into ss.

@@ -230,3 +230,15 @@ func TestOfflineSessionsRevoke(t *testing.T) {
 	checkError(t, revoke("Bearer "+testStaticToken, body), 503, backstageerr.NameServiceUnavailable, "The sessions of user:default/alice could not be revoked, please try again")
 	checkRecord(t, log.take(t), map[string]any{"eventId": "offline-sessions-revoke", "status": "failed"})
 }
+
+// A revocation's tombstone lasts as long as the session could: sign-in +
+// sessionDuration, even when the provider's own end was earlier at sign-in (a refresh
+// that rotates the session may move that end later).
+func TestSessionEndIsTheHardBound(t *testing.T) {
+	h := newHarness(t)
+	e := h.srv.oauth[testProvider].envs["development"]
+	ss := sealedSession{IssuedAt: testNow.Unix(), ExpiresAt: testNow.Add(time.Minute).Unix()}
+	if got, want := sessionEnd(e, ss), testNow.Add(e.maxAge); !got.Equal(want) {
+		t.Fatalf("sessionEnd = %v, want %v", got, want)
+	}
+}

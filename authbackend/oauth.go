@@ -65,6 +65,9 @@ type sealedSession struct {
 	// ExpiresAt (Unix seconds, 0 = none) is when the provider said the session stops
 	// being refreshable.
 	ExpiresAt int64 `json:"exp,omitempty"`
+	// ID is the server-side session (package sessions); empty when the server keeps
+	// no sessions.
+	ID string `json:"sid,omitempty"`
 }
 
 // signInResponse is the response object of sign-in and refresh, keys in Backstage's
@@ -356,6 +359,9 @@ func (s *Server) frame(r *http.Request, e *oauthEnv, st oauthstate.State, decode
 		if !res.SessionExpiresAt.IsZero() {
 			ss.ExpiresAt = res.SessionExpiresAt.Unix()
 		}
+		if err := s.beginSession(ctx, e, &ss, userRefOf(resp)); err != nil {
+			return fr, atStage(stageIssue, err)
+		}
 		if fr.refresh, err = s.seal(e, ss); err != nil {
 			return fr, err
 		}
@@ -532,6 +538,9 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	if err != nil {
 		return nil, atStage(stageSession, err)
 	}
+	if err := s.checkSession(ss); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	remaining := time.Unix(ss.IssuedAt, 0).Add(e.maxAge).Sub(now)
 	if remaining <= 0 || (ss.ExpiresAt != 0 && now.Unix() >= ss.ExpiresAt) {
@@ -585,6 +594,7 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 		ss, err := s.openSession(r, e)
 		s.observeLogout(c, e.providerID, err == nil)
 		if err == nil {
+			s.endSession(c, e, ss)
 			// Signing out locally must not fail because the IdP did.
 			if e.logouter != nil {
 				if err := e.logouter.Logout(r.Context(), ss.Session); err != nil {

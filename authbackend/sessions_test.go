@@ -191,8 +191,10 @@ func TestOfflineSessionsRevoke(t *testing.T) {
 	checkError(t, revoke("Bearer alice-token", body), 403, backstageerr.NameNotAllowed, "This endpoint does not allow 'user' credentials")
 	checkError(t, revoke("Bearer not-a-token", body), 401, backstageerr.NameAuthentication, "Illegal token")
 	checkError(t, revoke("Bearer "+legacyToken(t, []byte("wrong"), "backstage-server", testNow.Add(time.Hour)), body), 401, backstageerr.NameAuthentication, "Illegal token")
-	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":"group:default/admins"}`), 400, backstageerr.NameInput, "Must refer to a user entity")
-	checkError(t, revoke("Bearer "+testStaticToken, `{}`), 400, backstageerr.NameInput, "Request body must be a JSON object with a userEntityRef string")
+	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":"group:default/admins"}`), 400, backstageerr.NameInput, `Validation error: Must refer to a user entity at "userEntityRef"`)
+	checkError(t, revoke("Bearer "+testStaticToken, `{}`), 400, backstageerr.NameInput, `Validation error: Invalid input: expected string, received undefined at "userEntityRef"`)
+	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":7}`), 400, backstageerr.NameInput, `Validation error: Invalid input: expected string, received number at "userEntityRef"`)
+	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":""}`), 400, backstageerr.NameInput, `Validation error: Too small: expected string to have >=1 characters at "userEntityRef"`)
 	if len(store.Live()) != 3 {
 		t.Fatal("a refused request revoked sessions")
 	}

@@ -656,6 +656,10 @@ func (w *soakWorld) step(rnd *rand.Rand) {
 	defer func() { u.mu.Lock(); u.busy = false; u.mu.Unlock() }()
 
 	st := w.phase()
+	if st == nil { // the workers start a moment before the first phase
+		time.Sleep(time.Millisecond)
+		return
+	}
 	start := time.Now()
 	kind := ""
 	switch p := rnd.IntN(100); {

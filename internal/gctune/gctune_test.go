@@ -1,0 +1,70 @@
+package gctune
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+func TestPercent(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		live, headroom uint64
+		want           int
+	}{
+		{4 * mib, 32 * mib, 800},
+		{1 * mib, 32 * mib, 3200},
+		{32 * mib, 32 * mib, 100},
+		{500 * mib, 32 * mib, 100}, // a big heap keeps Go's default: memory at most doubles
+		{1, 32 * mib, maxPercent},
+		{0, 32 * mib, maxPercent},
+	} {
+		if got := Percent(tc.live, tc.headroom); got != tc.want {
+			t.Errorf("Percent(%d, %d) = %d, want %d", tc.live, tc.headroom, got, tc.want)
+		}
+	}
+}
+
+func TestStartRespectsGOGC(t *testing.T) {
+	env := map[string]string{"GOGC": "50"}
+	if tu := Start(func(k string) string { return env[k] }, 0); tu != nil {
+		tu.Stop()
+		t.Fatal("Start tuned although the operator set GOGC")
+	}
+}
+
+// TestTunerFollowsLiveHeap: with a small live heap the tuner raises GOGC after a
+// collection; once the live heap is past the headroom it goes back to 100, and Stop
+// restores what was set before.
+func TestTunerFollowsLiveHeap(t *testing.T) {
+	prev := debug.SetGCPercent(77)
+	defer debug.SetGCPercent(prev)
+	const headroom = 64 << 20
+	tu := Start(func(string) string { return "" }, headroom)
+	waitFor(t, func() bool { runtime.GC(); return tu.GCPercent() > 100 })
+	if got := debug.SetGCPercent(tu.GCPercent()); got != tu.GCPercent() {
+		t.Fatalf("runtime GOGC = %d, tuner says %d", got, tu.GCPercent())
+	}
+	big := make([][]byte, 0, 96)
+	for range 96 {
+		big = append(big, make([]byte, 1<<20))
+	}
+	waitFor(t, func() bool { runtime.GC(); return tu.GCPercent() == 100 })
+	runtime.KeepAlive(big)
+	tu.Stop()
+	if got := debug.SetGCPercent(77); got != 77 {
+		t.Fatalf("after Stop GOGC = %d, want the 77 set before Start", got)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -21,7 +21,10 @@ const maxPercent = 10000
 // than headroom, more below, so memory stays within live + max(live, headroom).
 func Percent(live, headroom uint64) int {
 	if live == 0 {
-		return maxPercent
+		// No collection has measured the live heap yet: Go's default until one has
+		// (at start-up a huge percentage would let the first cycle wait for 100×
+		// whatever the heap holds then).
+		return 100
 	}
 	if live >= headroom {
 		return 100

@@ -18,10 +18,23 @@ func TestPercent(t *testing.T) {
 		{32 * mib, 32 * mib, 100},
 		{500 * mib, 32 * mib, 100}, // a big heap keeps Go's default: memory at most doubles
 		{1, 32 * mib, maxPercent},
-		{0, 32 * mib, maxPercent},
+		{10 << 10, 32 * mib, maxPercent},
+		{0, 32 * mib, 100}, // not measured yet
 	} {
 		if got := Percent(tc.live, tc.headroom); got != tc.want {
 			t.Errorf("Percent(%d, %d) = %d, want %d", tc.live, tc.headroom, got, tc.want)
+		}
+	}
+}
+
+// TestPercentBoundsHeapGoal: the heap goal live×(1+GOGC/100) never exceeds
+// live + max(live, headroom).
+func TestPercentBoundsHeapGoal(t *testing.T) {
+	const headroom = 32 << 20
+	for live := uint64(1); live < 1<<32; live = live*3/2 + 1 {
+		goal := live * uint64(100+Percent(live, headroom)) / 100
+		if limit := live + max(live, headroom); goal > limit {
+			t.Fatalf("live %d: heap goal %d > %d", live, goal, limit)
 		}
 	}
 }

@@ -17,9 +17,12 @@ const DefaultHeadroom = 32 << 20
 const maxPercent = 10000
 
 // Percent is the GOGC that lets the heap grow by max(live, headroom) before the next
-// collection: Go's default (100, the heap may double) once the live heap is larger
-// than headroom, more below, so memory stays within live + max(live, headroom).
-func Percent(live, headroom uint64) int {
+// collection: Go's default (100) once the live heap is larger than headroom, more
+// below, so memory stays within live + max(live, headroom). roots is the GC's other
+// scan work (goroutine stacks and globals): since Go 1.18 the heap goal is
+// live + (live + roots) × GOGC/100, and with a small heap the roots (a few MiB of
+// globals in this binary) would otherwise multiply the headroom.
+func Percent(live, roots, headroom uint64) int {
 	if live == 0 {
 		// No collection has measured the live heap yet: Go's default until one has
 		// (at start-up a huge percentage would let the first cycle wait for 100×
@@ -29,7 +32,7 @@ func Percent(live, headroom uint64) int {
 	if live >= headroom {
 		return 100
 	}
-	return int(min(headroom*100/live, maxPercent))
+	return int(max(min(headroom*100/(live+roots), maxPercent), 100))
 }
 
 // Tuner re-computes GOGC after every collection from the live heap it left.
@@ -52,7 +55,8 @@ func Start(getenv func(string) string, headroom uint64) *Tuner {
 	if headroom == 0 {
 		headroom = DefaultHeadroom
 	}
-	t := &Tuner{headroom: headroom, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	t := &Tuner{headroom: headroom, sample: []metrics.Sample{
+		{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}}
 	t.old = debug.SetGCPercent(100)
 	t.percent = 100
 	t.tune()
@@ -79,10 +83,14 @@ func (t *Tuner) tune() bool {
 		return false
 	}
 	metrics.Read(t.sample)
-	if t.sample[0].Value.Kind() != metrics.KindUint64 {
-		return false
+	var v [3]uint64
+	for i, s := range t.sample {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return false // a runtime without these metrics: leave GOGC alone
+		}
+		v[i] = s.Value.Uint64()
 	}
-	p := Percent(t.sample[0].Value.Uint64(), t.headroom)
+	p := Percent(v[0], v[1]+v[2], t.headroom)
 	// Only a change of more than a tenth is worth telling the pacer.
 	if d := p - t.percent; d*10 > t.percent || -d*10 > t.percent {
 		debug.SetGCPercent(p)

@@ -10,31 +10,35 @@ import (
 func TestPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, tc := range []struct {
-		live, headroom uint64
-		want           int
+		live, roots, headroom uint64
+		want                  int
 	}{
-		{4 * mib, 32 * mib, 800},
-		{1 * mib, 32 * mib, 3200},
-		{32 * mib, 32 * mib, 100},
-		{500 * mib, 32 * mib, 100}, // a big heap keeps Go's default: memory at most doubles
-		{1, 32 * mib, maxPercent},
-		{10 << 10, 32 * mib, maxPercent},
-		{0, 32 * mib, 100}, // not measured yet
+		{4 * mib, 0, 32 * mib, 800},
+		{1 * mib, 0, 32 * mib, 3200},
+		{1 * mib, 3 * mib, 32 * mib, 800}, // the goal counts stacks and globals too
+		{32 * mib, 0, 32 * mib, 100},
+		{500 * mib, 0, 32 * mib, 100}, // a big heap keeps Go's default: memory at most doubles
+		{1 * mib, 100 * mib, 32 * mib, 100},
+		{1, 0, 32 * mib, maxPercent},
+		{10 << 10, 0, 32 * mib, maxPercent},
+		{0, 0, 32 * mib, 100}, // not measured yet
 	} {
-		if got := Percent(tc.live, tc.headroom); got != tc.want {
-			t.Errorf("Percent(%d, %d) = %d, want %d", tc.live, tc.headroom, got, tc.want)
+		if got := Percent(tc.live, tc.roots, tc.headroom); got != tc.want {
+			t.Errorf("Percent(%d, %d, %d) = %d, want %d", tc.live, tc.roots, tc.headroom, got, tc.want)
 		}
 	}
 }
 
-// TestPercentBoundsHeapGoal: the heap goal live×(1+GOGC/100) never exceeds
-// live + max(live, headroom).
+// TestPercentBoundsHeapGoal: Go's heap goal live + (live+roots)×GOGC/100 never
+// exceeds live + max(live+roots, headroom).
 func TestPercentBoundsHeapGoal(t *testing.T) {
 	const headroom = 32 << 20
-	for live := uint64(1); live < 1<<32; live = live*3/2 + 1 {
-		goal := live * uint64(100+Percent(live, headroom)) / 100
-		if limit := live + max(live, headroom); goal > limit {
-			t.Fatalf("live %d: heap goal %d > %d", live, goal, limit)
+	for _, roots := range []uint64{0, 1 << 20, 4 << 20} {
+		for live := uint64(1); live < 1<<32; live = live*3/2 + 1 {
+			goal := live + (live+roots)*uint64(Percent(live, roots, headroom))/100
+			if limit := live + max(live+roots, headroom); goal > limit {
+				t.Fatalf("live %d, roots %d: heap goal %d > %d", live, roots, goal, limit)
+			}
 		}
 	}
 }

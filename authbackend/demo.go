@@ -14,6 +14,7 @@ import (
 // once at startup.
 type demoPage struct {
 	provider string
+	env      string
 	body     []byte
 	csp      string
 }
@@ -26,10 +27,40 @@ const demoStyle = `
   #status { font-weight: 600; }
 `
 
-// demoScript speaks the popup protocol of Backstage's frontend (core-app-api):
-// open /start in a popup, accept messages only from that popup and the auth origin,
-// remember config_info, resolve on authorization_response. %s is the JSON config.
-const demoScript = `
+// demoPopupJS speaks the popup protocol of Backstage's frontend (core-app-api): open
+// /start in a popup, accept messages only from that popup and the auth origin,
+// remember config_info, resolve on authorization_response. The demo and consent pages
+// share it.
+const demoPopupJS = `
+function popupSignIn(base, scope, env, onSession, onError) {
+  var url = base + '/start?scope=' + encodeURIComponent(scope) +
+    '&origin=' + encodeURIComponent(location.origin) + '&flow=popup&env=' + encodeURIComponent(env);
+  var popup = window.open(url, 'SpectroCloud Login', 'width=450,height=730');
+  if (!popup) { onError(new Error('The sign-in popup was blocked')); return; }
+  var targetOrigin = null, done = false;
+  function cleanup() { clearInterval(timer); window.removeEventListener('message', onMessage); }
+  function onMessage(event) {
+    if (event.source !== popup || event.origin !== location.origin) { return; }
+    var data = event.data || {};
+    if (data.type === 'config_info') { targetOrigin = data.targetOrigin; return; }
+    if (data.type !== 'authorization_response') { return; }
+    done = true;
+    cleanup();
+    if (data.error) { onError(data.error); } else { onSession(data.response); }
+  }
+  var timer = setInterval(function () {
+    if (!popup.closed) { return; }
+    cleanup();
+    if (done) { return; }
+    onError(new Error(targetOrigin && targetOrigin !== location.origin ?
+      'Login failed, Incorrect app origin, expected ' + targetOrigin : 'Login failed, popup was closed'));
+  }, 100);
+  window.addEventListener('message', onMessage);
+}
+`
+
+// demoScript is the demo page's script. %s is the JSON config.
+const demoScript = demoPopupJS + `
 (function () {
   var cfg = %s;
   var base = location.origin + '/api/auth/' + encodeURIComponent(cfg.provider);
@@ -55,31 +86,7 @@ const demoScript = `
   function fail(err) {
     $('status').textContent = 'Error: ' + (err && err.name ? err.name + ': ' : '') + (err && err.message || err);
   }
-  $('signin').addEventListener('click', function () {
-    var url = base + '/start?scope=' + encodeURIComponent(scope) +
-      '&origin=' + encodeURIComponent(location.origin) + '&flow=popup&env=' + encodeURIComponent(cfg.env);
-    var popup = window.open(url, 'SpectroCloud Login', 'width=450,height=730');
-    if (!popup) { fail(new Error('The sign-in popup was blocked')); return; }
-    var targetOrigin = null, done = false;
-    function cleanup() { clearInterval(timer); window.removeEventListener('message', onMessage); }
-    function onMessage(event) {
-      if (event.source !== popup || event.origin !== location.origin) { return; }
-      var data = event.data || {};
-      if (data.type === 'config_info') { targetOrigin = data.targetOrigin; return; }
-      if (data.type !== 'authorization_response') { return; }
-      done = true;
-      cleanup();
-      if (data.error) { fail(data.error); } else { show(data.response); }
-    }
-    var timer = setInterval(function () {
-      if (!popup.closed) { return; }
-      cleanup();
-      if (done) { return; }
-      fail(new Error(targetOrigin && targetOrigin !== location.origin ?
-        'Login failed, Incorrect app origin, expected ' + targetOrigin : 'Login failed, popup was closed'));
-    }, 100);
-    window.addEventListener('message', onMessage);
-  });
+  $('signin').addEventListener('click', function () { popupSignIn(base, scope, cfg.env, show, fail); });
   $('refresh').addEventListener('click', function () {
     fetch(base + '/refresh?optional&scope=' + encodeURIComponent(scope) + '&env=' + encodeURIComponent(cfg.env), {
       headers: { 'X-Requested-With': 'XMLHttpRequest' }, credentials: 'include'
@@ -141,6 +148,7 @@ func newDemoPage(dc config.DemoConfig) (*demoPage, error) {
 	script := fmt.Sprintf(demoScript, cfgJSON)
 	return &demoPage{
 		provider: provider,
+		env:      env,
 		body:     []byte(fmt.Sprintf(demoHTML, demoStyle, script)),
 		csp: "default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
 			"script-src " + scriptHash(script) + ";style-src " + scriptHash(demoStyle),

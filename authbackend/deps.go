@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -47,6 +48,18 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// AuthorizationServer is the OAuth 2 authorization server for MCP clients and the
+// Backstage CLI (package authserver), mounted under /api/auth. The router knows only
+// this: Mount adds its routes (gin paths relative to /api/auth; parameters reach the
+// handler through r.PathValue; limited routes get the sign-in rate limit; an error a
+// handler returns is answered as Backstage's error JSON), and DiscoveryFields gives
+// the parts of the discovery document that depend on it (metadata: also serve it as
+// RFC 8414's /.well-known/oauth-authorization-server).
+type AuthorizationServer interface {
+	Mount(add func(method, path string, limited bool, h func(http.ResponseWriter, *http.Request) error))
+	DiscoveryFields() (scopes, authMethods, grantTypes []string, revocation, cimd, metadata bool)
+}
+
 // Options wires the router. cmd/authbackend builds the concrete implementations.
 type Options struct {
 	Logger *slog.Logger
@@ -57,6 +70,12 @@ type Options struct {
 	UserInfo   UserInfoReader
 	UserKeys   JWKSSource // /.well-known/jwks.json
 	PluginKeys JWKSSource // /.backstage/auth/v1/jwks.json
+	// Sessions records a session per sign-in and answers refreshes whether it was
+	// revoked (nil: no server-side sessions; logout then only clears the cookie).
+	Sessions SessionRegistry
+	// PluginTokens verifies other plugins' tokens for service-only routes (nil: only
+	// backend.auth.externalAccess credentials are service credentials).
+	PluginTokens PluginTokenVerifier
 	// Health is pinged by /.backstage/health/v1/readiness; nil means always ready.
 	Health Pinger
 
@@ -66,6 +85,10 @@ type Options struct {
 	// is not configured answers "No auth provider registered for '<id>'", as Backstage
 	// does for a module without config; any other id is "Unknown auth provider".
 	RegisteredIDs []string
+
+	// AuthorizationServer serves /v1/authorize, /v1/token and the rest of the OIDC
+	// provider routes (nil: none, as Backstage without clients).
+	AuthorizationServer AuthorizationServer
 
 	// Metrics counts sign-ins, refreshes and rate-limit refusals (nil: nothing).
 	Metrics Metrics

@@ -42,17 +42,32 @@
 //     posts {type:"authorization_response", response|error} to the app origin, under
 //     a CSP allowing only that script; the redirect flow answers 302 instead.
 //  3. GET|POST /<p>/refresh (X-Requested-With: XMLHttpRequest): the sealed cookie is
-//     opened (anything that does not open is refused, never parsed), the provider
+//     opened (anything that does not open is refused, never parsed), its session id
+//     checked against the revoked set in memory (Options.Sessions), the provider
 //     refreshes, the resolver runs again and a fresh token is issued. Every failure is
-//     401 "Refresh failed; caused by ...".
-//  4. POST /<p>/logout: X-Requested-With and Origin checks, provider logout, cookies
-//     cleared.
+//     401 "Refresh failed; caused by ...", except an IdP outage (503).
+//  4. POST /<p>/logout: X-Requested-With and Origin checks, the session revoked on
+//     every replica, provider logout, cookies cleared.
+//
+// With Options.Sessions the callback records a server-side session (sessions.go) and
+// seals its id into the refresh cookie; POST /v1/offline-sessions/revoke, for service
+// credentials (backend.auth.externalAccess) only, ends every session of a user.
 //
 // Proxy providers (guest, and those behind an authenticating proxy) serve only
 // GET|POST /<p>/refresh: the request is authenticated, resolved and issued a token every
 // time; /start and /handler/frame answer 501. The well-known routes serve the openid-configuration document and the user and plugin
 // key sets from memory; /v1/userinfo verifies a user token and returns its stored
-// claims. An optional demo page at "/" speaks the same popup protocol.
+// claims. An optional demo page at "/" speaks the same popup protocol (and, with the
+// authorization server, a consent page at /oauth2/authorize/:sessionId).
+//
+// # Authorization server
+//
+// Options.AuthorizationServer (package authserver, wired by cmd) adds its routes
+// (/v1/authorize, /v1/sessions/:id, /v1/token, /v1/revoke, ...) through Mount and the
+// discovery document's dependent fields through DiscoveryFields; when it is enabled
+// the document is also served at RFC 8414's /.well-known/oauth-authorization-server.
+// The router knows nothing else of it: its handlers write OAuth errors themselves and
+// return Backstage errors for writeError.
 //
 // # Observability
 //

@@ -2,7 +2,9 @@ package authbackend
 
 import (
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,6 +52,10 @@ func (s *Server) proxyRefresh(p *proxyProvider) gin.HandlerFunc {
 		res, err := p.provider.AuthenticateRequest(ctx, c.Request)
 		if err != nil {
 			s.observeSignIn(c, p.id, "", "", false, atStage(stageIdP, err), audit.Low)
+			if d, ok := idpUnavailable(err); ok {
+				// The proxy's keys could not be fetched: nothing was decided, try again.
+				c.Writer.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+			}
 			s.writeError(c, err)
 			return
 		}

@@ -2,7 +2,6 @@ package authbackend
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend/origins"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 )
 
@@ -60,10 +60,12 @@ type Server struct {
 	proxy   map[string]*proxyProvider
 	unconf  map[string]bool // registered provider ids that are not configured
 
-	staticTokens [][sha256.Size]byte
+	staticTokens credentials.StaticTokens
+	serviceCreds []serviceCredential // backend.auth.externalAccess, for service-only routes
 
 	oidcConfig []byte
 	demo       *demoPage
+	consent    *consentPage // the demo's consent page (demo and authorization server on)
 
 	// Rate limits (nil: off): Backstage's backend.rateLimit (every route) and
 	// backend.rateLimit.plugin.auth (/api/auth), and ours on the routes that call an
@@ -151,12 +153,9 @@ func New(opts Options) (*Server, error) {
 	if s.cors, err = newCORSPolicy(cfg.Backend.CORS); err != nil {
 		return nil, fmt.Errorf("authbackend: %w", err)
 	}
-	for _, ea := range cfg.Backend.Auth.ExternalAccess {
-		if ea.Type == "static" && ea.Token != "" {
-			s.staticTokens = append(s.staticTokens, sha256.Sum256([]byte(ea.Token)))
-		}
-	}
-	if s.oidcConfig, err = buildOIDCConfig(s.authBase); err != nil {
+	s.staticTokens = credentials.NewStaticTokens(cfg.StaticAccessTokens())
+	s.initServiceCredentials()
+	if s.oidcConfig, err = buildOIDCConfig(s.authBase, opts.AuthorizationServer); err != nil {
 		return nil, err
 	}
 	if err := s.initProviders(); err != nil {
@@ -166,6 +165,11 @@ func New(opts Options) (*Server, error) {
 	if cfg.Demo.Enabled {
 		if s.demo, err = newDemoPage(cfg.Demo); err != nil {
 			return nil, err
+		}
+		if opts.AuthorizationServer != nil {
+			if s.consent, err = newConsentPage(s.demo.provider, s.demo.env); err != nil {
+				return nil, err
+			}
 		}
 		if _, ok := s.oauth[s.demo.provider]; !ok {
 			s.log.Warn("the demo page signs in with a provider that is not configured",
@@ -337,11 +341,16 @@ func (s *Server) buildEngine() *gin.Engine {
 	if s.demo != nil {
 		s.get(e, "/", s.serveDemo)
 	}
+	if s.consent != nil {
+		s.get(e, "/oauth2/authorize/:sessionId", s.serveConsent)
+	}
 
 	s.get(e, authPrefix+"/.well-known/openid-configuration", s.openIDConfiguration)
 	s.get(e, authPrefix+"/.well-known/jwks.json", s.serveJWKS(s.opts.UserKeys))
 	s.get(e, authPrefix+"/.backstage/auth/v1/jwks.json", s.serveJWKS(s.opts.PluginKeys))
 	s.get(e, authPrefix+"/v1/userinfo", s.userInfo)
+	s.mountAuthorizationServer(e, signIn)
+	s.post(e, authPrefix+"/v1/offline-sessions/revoke", s.offlineSessionsRevoke)
 
 	ids := make([]string, 0, len(s.oauth))
 	for id := range s.oauth {
@@ -376,6 +385,41 @@ func (s *Server) buildEngine() *gin.Engine {
 	}
 	e.NoRoute(s.noRoute)
 	return e
+}
+
+// mountAuthorizationServer adds the authorization server's routes and, when it is
+// enabled, the discovery document at RFC 8414's addresses (which MCP clients try
+// first; Backstage has no such route): /api/auth/.well-known/oauth-authorization-server
+// and, path inserted after the host, /.well-known/oauth-authorization-server/api/auth.
+func (s *Server) mountAuthorizationServer(e *gin.Engine, signIn []gin.HandlerFunc) {
+	as := s.opts.AuthorizationServer
+	if as == nil {
+		return
+	}
+	as.Mount(func(method, path string, limited bool, h func(http.ResponseWriter, *http.Request) error) {
+		handler := func(c *gin.Context) {
+			for _, p := range c.Params {
+				c.Request.SetPathValue(p.Key, p.Value)
+			}
+			if err := h(c.Writer, c.Request); err != nil {
+				s.writeError(c, err)
+			}
+		}
+		chain := []gin.HandlerFunc{handler}
+		if limited {
+			chain = append(signIn[:len(signIn):len(signIn)], handler)
+		}
+		switch method {
+		case http.MethodGet:
+			s.get(e, authPrefix+path, chain...)
+		case http.MethodPost:
+			s.post(e, authPrefix+path, chain...)
+		}
+	})
+	if _, _, _, _, _, metadata := as.DiscoveryFields(); metadata {
+		s.get(e, authPrefix+"/.well-known/oauth-authorization-server", s.openIDConfiguration)
+		s.get(e, "/.well-known/oauth-authorization-server"+authPrefix, s.openIDConfiguration)
+	}
 }
 
 // get registers a GET route (and HEAD, which Express serves from GET handlers).

@@ -2,19 +2,15 @@ package authbackend
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
@@ -66,9 +62,12 @@ type oidcConfiguration struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
 	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	CIMDSupported                     bool     `json:"client_id_metadata_document_supported,omitempty"`
 }
 
-func buildOIDCConfig(authBase string) ([]byte, error) {
+// buildOIDCConfig is the discovery document; as is the authorization server, or nil.
+func buildOIDCConfig(authBase string, as AuthorizationServer) ([]byte, error) {
 	doc := oidcConfiguration{
 		Issuer:                            authBase,
 		TokenEndpoint:                     authBase + "/v1/token",
@@ -83,6 +82,14 @@ func buildOIDCConfig(authBase string) ([]byte, error) {
 		GrantTypesSupported:               []string{"authorization_code"},
 		AuthorizationEndpoint:             authBase + "/v1/authorize",
 		CodeChallengeMethodsSupported:     []string{"S256"},
+	}
+	if as != nil {
+		scopes, methods, grants, revocation, cimd, _ := as.DiscoveryFields()
+		doc.ScopesSupported, doc.TokenEndpointAuthMethodsSupported, doc.GrantTypesSupported = scopes, methods, grants
+		if revocation {
+			doc.RevocationEndpoint = authBase + "/v1/revoke"
+		}
+		doc.CIMDSupported = cimd
 	}
 	out, err := jsrules.Marshal(doc)
 	if err != nil {
@@ -111,31 +118,11 @@ func (s *Server) serveJWKS(src JWKSSource) gin.HandlerFunc {
 	}
 }
 
-// bearerToken parses the Authorization header format Backstage accepts,
-// /^Bearer[ ]+(\S+)$/i, by hand: the regexp cost more than the rest of a cached
-// userinfo request.
-func bearerToken(h string) (string, bool) {
-	const scheme = "bearer"
-	if len(h) < len(scheme)+2 || !strings.EqualFold(h[:len(scheme)], scheme) || h[len(scheme)] != ' ' {
-		return "", false
-	}
-	token := strings.TrimLeft(h[len(scheme):], " ")
-	if token == "" || strings.ContainsAny(token, " \t\n\f\r") {
-		return "", false
-	}
-	return token, true
-}
-
-// Token types Backstage puts in the JWT header.
-const (
-	typPluginToken = "vnd.backstage.plugin"
-)
-
 // userInfo is GET /v1/userinfo: the stored claims of the user a (full or limited)
 // user token belongs to.
 func (s *Server) userInfo(c *gin.Context) {
 	ctx := c.Request.Context()
-	token, ok := bearerToken(c.Request.Header.Get("Authorization"))
+	token, ok := credentials.BearerToken(c.Request.Header.Get("Authorization"))
 	if !ok {
 		s.writeError(c, backstageerr.Authentication("No token provided"))
 		return
@@ -150,7 +137,7 @@ func (s *Server) userInfo(c *gin.Context) {
 		}
 		// Service credentials never verify as user tokens; only then is it worth
 		// telling them apart from bad tokens.
-		if s.isStaticToken(token) || jwtHeaderType(token) == typPluginToken {
+		if s.staticTokens.Contains(token) || credentials.JWTHeaderType(token) == credentials.TypPluginToken {
 			err = backstageerr.Input("Userinfo endpoint must be called with a token that represents a user principal")
 		}
 		s.writeError(c, err)
@@ -173,39 +160,6 @@ func (s *Server) userInfo(c *gin.Context) {
 	}
 	c.Writer.Header().Set("Cache-Control", "no-store")
 	writeBody(c, http.StatusOK, "application/json; charset=utf-8", info)
-}
-
-// isStaticToken reports whether token is one of backend.auth.externalAccess's static
-// tokens (compared in constant time over their digests).
-func (s *Server) isStaticToken(token string) bool {
-	if len(s.staticTokens) == 0 {
-		return false
-	}
-	d := sha256.Sum256([]byte(token))
-	found := 0
-	for i := range s.staticTokens {
-		found |= subtle.ConstantTimeCompare(d[:], s.staticTokens[i][:])
-	}
-	return found == 1
-}
-
-// jwtHeaderType returns the typ of a JWT's (unverified) header, or "".
-func jwtHeaderType(token string) string {
-	head, _, ok := strings.Cut(token, ".")
-	if !ok || len(head) > 4096 {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(head, "="))
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Typ string `json:"typ"`
-	}
-	if json.Unmarshal(raw, &h) != nil {
-		return ""
-	}
-	return h.Typ
 }
 
 func (s *Server) notImplemented(c *gin.Context) {

@@ -11,16 +11,20 @@
 //     @backstage/backend-defaults): keystore.go, the same type with the other column
 //     set;
 //   - user_info: userinfo.go, a tokens.UserInfoStore;
+//   - oauth_authorization_sessions, oidc_authorization_codes and offline_sessions (the
+//     authorization server's consent sessions, codes and refresh tokens):
+//     oauthsessions.go, the interfaces of package authserver/store, with the
+//     decisions, code redemption and refresh-token rotation as single conditional
+//     statements so concurrent requests cannot both win;
+//   - sessions (Node's express-session table, whose schema we keep): sessions.go, a
+//     sessions.Store holding our sign-in sessions under their own sid prefix, with
+//     revocations carried over LISTEN/NOTIFY (a sessions.Notifier); offboarding also
+//     deletes the user's offline_sessions rows, as Backstage's offline-sessions/revoke
+//     does;
 //   - LISTEN/NOTIFY for both key tables: notify.go, a signingkeys.ChangeNotifier;
 //   - stored-time formats shared by the stores: timefmt.go.
 //
-// The migrations already create the authorization-server tables, which no store
-// reads yet: oauth_authorization_sessions, oidc_authorization_codes and
-// offline_sessions (and sessions, Node's express-session table). When the
-// authorization server arrives, each gets its own file here beside the ones above
-// (oauthsessions.go, oidccodes.go, offlinesessions.go, sessions.go), implementing an
-// interface its consumer defines, as keystore.go and userinfo.go do; the schema
-// itself must not change, since Node and Go share the database.
+// The schema itself must not change, since Node and Go share the database.
 //
 // The database stays interchangeable with the Node backend: the tables, types,
 // constraint and index names match @backstage/plugin-auth-backend 0.31.0's 13

@@ -104,3 +104,6 @@ func count(t *testing.T, db *DB, table string) int {
 	}
 	return n
 }
+
+// pgDSNOrEmpty is the test server's DSN without skipping.
+func pgDSNOrEmpty() string { return os.Getenv("AUTHBACKEND_TEST_PG_DSN") }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -153,7 +154,6 @@ func TestCookbook(t *testing.T) {
 			t.Fatalf("refresh: %d %s", resp.StatusCode, body)
 		}
 
-		recs := policyRecords(t, s)
 		carolByIdP := `allow rule matched: auth.providers.spectrocloud.development.signIn.policy.allow[0] (groups claim has "backstage-users")`
 		want := []struct{ actor, outcome, reason string }{
 			{alice, "allow", "allow rule matched: auth.providers.spectrocloud.development.signIn.policy.allow[1] (ownership has group:default/team-a)"},
@@ -163,6 +163,7 @@ func TestCookbook(t *testing.T) {
 			{"user:default/carol", "allow", carolByIdP},
 			{"user:default/carol", "allow", carolByIdP},
 		}
+		recs := policyRecords(t, s, len(want))
 		if len(recs) != len(want) {
 			t.Fatalf("audit records:\n%v", recs)
 		}
@@ -183,15 +184,24 @@ func TestCookbook(t *testing.T) {
 }
 
 // policyRecords are the server's sign-in policy audit records.
-func policyRecords(t *testing.T, s *server) []map[string]any {
+// policyRecords returns the server's sign-in-policy audit records, waiting up to 5s
+// for at least n of them: the server's output reaches the test through a pipe, so the
+// record of the last answer may arrive a moment after the answer.
+func policyRecords(t *testing.T, s *server, n int) []map[string]any {
 	t.Helper()
-	var out []map[string]any
-	for _, r := range auditRecords(t, s.proc.out.String()) {
-		if r["msg"] == "auth.sign-in-policy" {
-			out = append(out, r)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var out []map[string]any
+		for _, r := range auditRecords(t, s.proc.out.String()) {
+			if r["msg"] == "auth.sign-in-policy" {
+				out = append(out, r)
+			}
 		}
+		if len(out) >= n || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return out
 }
 
 // An expression that fails at sign-in says which and why, and no token is issued.

@@ -159,8 +159,10 @@ func (is *Issuer) IssueUserToken(ctx context.Context, claims UserClaims) (Issued
 	if is.log.Enabled(ctx, slog.LevelDebug) {
 		is.log.DebugContext(ctx, "Issuing token for "+sub+", with entities "+strings.Join(ent, ","))
 	}
-	if err := is.recordUserInfo(ctx, sub, ent, claims.Extra, now); err != nil {
-		return IssuedToken{}, err
+	if !claims.NoUserInfo {
+		if err := is.recordUserInfo(ctx, sub, ent, claims.Extra, now); err != nil {
+			return IssuedToken{}, err
+		}
 	}
 	return IssuedToken{Token: token, Sub: sub, Ent: ent, IssuedAt: time.Unix(iat, 0), ExpiresAt: time.Unix(exp, 0)}, nil
 }

@@ -28,6 +28,9 @@ type UserClaims struct {
 	Ent []string
 	// Extra claims from a custom resolver; they cannot override the standard ones.
 	Extra map[string]any
+	// NoUserInfo skips the user_info write: Backstage's TokenFactory.issueToken called
+	// directly (the authorization server's tokens), not through a sign-in resolver.
+	NoUserInfo bool
 }
 
 // IssuedToken is a freshly issued Backstage user token.

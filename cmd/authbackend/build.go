@@ -15,12 +15,15 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
+	"github.com/spectrocloud-labs/backstage-auth-go/authserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/sessions"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 
 	// Aliased: build has a local "tokens" (the catalog's late plugin-token source).
@@ -57,6 +60,9 @@ type plan struct {
 	cfg      *config.Config
 	registry *providers.Registry
 	decoded  *providers.Decoded
+	// oidc is the authorization server's configuration (static clients, CIMD, refresh
+	// tokens).
+	oidc authserver.Settings
 	// warnings are problems that do not stop the server.
 	warnings config.Problems
 }
@@ -79,10 +85,12 @@ func prepare(configPaths []string, reg *providers.Registry) (*plan, error) {
 	}
 	decoded, ps := reg.Decode(config.ProviderSections(root.Sub("auth")))
 	problems = append(problems, ps...)
+	oidc, ps := authserver.DecodeSettings(root.Sub("auth"))
+	problems = append(problems, ps...)
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	return &plan{cfg: cfg, registry: reg, decoded: decoded, warnings: problems.Warnings()}, nil
+	return &plan{cfg: cfg, registry: reg, decoded: decoded, oidc: oidc, warnings: problems.Warnings()}, nil
 }
 
 // build loads and validates the configuration, then wires every component with the
@@ -212,26 +220,54 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	})
 	obs.KeysServed("user", userKeys)
 	obs.KeysServed("plugin", pluginKeys)
+	// The revoked set must be loaded before the first refresh is answered.
+	sessionRegistry := sessions.New(sessions.Options{Store: db.Sessions(), Logger: logger})
+	if err := sessionRegistry.Start(runCtx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
 	if startCatalog != nil {
 		if err := startCatalog(runCtx); err != nil {
 			logger.Warn("catalog watch not started", "error", err)
 		}
 	}
 
+	as, err := authserver.New(authserver.Options{
+		Logger: logger, Config: cfg, Settings: pl.oidc,
+		Sessions: db.OAuthSessions(), Codes: db.OIDCCodes(), Offline: db.OfflineSessions(),
+		Issuer: obs.WrapIssuer(issuer), Verifier: backstagetokens.NewVerifier(userKeys, nil),
+		Users: catalogUsers(catalog), Auditor: obs.Auditor(),
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	as.Start(runCtx)
+	var authServer authbackend.AuthorizationServer
+	if as.Enabled() {
+		authServer = as
+		if cfg.Backend.Database.Client != "pg" && pl.oidc.Refresh.Enabled {
+			logger.Info("refresh tokens on SQLite: rotation is still a single compare-and-swap update, safe under concurrency")
+		}
+	}
+
 	srv, err := authbackend.New(authbackend.Options{
-		Logger:        logger,
-		Config:        cfg,
-		Issuer:        obs.WrapIssuer(issuer),
-		Verifier:      backstagetokens.NewVerifier(userKeys, nil),
-		UserInfo:      issuer,
-		UserKeys:      userKeys,
-		PluginKeys:    pluginKeys,
-		Health:        db,
-		Providers:     provs,
-		RegisteredIDs: reg.IDs(),
-		Metrics:       obs.RouterMetrics(),
-		Auditor:       obs.Auditor(),
-		Middleware:    obs.Middleware(),
+		Logger:              logger,
+		Config:              cfg,
+		Issuer:              obs.WrapIssuer(issuer),
+		Verifier:            backstagetokens.NewVerifier(userKeys, nil),
+		UserInfo:            issuer,
+		UserKeys:            userKeys,
+		PluginKeys:          pluginKeys,
+		Health:              db,
+		Sessions:            sessionRegistry,
+		PluginTokens:        pluginTokenVerifier(cfg, logger),
+		Providers:           provs,
+		RegisteredIDs:       reg.IDs(),
+		Metrics:             obs.RouterMetrics(),
+		AuthorizationServer: authServer,
+		Auditor:             obs.Auditor(),
+		Middleware:          obs.Middleware(),
 	})
 	if err != nil {
 		a.close()
@@ -368,4 +404,15 @@ func (l *lateTokenSource) PluginToken(ctx context.Context, target string) (strin
 		return "", fmt.Errorf("plugin tokens are not available yet")
 	}
 	return l.src.PluginToken(ctx, target)
+}
+
+// pluginTokenVerifier verifies the plugin tokens other backend plugins send to auth,
+// with each calling plugin's keys from <its discovery base URL>/.backstage/auth/v1/jwks.json,
+// as Backstage's PluginTokenHandler does.
+func pluginTokenVerifier(cfg *config.Config, logger *slog.Logger) *backstagetokens.PluginTokenVerifier {
+	return backstagetokens.NewPluginTokenVerifier("auth", func(pluginID string) (backstagetokens.SignatureVerifier, error) {
+		return keyfetch.NewJWKS(cfg.InternalBaseURL(pluginID)+"/.backstage/auth/v1/jwks.json", keyfetch.Options{
+			Name: "plugin " + pluginID, Logger: logger, Algs: []string{signingkeys.AlgES256},
+		})
+	}, nil)
 }

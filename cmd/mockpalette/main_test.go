@@ -46,7 +46,7 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	if err := run([]string{"--listen", "256.0.0.1:1"}, log); err == nil {
 		t.Error("bad listen address accepted")
 	}
-	if err := run([]string{"--personality", "gitlab"}, log); err == nil || !strings.Contains(err.Error(), "unknown personality") {
+	if err := run([]string{"--personality", "no-such-vendor"}, log); err == nil || !strings.Contains(err.Error(), "unknown personality") {
 		t.Errorf("unknown personality: %v", err)
 	}
 	if err := run([]string{"--tls-cert", "c.pem"}, log); err == nil {
@@ -72,11 +72,16 @@ func TestPersonalities(t *testing.T) {
 			t.Errorf("%s %s: %d", personality, path, rec.Code)
 		}
 	}
-	rec := httptest.NewRecorder()
-	h, _, _ := newIdP("github", "", idpFlags{clientID: "c", clientSecret: "s"}, log)
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_mock/health", nil))
-	if !strings.Contains(rec.Body.String(), `"personality":"github"`) {
-		t.Errorf("github health: %s", rec.Body)
+	for _, personality := range []string{"github", "gitlab", "bitbucket", "bitbucketServer", "atlassian"} {
+		rec := httptest.NewRecorder()
+		h, _, err := newIdP(personality, "", idpFlags{clientID: "c", clientSecret: "s"}, log)
+		if err != nil {
+			t.Fatalf("%s: %v", personality, err)
+		}
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/_mock/health", nil))
+		if !strings.Contains(rec.Body.String(), `"personality":"`+personality+`"`) {
+			t.Errorf("%s health: %s", personality, rec.Body)
+		}
 	}
 	// A vendor users file has the vendor's fields.
 	p := filepath.Join(t.TempDir(), "gh.yaml")

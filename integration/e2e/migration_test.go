@@ -21,49 +21,10 @@ import (
 // nothing to do; guest tokens from each verify at the other's JWKS.
 func TestSharedPostgresWithNodeAuthBackend(t *testing.T) {
 	h := requireE2E(t)
-	dsn := os.Getenv(envPGDSN)
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is unset in CI", envPGDSN)
-		}
-		t.Skipf("shared-database test needs PostgreSQL: set %s", envPGDSN)
-	}
-	pgCfg, err := pgx.ParseConfig(dsn)
-	if err != nil {
-		t.Fatalf("%s: %v", envPGDSN, err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-
-	// A fresh database per test, named like Backstage names it: <prefix>auth.
-	prefix := "e2e_" + randHex(t, 6) + "_"
-	dbName := prefix + "auth"
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", envPGDSN, err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize()); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	// Registered before the processes start, so it runs after they are stopped.
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", dbName, err)
-		}
-	})
-	dbConnCfg := pgCfg.Copy()
-	dbConnCfg.Database = dbName
-	db, err := pgx.ConnectConfig(ctx, dbConnCfg)
-	if err != nil {
-		t.Fatalf("connect %s: %v", dbName, err)
-	}
-	t.Cleanup(func() { db.Close(context.Background()) })
-
-	connection := m{"host": pgCfg.Host, "port": int(pgCfg.Port), "user": pgCfg.User}
-	if pgCfg.Password != "" {
-		connection["password"] = pgCfg.Password
-	}
+	pg := newSharedPG(t, ctx)
+	prefix, connection, db, dbName := pg.prefix, pg.connection, pg.db, pg.dbName
 	database := m{"client": "pg", "prefix": prefix, "connection": connection}
 	logDir := h.logDir(t)
 	dir := t.TempDir()
@@ -270,4 +231,57 @@ func nodeErrors(log string) []string {
 		}
 	}
 	return out
+}
+
+// sharedPG is a fresh PostgreSQL database per test, named like Backstage names it
+// (<prefix>auth), dropped when the test ends (after its processes stopped).
+type sharedPG struct {
+	prefix, dbName string
+	connection     m // backend.database.connection
+	db             *pgx.Conn
+}
+
+func newSharedPG(t *testing.T, ctx context.Context) sharedPG {
+	t.Helper()
+	dsn := os.Getenv(envPGDSN)
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is unset in CI", envPGDSN)
+		}
+		t.Skipf("shared-database test needs PostgreSQL: set %s", envPGDSN)
+	}
+	pgCfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", envPGDSN, err)
+	}
+	// A fresh database per test, named like Backstage names it: <prefix>auth.
+	prefix := "e2e_" + randHex(t, 6) + "_"
+	dbName := prefix + "auth"
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect %s: %v", envPGDSN, err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{dbName}.Sanitize()); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	// Registered before the processes start, so it runs after they are stopped.
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{dbName}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", dbName, err)
+		}
+	})
+	dbConnCfg := pgCfg.Copy()
+	dbConnCfg.Database = dbName
+	db, err := pgx.ConnectConfig(ctx, dbConnCfg)
+	if err != nil {
+		t.Fatalf("connect %s: %v", dbName, err)
+	}
+	t.Cleanup(func() { db.Close(context.Background()) })
+
+	connection := m{"host": pgCfg.Host, "port": int(pgCfg.Port), "user": pgCfg.User}
+	if pgCfg.Password != "" {
+		connection["password"] = pgCfg.Password
+	}
+	return sharedPG{prefix: prefix, dbName: dbName, connection: connection, db: db}
 }

@@ -17,9 +17,10 @@
 //     the last good keys keep verifying until a fetch succeeds: a token signed with one
 //     of them is still checked in full by its verifier (expiry included), so an outage
 //     of the key endpoint does not turn valid sessions into failures. Only a key set
-//     that really answered without a kid removes it. When nothing can be decided (no
-//     good keys yet, or a kid the last good keys lack while the endpoint is down) the
-//     error is Undecided and carries when to try again; the outage is logged once.
+//     that really answered without a kid removes it (per-kid PEM: a 404 is remembered
+//     as the kid's answer without a key). When nothing can be decided (no good keys
+//     yet, or a kid the last good keys lack while the endpoint is down) the error is
+//     Undecided and carries when to try again; the outage is logged once.
 //
 // Errors are typed: UnavailableError (the endpoint could not be asked or answered an
 // HTTP error), MalformedError (it answered something that is not a key set),

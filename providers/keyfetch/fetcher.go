@@ -375,11 +375,13 @@ func (f *Fetcher) run(e *entry, call *fetchCall) {
 		err = withRetryAfter(err, e.backoff)
 		e.failed, e.retryAt = err, now.Add(e.backoff)
 	default:
-		// The endpoint answered that kid has no key (per-kid PEM, 404): forget it.
-		e.snap, e.failed, e.backoff = nil, nil, 0
-		if f.perKID != nil {
-			f.perKID.Remove(e.kid)
-		}
+		// The endpoint answered that kid has no key (per-kid PEM, 404): remember that
+		// answer as a snapshot without keys, so that the kid is asked again only as an
+		// unknown kid of a JWK set is (within the refetch rate limit, or once the answer
+		// is older than MaxAge) and a repeat is refused (401) rather than left
+		// undecided by the rate limit. Entries stay bounded by MaxKeys.
+		e.snap = &snapshot{fetched: now, gen: &Generation{e: e, fetched: now}}
+		e.failed, e.backoff = nil, 0
 	}
 	e.call = nil
 	call.snap, call.err = snap, err

@@ -474,6 +474,17 @@ func TestPEMPerKID(t *testing.T) {
 
 	_, err = f.Verify(context.Background(), sign(t, jwt.SigningMethodES256, "kid-404", ecP256, nil))
 	as[*keyfetch.UnknownKeyError](t, err)
+	// The 404 is remembered: with no refetch left, a repeat is still refused (not
+	// undecided), and asks nothing.
+	lim := newPEM(keyfetch.Options{RefetchBurst: 1})
+	hits404 := ks.hits("/kid-404")
+	for range 3 {
+		_, err = lim.Verify(context.Background(), sign(t, jwt.SigningMethodES256, "kid-404", ecP256, nil))
+		as[*keyfetch.UnknownKeyError](t, err)
+	}
+	if n := ks.hits("/kid-404") - hits404; n != 1 {
+		t.Errorf("%d fetches of an unknown kid asked 3 times with one refetch allowed", n)
+	}
 	_, err = f.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, "kid-weak", rsaWeak, nil))
 	as[*keyfetch.UnusableKeyError](t, err)
 	_, err = f.Verify(context.Background(), sign(t, jwt.SigningMethodES256, "kid-2", ecP256, nil))

@@ -215,17 +215,12 @@ func (s *Server) googleToken(w http.ResponseWriter, r *http.Request) {
 			googleTokenError(w, http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
 			return
 		}
-		g = grant{login: old.login, scope: old.scope}
-		if sc := googleScope(r.PostForm.Get("scope")); len(sc) > 0 {
-			granted := strings.Fields(old.scope)
-			for _, x := range sc {
-				if !slices.Contains(granted, x) {
-					googleTokenError(w, http.StatusBadRequest, "invalid_scope", "Bad Request")
-					return
-				}
-			}
-			g.scope = strings.Join(sc, " ")
+		sc, ok := narrowScope(old.scope, googleScope(r.PostForm.Get("scope")))
+		if !ok {
+			googleTokenError(w, http.StatusBadRequest, "invalid_scope", "Bad Request")
+			return
 		}
+		g = grant{login: old.login, scope: sc}
 	default:
 		googleTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type: "+r.PostForm.Get("grant_type"))
 		return

@@ -30,9 +30,44 @@ const (
 	// Microsoft is Entra ID (login.microsoftonline.com) and Microsoft Graph
 	// (graph.microsoft.com).
 	Microsoft
+	// Okta is an Okta org (the org authorization server and custom ones).
+	Okta
+	// Auth0 is an Auth0 tenant (its domain reached over TLS).
+	Auth0
+	// OneLogin is a OneLogin subdomain's OpenID Connect endpoints (/oidc/2).
+	OneLogin
+	// GitLab is gitlab.com or a self-managed GitLab (its base URL).
+	GitLab
+	// Bitbucket is Bitbucket Cloud (bitbucket.org and api.bitbucket.org).
+	Bitbucket
+	// BitbucketServer is Bitbucket Server / Data Center (one host).
+	BitbucketServer
+	// Atlassian is Atlassian's OAuth 2.0 (3LO): auth.atlassian.com and api.atlassian.com.
+	Atlassian
+	// GCPIAP is Google Cloud IAP's key server (www.gstatic.com/iap/verify/...).
+	GCPIAP
+	// AWSALB is the AWS load balancer key server of a region
+	// (public-keys.auth.elb.<region>.amazonaws.com/<kid>).
+	AWSALB
+	// OAuth2ProxyIdP is the OpenID Connect IdP behind an oauth2-proxy (discovery, JWKS).
+	OAuth2ProxyIdP
+	// CFAccess is Cloudflare Access (<team>.cloudflareaccess.com): the team's certs and
+	// get-identity, and CFAccessTokenPath to mint application tokens.
+	CFAccess
+	// EasyAuth is Azure App Service Easy Auth in front of an app: Microsoft's Entra ID
+	// endpoints, and EasyAuthHeadersPath to mint the headers App Service injects.
+	EasyAuth
+	// OpenShift is an OpenShift cluster's OAuth server and API server (users/~,
+	// oauthaccesstokens).
+	OpenShift
+	// Pinniped is a Pinniped Supervisor FederationDomain (ES256 ID tokens, RFC 8693
+	// exchange for cluster-scoped tokens).
+	Pinniped
 )
 
-var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft"}
+var personalityNames = map[Personality]string{GitHub: "github", OAuth2: "oauth2", Google: "google", Microsoft: "microsoft", Okta: "okta", Auth0: "auth0", OneLogin: "onelogin",
+	GitLab: "gitlab", Bitbucket: "bitbucket", BitbucketServer: "bitbucketServer", Atlassian: "atlassian",
+	GCPIAP: "gcpiap", AWSALB: "awsalb", OAuth2ProxyIdP: "oauth2proxy-idp", CFAccess: "cfaccess", EasyAuth: "easyauth", OpenShift: "openshift", Pinniped: "pinniped"}
 
 func (p Personality) String() string {
 	if n, ok := personalityNames[p]; ok {
@@ -242,7 +277,7 @@ func New(opts Options) *Server {
 		s.now = time.Now
 	}
 	s.Recorder.Now = s.now
-	if opts.Personality == Google || opts.Personality == Microsoft {
+	if opts.Personality != GitHub && opts.Personality != OAuth2 {
 		// Generate the signing keys now, not inside the first token request's time.
 		mockkit.Key(0)
 		mockkit.Key(1)

@@ -305,7 +305,7 @@ func TestParsePersonality(t *testing.T) {
 			t.Errorf("%s: %v %v", n, p, ok)
 		}
 	}
-	if _, ok := ParsePersonality("gitlab"); ok {
+	if _, ok := ParsePersonality("no-such-vendor"); ok {
 		t.Error("unknown personality parsed")
 	}
 }

@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -52,19 +51,7 @@ func oauth2Error(w http.ResponseWriter, status int, code, desc string) {
 // oauth2ClientAuth accepts client_secret_post and client_secret_basic (both at once
 // too, as the oauth2 module sends them with includeBasicAuth, as long as they agree).
 func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
-	type cred struct{ id, secret string }
-	var creds []cred
-	if id, secret, ok := r.BasicAuth(); ok {
-		creds = append(creds, cred{id, secret})
-	}
-	if r.PostForm.Has("client_secret") {
-		creds = append(creds, cred{r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")})
-	}
-	ok := len(creds) > 0
-	for _, c := range creds {
-		idOK, secretOK := s.isClient(c.id, c.secret)
-		ok = ok && idOK && secretOK
-	}
+	ok := s.cgClientOK(r, false)
 	if !ok {
 		w.Header().Set("WWW-Authenticate", `Basic realm="mockvendor"`)
 		oauth2Error(w, http.StatusUnauthorized, "invalid_client", "client authentication failed")
@@ -106,18 +93,12 @@ func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
 			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or revoked refresh token")
 			return
 		}
-		g = grant{login: old.login, scope: old.scope}
-		// A narrower scope may be asked for (RFC 6749 6), never a wider one.
-		if sc := strings.Fields(r.PostForm.Get("scope")); len(sc) > 0 {
-			granted := strings.Fields(old.scope)
-			for _, x := range sc {
-				if !slices.Contains(granted, x) {
-					oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
-					return
-				}
-			}
-			g.scope = strings.Join(sc, " ")
+		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
+		if !ok {
+			oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
+			return
 		}
+		g = grant{login: old.login, scope: sc}
 	default:
 		oauth2Error(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type")
 		return

@@ -21,6 +21,34 @@ func (s *Server) routes() http.Handler {
 		s.googleRoutes(mux)
 	case Microsoft:
 		s.microsoftRoutes(mux)
+	case Okta:
+		s.oktaRoutes(mux)
+	case Auth0:
+		s.auth0Routes(mux)
+	case OneLogin:
+		s.oneLoginRoutes(mux)
+	case GitLab:
+		s.gitlabRoutes(mux)
+	case Bitbucket:
+		s.bitbucketRoutes(mux)
+	case BitbucketServer:
+		s.bitbucketServerRoutes(mux)
+	case Atlassian:
+		s.atlassianRoutes(mux)
+	case GCPIAP:
+		s.gcpIAPRoutes(mux)
+	case AWSALB:
+		s.awsALBRoutes(mux)
+	case OAuth2ProxyIdP:
+		s.oauth2ProxyIdPRoutes(mux)
+	case CFAccess:
+		s.cfAccessRoutes(mux)
+	case EasyAuth:
+		s.easyAuthRoutes(mux)
+	case OpenShift:
+		s.openshiftRoutes(mux)
+	case Pinniped:
+		s.pinnipedRoutes(mux)
 	}
 	mux.HandleFunc("GET /_mock/health", func(w http.ResponseWriter, r *http.Request) {
 		mockkit.WriteJSON(w, http.StatusOK, map[string]any{"ok": true, "personality": s.opts.Personality.String()})

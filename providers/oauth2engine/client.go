@@ -75,6 +75,13 @@ func (c *Client) GetJSON(ctx context.Context, url, accessToken string) (map[stri
 	if err != nil {
 		return nil, nil, &AnswerError{Reason: "the profile URL is invalid"}
 	}
+	return c.JSON(ctx, req, accessToken)
+}
+
+// JSON is GetJSON for any request (Okta's userinfo is a POST): it sends req with
+// "Authorization: Bearer <accessToken>" (unless accessToken is "") and decodes a 2xx
+// JSON object answer.
+func (c *Client) JSON(ctx context.Context, req *http.Request, accessToken string) (map[string]any, http.Header, error) {
 	req.Header.Set("Accept", "application/json")
 	if accessToken != "" {
 		req.Header.Set("Authorization", "Bearer "+accessToken)

@@ -49,3 +49,30 @@ func HasProblem(ps config.Problems, path, says string) bool {
 	}
 	return false
 }
+
+// RegistryResolvers checks which resolver names an environment of m (with the keys
+// env) may use: each of ok decodes, each of refused is a config error naming it.
+func RegistryResolvers(t *testing.T, m providers.Module, env map[string]any, ok, refused []string) {
+	t.Helper()
+	reg, err := providers.NewRegistry(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := func(resolver string) map[string]config.Section {
+		e := map[string]any{"signIn": map[string]any{"resolvers": []any{map[string]any{"resolver": resolver}}}}
+		for k, v := range env {
+			e[k] = v
+		}
+		return map[string]config.Section{m.ID: config.SectionFromMap(map[string]any{"development": e})}
+	}
+	for _, name := range ok {
+		if _, ps := reg.Decode(sec(name)); ps.Err() != nil {
+			t.Errorf("%s: %v", name, ps.Err())
+		}
+	}
+	for _, name := range refused {
+		if _, ps := reg.Decode(sec(name)); ps.Err() == nil || !strings.Contains(ps.Err().Error(), name) {
+			t.Errorf("%s: want a config error naming it, got %v", name, ps.Err())
+		}
+	}
+}

@@ -153,7 +153,10 @@ func VerifierMatches(challenge, verifier string) bool {
 	return verifier != "" && base64.RawURLEncoding.EncodeToString(sum[:]) == challenge
 }
 
-// Delay waits d or until the request ends; it reports whether to go on.
+// Delay waits d or until the request ends; it reports whether to go on. A request
+// that ended (the client gave up) is aborted without an answer: returning from the
+// handler would send an empty 200, which a client whose deadline races with the
+// connection's close can still read and take for the vendor's answer.
 func Delay(r *http.Request, d time.Duration) bool {
 	if d <= 0 {
 		return true
@@ -162,7 +165,7 @@ func Delay(r *http.Request, d time.Duration) bool {
 	case <-time.After(d):
 		return true
 	case <-r.Context().Done():
-		return false
+		panic(http.ErrAbortHandler)
 	}
 }
 

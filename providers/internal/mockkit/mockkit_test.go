@@ -1,10 +1,13 @@
 package mockkit
 
 import (
+	"context"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -67,4 +70,19 @@ func TestKeys(t *testing.T) {
 	if err != nil || parsed.Header["kid"] != "k1" {
 		t.Fatalf("token does not verify: %v", err)
 	}
+}
+
+// A delayed answer whose client gave up is aborted (http.ErrAbortHandler: no answer at
+// all), never returned from as an empty 200 the client might still read.
+func TestDelayAbortsEndedRequests(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest(http.MethodGet, "/", nil).WithContext(ctx)
+	defer func() {
+		if got := recover(); got != http.ErrAbortHandler {
+			t.Errorf("recovered %v, want http.ErrAbortHandler", got)
+		}
+	}()
+	Delay(r, time.Minute)
+	t.Error("Delay returned for an ended request")
 }

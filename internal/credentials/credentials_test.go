@@ -1,4 +1,4 @@
-package authbackend
+package credentials
 
 import (
 	"regexp"
@@ -14,7 +14,7 @@ func TestBearerTokenMatchesBackstageRegexp(t *testing.T) {
 		"Bearer a\nb", "Bearer ä", "Bear abc", "", "Bearer \x0babc",
 	} {
 		m := re.FindStringSubmatch(h)
-		got, ok := bearerToken(h)
+		got, ok := BearerToken(h)
 		if ok != (m != nil) || (ok && got != m[1]) {
 			t.Errorf("%q: got %q %v, regexp says %v", h, got, ok, m)
 		}
@@ -28,7 +28,7 @@ func FuzzBearerToken(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, h string) {
 		m := re.FindStringSubmatch(h)
-		got, ok := bearerToken(h)
+		got, ok := BearerToken(h)
 		if ok != (m != nil) || (ok && got != m[1]) {
 			t.Errorf("%q: got %q %v, regexp says %v", h, got, ok, m)
 		}

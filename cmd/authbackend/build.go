@@ -13,10 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/actions"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/authserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
@@ -224,11 +226,32 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		}
 	}
 
+	// Plugin tokens of other backends (the MCP actions plugin's, on behalf of a user)
+	// verify against the keys each publishes at its discovery base URL.
+	pluginVerifier, err := backstagetokens.NewPluginVerifier(backstagetokens.PluginVerifierOptions{
+		OwnPluginID: "auth", BaseURL: cfg.InternalBaseURL, Logger: logger,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	authn := &backstagetokens.Authenticator{
+		Users: backstagetokens.NewVerifier(userKeys, nil), Plugins: pluginVerifier,
+		Static: credentials.NewStaticTokens(cfg.StaticAccessTokens()),
+	}
+	registry, err := actions.New(actions.Options{
+		Logger: logger, Authenticator: authn, Catalog: actionsCatalog(catalog), UserInfo: issuer,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+
 	as, err := authserver.New(authserver.Options{
 		Logger: logger, Config: cfg, Settings: pl.oidc,
 		Sessions: db.OAuthSessions(), Codes: db.OIDCCodes(), Offline: db.OfflineSessions(),
 		Issuer: obs.WrapIssuer(issuer), Verifier: backstagetokens.NewVerifier(userKeys, nil),
-		Users: catalogUsers(catalog), Auditor: obs.Auditor(),
+		Users: catalogUsers(catalog), Auditor: obs.Auditor(), Authenticator: authn,
 	})
 	if err != nil {
 		a.close()
@@ -256,6 +279,7 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		RegisteredIDs:       reg.IDs(),
 		Metrics:             obs.RouterMetrics(),
 		AuthorizationServer: authServer,
+		Actions:             registry,
 		Auditor:             obs.Auditor(),
 		Middleware:          obs.Middleware(),
 	})

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,7 +14,6 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
@@ -45,14 +43,21 @@ type PluginVerifierOptions struct {
 	// BaseURL is discovery.getBaseUrl: the internal base URL of a plugin, whose
 	// /.backstage/auth/v1/jwks.json lists the keys its tokens are signed with.
 	BaseURL func(pluginID string) string
-	Client  *http.Client
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Keys returns the key set at a plugin's JWKS URL (cmd: a providers/keyfetch
+	// Fetcher, which caches keys and refetches on an unknown kid, rate-limited). It is
+	// called once per plugin the verifier remembers.
+	Keys   func(pluginID, jwksURL string) (PluginKeys, error)
+	Now    func() time.Time
+	Logger *slog.Logger
 	// MaxPlugins bounds the plugins whose keys are cached (default 64).
 	MaxPlugins int
-	// KeyMaxAge is how long fetched keys are used without asking again (keyfetch's
-	// default when zero).
-	KeyMaxAge time.Duration
+}
+
+// PluginKeys checks a compact JWS's signature against one plugin's published keys
+// and returns its payload (keyfetch.Fetcher.VerifySignature). Claims are the
+// verifier's.
+type PluginKeys interface {
+	VerifySignature(ctx context.Context, raw string) ([]byte, error)
 }
 
 // PluginPrincipal is a verified plugin token.
@@ -67,21 +72,21 @@ type PluginPrincipal struct {
 // PluginVerifier verifies Backstage plugin tokens (typ vnd.backstage.plugin) that
 // other backends' plugins send us, like backend-defaults' PluginTokenHandler: the
 // unverified sub picks the calling plugin, whose keys come from its discovery base
-// URL's /.backstage/auth/v1/jwks.json (providers/keyfetch: cached, refetched on an
+// URL's /.backstage/auth/v1/jwks.json (through Options.Keys: cached, refetched on an
 // unknown kid with a rate limit, never per request); then signature, aud = our plugin
 // id, and iat, exp, sub, aud present with exp in the future.
 type PluginVerifier struct {
 	o PluginVerifierOptions
 
 	mu       sync.Mutex
-	fetchers *lru.Cache[string, *keyfetch.Fetcher]
+	fetchers *lru.Cache[string, PluginKeys]
 	created  []time.Time
 }
 
 // NewPluginVerifier returns a PluginVerifier.
 func NewPluginVerifier(o PluginVerifierOptions) (*PluginVerifier, error) {
-	if o.OwnPluginID == "" || o.BaseURL == nil {
-		return nil, errors.New("tokens: PluginVerifierOptions.OwnPluginID and BaseURL are required")
+	if o.OwnPluginID == "" || o.BaseURL == nil || o.Keys == nil {
+		return nil, errors.New("tokens: PluginVerifierOptions.OwnPluginID, BaseURL and Keys are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -92,7 +97,7 @@ func NewPluginVerifier(o PluginVerifierOptions) (*PluginVerifier, error) {
 	if o.MaxPlugins <= 0 {
 		o.MaxPlugins = defaultMaxPlugins
 	}
-	c, _ := lru.New[string, *keyfetch.Fetcher](o.MaxPlugins)
+	c, _ := lru.New[string, PluginKeys](o.MaxPlugins)
 	return &PluginVerifier{o: o, fetchers: c}, nil
 }
 
@@ -157,13 +162,13 @@ func (v *PluginVerifier) VerifyPluginToken(ctx context.Context, token string) (P
 	if err != nil {
 		return PluginPrincipal{}, failedPlugin(err)
 	}
-	ver, err := f.Verify(ctx, token)
+	payload, err := f.VerifySignature(ctx, token)
 	if err != nil {
 		v.o.Logger.Warn("Failed to verify incoming plugin token", "plugin", sub, "error", err)
 		return PluginPrincipal{}, failedPlugin(err)
 	}
 	var c pluginClaims
-	if err := json.Unmarshal(ver.Payload, &c); err != nil {
+	if err := json.Unmarshal(payload, &c); err != nil {
 		return PluginPrincipal{}, failedPlugin(fmt.Errorf("payload: %w", err))
 	}
 	nowSec := float64(v.o.Now().Unix())
@@ -212,7 +217,7 @@ func audienceContains(raw json.RawMessage, want string) bool {
 
 // fetcher returns the cached key fetcher of pluginID, creating one if the window's
 // budget of new plugins allows.
-func (v *PluginVerifier) fetcher(pluginID string) (*keyfetch.Fetcher, error) {
+func (v *PluginVerifier) fetcher(pluginID string) (PluginKeys, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if f, ok := v.fetchers.Get(pluginID); ok {
@@ -230,10 +235,7 @@ func (v *PluginVerifier) fetcher(pluginID string) (*keyfetch.Fetcher, error) {
 		return nil, fmt.Errorf("too many new calling plugins in the last %s; %q not looked up", newPluginWindow, pluginID)
 	}
 	url := strings.TrimRight(v.o.BaseURL(pluginID), "/") + "/.backstage/auth/v1/jwks.json"
-	f, err := keyfetch.NewJWKS(url, keyfetch.Options{
-		Client: v.o.Client, Now: v.o.Now, Logger: v.o.Logger, Name: "plugin " + pluginID,
-		MaxAge: v.o.KeyMaxAge,
-	})
+	f, err := v.o.Keys(pluginID, url)
 	if err != nil {
 		return nil, err
 	}

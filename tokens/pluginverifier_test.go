@@ -12,6 +12,7 @@ import (
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 )
 
@@ -46,7 +47,7 @@ func newCallingBackend(t *testing.T, clock *fakeClock) *callingBackend {
 func (b *callingBackend) verifier(t *testing.T, clock *fakeClock) *PluginVerifier {
 	v, err := NewPluginVerifier(PluginVerifierOptions{
 		OwnPluginID: "auth", Now: clock.Now,
-		BaseURL: func(id string) string { return b.srv.URL + "/api/" + id },
+		BaseURL: func(id string) string { return b.srv.URL + "/api/" + id }, Keys: keyfetchKeys(clock),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +153,7 @@ func TestPluginVerifierBoundsMadeUpPlugins(t *testing.T) {
 		http.NotFound(w, r)
 	}))
 	defer srv.Close()
-	v, err := NewPluginVerifier(PluginVerifierOptions{OwnPluginID: "auth", Now: clock.Now, BaseURL: func(id string) string { return srv.URL + "/api/" + id }})
+	v, err := NewPluginVerifier(PluginVerifierOptions{OwnPluginID: "auth", Now: clock.Now, BaseURL: func(id string) string { return srv.URL + "/api/" + id }, Keys: keyfetchKeys(clock)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,3 +237,10 @@ func userTyped(t *testing.T, ks *signingkeys.KeySet) string {
 }
 
 func encodeSeg(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+// keyfetchKeys is cmd's wiring: one keyfetch JWKS fetcher per plugin.
+func keyfetchKeys(clock *fakeClock) func(string, string) (PluginKeys, error) {
+	return func(id, url string) (PluginKeys, error) {
+		return keyfetch.NewJWKS(url, keyfetch.Options{Now: clock.Now, Name: "plugin " + id})
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
@@ -230,6 +231,9 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	// verify against the keys each publishes at its discovery base URL.
 	pluginVerifier, err := backstagetokens.NewPluginVerifier(backstagetokens.PluginVerifierOptions{
 		OwnPluginID: "auth", BaseURL: cfg.InternalBaseURL, Logger: logger,
+		Keys: func(pluginID, url string) (backstagetokens.PluginKeys, error) {
+			return keyfetch.NewJWKS(url, keyfetch.Options{Logger: logger, Name: "plugin " + pluginID})
+		},
 	})
 	if err != nil {
 		a.close()

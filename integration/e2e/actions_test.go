@@ -132,6 +132,15 @@ func TestMCPActionsWhoAmI(t *testing.T) {
 	if refs, _ := dig(call, "result", "structuredContent", "userInfo", "ownershipEntityRefs").([]any); len(refs) == 0 {
 		t.Fatalf("no ownership refs: %v", call)
 	}
+	// The calls reached us as plugin tokens: we fetched the Node backend's mcp-actions
+	// keys (once: the second call was verified from the cache).
+	jwks := "GET /api/mcp-actions/.backstage/auth/v1/jwks.json"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(nodeProc.log(), jwks) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := strings.Count(nodeProc.log(), jwks); n != 1 {
+		t.Fatalf("our server fetched the caller's plugin keys %d times, want 1\n%s", n, nodeProc.log())
+	}
 }
 
 // rpcResult reads the JSON-RPC response of a streamable-HTTP answer (plain JSON or

@@ -89,16 +89,22 @@ const whoAmIEntry = `{"id":"auth:who-am-i","name":"who-am-i","title":"Who Am I",
 
 var listBody = []byte(`{"actions":[` + whoAmIEntry + `]}`)
 
+// kindNone is the principal of a request without credentials.
+const kindNone = "none"
+
 // credentials is httpAuth.credentials(req): no Authorization header is the none
-// principal, which the plugin's default auth policy refuses ("Missing credentials").
+// principal (the registry's routes are outside the plugin's credentials barrier in
+// Node, so each route decides); a token that does not verify is an error.
 func (g *Registry) credentials(r *http.Request) (tokens.Credentials, error) {
 	token, ok := credentials.BearerToken(r.Header.Get("Authorization"))
 	if !ok {
-		return tokens.Credentials{}, backstageerr.Authentication("Missing credentials")
+		return tokens.Credentials{Kind: kindNone}, nil
 	}
 	return g.authn.Authenticate(r.Context(), token, false)
 }
 
+// list answers anyone, as Node does: the listing is the action's fixed, public
+// description.
 func (g *Registry) list(w http.ResponseWriter, r *http.Request) error {
 	if _, err := g.credentials(r); err != nil {
 		return err
@@ -112,7 +118,11 @@ func (g *Registry) status(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if c.Kind != tokens.KindService {
+	switch c.Kind {
+	case tokens.KindService:
+	case kindNone:
+		return backstageerr.Authentication("Missing credentials")
+	default:
 		return backstageerr.NotAllowed("This endpoint does not allow '%s' credentials", c.Kind)
 	}
 	writeJSON(w, r, []byte(`{"hasActions":true}`))
@@ -124,6 +134,9 @@ func (g *Registry) invoke(wrapped bool) func(http.ResponseWriter, *http.Request)
 		c, err := g.credentials(r)
 		if err != nil {
 			return err
+		}
+		if c.Kind == kindNone {
+			return backstageerr.NotAllowed("Actions must be invoked by an authenticated principal, not an anonymous request")
 		}
 		id := r.PathValue("actionId")
 		if id != WhoAmIID {
@@ -139,11 +152,11 @@ func (g *Registry) invoke(wrapped bool) func(http.ResponseWriter, *http.Request)
 			if json.Unmarshal(body, &env) == nil {
 				input, secrets = env["input"], env["secrets"]
 			} else {
-				input = nil
+				input = nil // req.body.input of an array is undefined
 			}
 		}
-		if !isJSONObject(input) {
-			return backstageerr.Input(`Invalid input to action "%s"`, id)
+		if t := jsonType(input); t != "object" {
+			return backstageerr.Input(`Invalid input to action "%s"; caused by %s`, id, zodObjectIssue(t))
 		}
 		if len(secrets) > 0 && !isFalsy(secrets) {
 			return backstageerr.Input(`Action "%s" does not accept secrets`, id)
@@ -260,6 +273,38 @@ func readBody(r *http.Request) (json.RawMessage, error) {
 		return nil, backstageerr.Input("Unexpected token in JSON body")
 	}
 	return b, nil
+}
+
+// jsonType is zod v3's parsed type of a JSON value ("undefined" when absent).
+func jsonType(b json.RawMessage) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return "undefined"
+	}
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case '"':
+		return "string"
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	}
+	return "number"
+}
+
+// zodObjectIssue is the text of the ZodError z.object({}) raises for a value of type
+// t (JSON.stringify(issues, null, 2)), which Node appends to the InputError message.
+func zodObjectIssue(t string) string {
+	msg := "Expected object, received " + t
+	if t == "undefined" {
+		msg = "Required"
+	}
+	return "[\n  {\n    \"code\": \"invalid_type\",\n    \"expected\": \"object\",\n    \"received\": \"" + t +
+		"\",\n    \"path\": [],\n    \"message\": \"" + msg + "\"\n  }\n]"
 }
 
 func isJSONObject(b json.RawMessage) bool {

@@ -119,8 +119,13 @@ func TestListActions(t *testing.T) {
 	if err := json.Unmarshal(listBody, &l); err != nil || len(l.Actions) != 1 || l.Actions[0].ID != WhoAmIID || l.Actions[0].Schema.Output["type"] != "object" {
 		t.Fatalf("listing does not parse as the registry's shape: %v %+v", err, l)
 	}
-	if status, body := do(t, "GET", srv.URL+"/api/auth/.backstage/actions/v1/actions", "", "", ""); status != 401 || !strings.Contains(body, "Missing credentials") {
+	// Node lists to anonymous callers too (the registry is outside the credentials
+	// barrier); status and invoke refuse them.
+	if status, body := do(t, "GET", srv.URL+"/api/auth/.backstage/actions/v1/actions", "", "", ""); status != 200 || body != string(listBody) {
 		t.Fatalf("anonymous: %d %s", status, body)
+	}
+	if status, body := do(t, "GET", srv.URL+"/api/auth/.backstage/actions/v1/status", "", "", ""); status != 401 || !strings.Contains(body, "Missing credentials") {
+		t.Fatalf("anonymous status: %d %s", status, body)
 	}
 	if status, _ := do(t, "GET", srv.URL+"/api/auth/.backstage/actions/v1/actions", "bogus", "", ""); status != 401 {
 		t.Fatalf("bad token: %d", status)
@@ -149,11 +154,14 @@ func TestInvokeWhoAmI(t *testing.T) {
 		{"no body", v1, "obo", "", ``, 200, `"group:default/stored"`},
 		{"v2 wrapped", v2, "full", "application/json", `{"input":{}}`, 200, `"group:default/team-a"`},
 		{"v2 with secrets", v2, "full", "application/json", `{"input":{},"secrets":{"a":"b"}}`, 400, `does not accept secrets`},
-		{"v2 without input", v2, "full", "application/json", `{}`, 400, `Invalid input to action \"auth:who-am-i\"`},
-		{"array input", v1, "full", "application/json", `[]`, 400, `Invalid input to action`},
+		{"v2 without input", v2, "full", "application/json", `{}`, 400, `Invalid input to action \"auth:who-am-i\"; caused by [\n  {\n    \"code\": \"invalid_type\",\n    \"expected\": \"object\",\n    \"received\": \"undefined\",\n    \"path\": [],\n    \"message\": \"Required\"\n  }\n]"`},
+		{"array input", v1, "full", "application/json", `[]`, 400, `\"received\": \"array\",\n    \"path\": [],\n    \"message\": \"Expected object, received array\"`},
+		{"v2 null input", v2, "full", "application/json", `{"input":null}`, 400, `Expected object, received null`},
+		{"v2 array body", v2, "full", "application/json", `[1]`, 400, `\"received\": \"undefined\"`},
 		{"malformed JSON", v1, "full", "application/json", `{`, 400, `InputError`},
 		{"service credentials", v1, "service", "application/json", `{}`, 403, `This action requires user credentials`},
-		{"anonymous", v1, "", "application/json", `{}`, 401, `Missing credentials`},
+		{"anonymous", v1, "", "application/json", `{}`, 403, `Actions must be invoked by an authenticated principal, not an anonymous request`},
+		{"anonymous, unknown action", srv.URL + "/api/auth/.backstage/actions/v1/actions/x/invoke", "", "application/json", `{}`, 403, `not an anonymous request`},
 		{"user not in the catalog", v1, "ghost", "application/json", `{}`, 404, `User entity not found in the catalog for \"user:default/ghost\"`},
 		{"unknown action", srv.URL + "/api/auth/.backstage/actions/v1/actions/auth%3Anope/invoke", "full", "application/json", `{}`, 404, `Action \"auth:nope\" not found`},
 	}

@@ -135,7 +135,7 @@ func TestActionsWhoAmIWithPluginTokens(t *testing.T) {
 	resp, m = c.do("POST", invoke, `{}`, bearer(caller.pluginToken(t, caller.key, claims("auth", "obo", "not.a.token")))...)
 	c.expectBackstage(resp, m, 401, "AuthenticationError", "Invalid user token in plugin token obo claim")
 	resp, m = c.do("POST", invoke, `{}`, "Content-Type", "application/json")
-	c.expectBackstage(resp, m, 401, "AuthenticationError", "Missing credentials")
+	c.expectBackstage(resp, m, 403, "NotAllowedError", "Actions must be invoked by an authenticated principal, not an anonymous request")
 
 	// /v1/offline-sessions/revoke accepts a verified plugin token (service), not one
 	// on behalf of a user, nor a forged one.

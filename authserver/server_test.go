@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authserver/store"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 func TestPublicStaticClientFlow(t *testing.T) {
@@ -564,5 +567,52 @@ func TestSettingsProblems(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("problems lack %q: %s", want, msg)
 		}
+	}
+}
+
+// pluginAuthn stands in for tokens.Authenticator: fixed answers per plugin token.
+type pluginAuthn map[string]tokens.Credentials
+
+func (p pluginAuthn) Authenticate(_ context.Context, token string, _ bool) (tokens.Credentials, error) {
+	if c, ok := p[token]; ok {
+		return c, nil
+	}
+	return tokens.Credentials{}, backstageerr.Authentication(tokens.MsgFailedPluginTokenVerify)
+}
+
+// fakePluginToken is a JWS-shaped string whose header says vnd.backstage.plugin.
+func fakePluginToken(name string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"vnd.backstage.plugin","alg":"ES256"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+name+`"}`)) + ".sig"
+}
+
+func TestOfflineSessionsRevokeWithPluginTokens(t *testing.T) {
+	service, obo, forged := fakePluginToken("ops"), fakePluginToken("obo"), fakePluginToken("forged")
+	json := http.Header{"Content-Type": {"application/json"}}
+	with := func(tok string) http.Header {
+		return http.Header{"Content-Type": json["Content-Type"], "Authorization": {"Bearer " + tok}}
+	}
+	// Without an Authenticator plugin tokens are refused, as before.
+	plain := newHarness(t, defaultAuth())
+	plain.do("POST", "/api/auth/v1/offline-sessions/revoke", with(service), `{"userEntityRef":"jane"}`).
+		backstageErr(t, 401, "AuthenticationError", "Plugin tokens are not accepted by this endpoint")
+
+	h := newHarness(t, defaultAuth(), func(o *Options) {
+		o.Authenticator = pluginAuthn{
+			service: {Kind: tokens.KindService, Subject: "plugin:ops"},
+			obo:     {Kind: tokens.KindUser, Subject: "user:default/jane", Via: "plugin:mcp-actions"},
+		}
+	})
+	h.publicTokens()
+	h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(forged), `{"userEntityRef":"jane"}`).
+		backstageErr(t, 401, "AuthenticationError", tokens.MsgFailedPluginTokenVerify)
+	h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(obo), `{"userEntityRef":"jane"}`).
+		backstageErr(t, 403, "NotAllowedError", "This endpoint does not allow 'user' credentials")
+	r := h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(service), `{"userEntityRef":"jane"}`)
+	if r.status != 200 || string(r.body) != `{"revokedCount":1}` {
+		t.Fatalf("revoke with a plugin token: %d %s", r.status, r.body)
+	}
+	if e := h.audit.find("offline-sessions-revoke", "success"); e == nil || e.Actor.ID != "plugin:ops" {
+		t.Fatalf("audit: %+v", e)
 	}
 }

@@ -60,6 +60,12 @@ type AuthorizationServer interface {
 	DiscoveryFields() (scopes, authMethods, grantTypes []string, revocation, cimd, metadata bool)
 }
 
+// RouteMounter adds routes under /api/auth as AuthorizationServer.Mount does (the
+// actions registry, package actions).
+type RouteMounter interface {
+	Mount(add func(method, path string, limited bool, h func(http.ResponseWriter, *http.Request) error))
+}
+
 // Options wires the router. cmd/authbackend builds the concrete implementations.
 type Options struct {
 	Logger *slog.Logger
@@ -89,6 +95,8 @@ type Options struct {
 	// AuthorizationServer serves /v1/authorize, /v1/token and the rest of the OIDC
 	// provider routes (nil: none, as Backstage without clients).
 	AuthorizationServer AuthorizationServer
+	// Actions serves the actions registry routes (/.backstage/actions/...; nil: none).
+	Actions RouteMounter
 
 	// Metrics counts sign-ins, refreshes and rate-limit refusals (nil: nothing).
 	Metrics Metrics

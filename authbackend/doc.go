@@ -67,7 +67,8 @@
 // discovery document's dependent fields through DiscoveryFields; when it is enabled
 // the document is also served at RFC 8414's /.well-known/oauth-authorization-server.
 // The router knows nothing else of it: its handlers write OAuth errors themselves and
-// return Backstage errors for writeError.
+// return Backstage errors for writeError. Options.Actions (package actions) mounts the
+// actions registry routes (/.backstage/actions/...) the same way, always.
 //
 // # Observability
 //

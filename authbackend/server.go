@@ -392,11 +392,7 @@ func (s *Server) buildEngine() *gin.Engine {
 // first; Backstage has no such route): /api/auth/.well-known/oauth-authorization-server
 // and, path inserted after the host, /.well-known/oauth-authorization-server/api/auth.
 func (s *Server) mountAuthorizationServer(e *gin.Engine, signIn []gin.HandlerFunc) {
-	as := s.opts.AuthorizationServer
-	if as == nil {
-		return
-	}
-	as.Mount(func(method, path string, limited bool, h func(http.ResponseWriter, *http.Request) error) {
+	add := func(method, path string, limited bool, h func(http.ResponseWriter, *http.Request) error) {
 		handler := func(c *gin.Context) {
 			for _, p := range c.Params {
 				c.Request.SetPathValue(p.Key, p.Value)
@@ -415,7 +411,15 @@ func (s *Server) mountAuthorizationServer(e *gin.Engine, signIn []gin.HandlerFun
 		case http.MethodPost:
 			s.post(e, authPrefix+path, chain...)
 		}
-	})
+	}
+	if s.opts.Actions != nil {
+		s.opts.Actions.Mount(add)
+	}
+	as := s.opts.AuthorizationServer
+	if as == nil {
+		return
+	}
+	as.Mount(add)
 	if _, _, _, _, _, metadata := as.DiscoveryFields(); metadata {
 		s.get(e, authPrefix+"/.well-known/oauth-authorization-server", s.openIDConfiguration)
 		s.get(e, "/.well-known/oauth-authorization-server"+authPrefix, s.openIDConfiguration)

@@ -53,6 +53,12 @@ type UserTokenVerifier interface {
 	VerifyUserToken(ctx context.Context, token string, allowLimited bool) (tokens.Principal, error)
 }
 
+// CredentialAuthenticator authenticates a Bearer token like Backstage's auth service
+// (tokens.Authenticator: plugin tokens of other backends included).
+type CredentialAuthenticator interface {
+	Authenticate(ctx context.Context, token string, allowLimited bool) (tokens.Credentials, error)
+}
+
 // UserDirectory answers whether a user entity still exists (the catalog).
 type UserDirectory interface {
 	UserExists(ctx context.Context, userEntityRef string) (bool, error)
@@ -74,6 +80,9 @@ type Options struct {
 	// refresh unless dangerouslyDisableCatalogPresenceCheck.
 	Users   UserDirectory
 	Auditor audit.Auditor
+	// Authenticator, when set, authenticates service callers (plugin tokens of other
+	// backends, verified against their published keys); nil refuses plugin tokens.
+	Authenticator CredentialAuthenticator
 
 	// Now and Rand are injected for tests.
 	Now  func() time.Time
@@ -94,6 +103,7 @@ type Server struct {
 	issuer   TokenIssuer
 	verifier UserTokenVerifier
 	users    UserDirectory
+	authn    CredentialAuthenticator
 
 	authBase    string
 	appBase     string
@@ -121,7 +131,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		log: opts.Logger, audit: audit.OrNop(opts.Auditor), now: opts.Now, rand: opts.Rand,
 		sessions: opts.Sessions, codes: opts.Codes, offline: opts.Offline,
-		issuer: opts.Issuer, verifier: opts.Verifier, users: opts.Users,
+		issuer: opts.Issuer, verifier: opts.Verifier, users: opts.Users, authn: opts.Authenticator,
 		authBase: opts.Config.AuthBaseURL(), appBase: opts.Config.App.BaseURL,
 		development: opts.Config.DevelopmentMode,
 		expiresIn:   int64(opts.Config.Auth.BackstageTokenExpiration / time.Second),
@@ -455,8 +465,8 @@ const (
 )
 
 // caller authenticates the Bearer token like httpAuth.credentials: a full user token,
-// a service credential (a static external-access token, or a plugin token, which is
-// recognised but not verified here and so never allowed), or none. A token that is
+// a service credential (a static external-access token, or a plugin token verified by
+// the Authenticator; one carrying a user's obo token is that user), or none. A token that is
 // neither is an AuthenticationError.
 func (s *Server) caller(r *http.Request) (kind, subject string, err error) {
 	token, ok := credentials.BearerToken(r.Header.Get("Authorization"))
@@ -467,7 +477,17 @@ func (s *Server) caller(r *http.Request) (kind, subject string, err error) {
 		return principalService, "external:static", nil
 	}
 	if credentials.JWTHeaderType(token) == credentials.TypPluginToken {
-		return principalService, "", backstageerr.Authentication("Plugin tokens are not accepted by this endpoint")
+		if s.authn == nil {
+			return principalService, "", backstageerr.Authentication("Plugin tokens are not accepted by this endpoint")
+		}
+		c, err := s.authn.Authenticate(r.Context(), token, false)
+		if err != nil {
+			return principalNone, "", err
+		}
+		if c.Kind == tokens.KindUser {
+			return principalUser, c.Subject, nil
+		}
+		return principalService, c.Subject, nil
 	}
 	p, err := s.verifier.VerifyUserToken(r.Context(), token, false)
 	if err != nil {

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/authserver/store"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
 
 func TestPublicStaticClientFlow(t *testing.T) {
@@ -536,3 +539,20 @@ func TestSettingsProblems(t *testing.T) {
 		}
 	}
 }
+
+// pluginAuthn stands in for tokens.Authenticator: fixed answers per plugin token.
+type pluginAuthn map[string]tokens.Credentials
+
+func (p pluginAuthn) Authenticate(_ context.Context, token string, _ bool) (tokens.Credentials, error) {
+	if c, ok := p[token]; ok {
+		return c, nil
+	}
+	return tokens.Credentials{}, backstageerr.Authentication(tokens.MsgFailedPluginTokenVerify)
+}
+
+// fakePluginToken is a JWS-shaped string whose header says vnd.backstage.plugin.
+func fakePluginToken(name string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"vnd.backstage.plugin","alg":"ES256"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+name+`"}`)) + ".sig"
+}
+

@@ -36,6 +36,12 @@ type asClient struct {
 
 func startAuthServerStack(t *testing.T) (*asClient, *httptest.Server) {
 	t.Helper()
+	return startAuthServerStackWith(t, "")
+}
+
+// startAuthServerStackWith is startAuthServerStack with extra top-level YAML.
+func startAuthServerStackWith(t *testing.T, extra string) (*asClient, *httptest.Server) {
+	t.Helper()
 	docs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		base := "http://" + r.Host
 		switch r.URL.Path {
@@ -54,7 +60,7 @@ func startAuthServerStack(t *testing.T) (*asClient, *httptest.Server) {
 	}))
 	t.Cleanup(docs.Close)
 	mock := startMock(t)
-	s := startServer(t, serverConfig{Mock: mock, Auth: `  staticClients:
+	s := startServer(t, serverConfig{Mock: mock, Extra: extra, Auth: `  staticClients:
     - clientId: ci-bot
       clientName: CI bot
       clientSecret: ci-bot-secret

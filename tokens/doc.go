@@ -13,6 +13,12 @@
 // /v1/userinfo from a short-TTL cache (userinfo.go). Verifier checks user and limited
 // tokens against the listed keys like backend-defaults' UserTokenHandler and caches
 // successes per token string. PluginTokenIssuer mints and caches plugin tokens.
+// PluginVerifier verifies the plugin tokens other backends send us, like
+// backend-defaults' PluginTokenHandler (the caller's keys from its discovery base URL,
+// through an injected per-plugin key source that cmd builds on providers/keyfetch);
+// Authenticator combines it with Verifier and static external-access tokens into
+// DefaultAuthService.authenticate's credentials (a plugin token's obo limited user
+// token makes them user credentials).
 //
 // Errors a client can see are *backstageerr.Error with the Node backend's names and
 // messages ("Illegal token", "Failed user token verification", ...).

@@ -13,10 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spectrocloud-labs/backstage-auth-go/actions"
 	"github.com/spectrocloud-labs/backstage-auth-go/authbackend"
 	"github.com/spectrocloud-labs/backstage-auth-go/authdb"
 	"github.com/spectrocloud-labs/backstage-auth-go/authserver"
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/credentials"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
@@ -232,11 +234,35 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		}
 	}
 
+	// Plugin tokens of other backends (the MCP actions plugin's, on behalf of a user)
+	// verify against the keys each publishes at its discovery base URL.
+	pluginVerifier, err := backstagetokens.NewPluginVerifier(backstagetokens.PluginVerifierOptions{
+		OwnPluginID: "auth", BaseURL: cfg.InternalBaseURL, Logger: logger,
+		Keys: func(pluginID, url string) (backstagetokens.PluginKeys, error) {
+			return keyfetch.NewJWKS(url, keyfetch.Options{Logger: logger, Name: "plugin " + pluginID})
+		},
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	authn := &backstagetokens.Authenticator{
+		Users: backstagetokens.NewVerifier(userKeys, nil), Plugins: pluginVerifier,
+		Static: credentials.NewStaticTokens(cfg.StaticAccessTokens()),
+	}
+	registry, err := actions.New(actions.Options{
+		Logger: logger, Authenticator: authn, Catalog: actionsCatalog(catalog), UserInfo: issuer,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+
 	as, err := authserver.New(authserver.Options{
 		Logger: logger, Config: cfg, Settings: pl.oidc,
 		Sessions: db.OAuthSessions(), Codes: db.OIDCCodes(), Offline: db.OfflineSessions(),
 		Issuer: obs.WrapIssuer(issuer), Verifier: backstagetokens.NewVerifier(userKeys, nil),
-		Users: catalogUsers(catalog), Auditor: obs.Auditor(),
+		Users: catalogUsers(catalog), Auditor: obs.Auditor(), Authenticator: authn,
 	})
 	if err != nil {
 		a.close()
@@ -261,11 +287,12 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		PluginKeys:          pluginKeys,
 		Health:              db,
 		Sessions:            sessionRegistry,
-		PluginTokens:        pluginTokenVerifier(cfg, logger),
+		PluginTokens:        pluginTokens{pluginVerifier},
 		Providers:           provs,
 		RegisteredIDs:       reg.IDs(),
 		Metrics:             obs.RouterMetrics(),
 		AuthorizationServer: authServer,
+		Actions:             registry,
 		Auditor:             obs.Auditor(),
 		Middleware:          obs.Middleware(),
 	})
@@ -406,13 +433,14 @@ func (l *lateTokenSource) PluginToken(ctx context.Context, target string) (strin
 	return l.src.PluginToken(ctx, target)
 }
 
-// pluginTokenVerifier verifies the plugin tokens other backend plugins send to auth,
-// with each calling plugin's keys from <its discovery base URL>/.backstage/auth/v1/jwks.json,
-// as Backstage's PluginTokenHandler does.
-func pluginTokenVerifier(cfg *config.Config, logger *slog.Logger) *backstagetokens.PluginTokenVerifier {
-	return backstagetokens.NewPluginTokenVerifier("auth", func(pluginID string) (backstagetokens.SignatureVerifier, error) {
-		return keyfetch.NewJWKS(cfg.InternalBaseURL(pluginID)+"/.backstage/auth/v1/jwks.json", keyfetch.Options{
-			Name: "plugin " + pluginID, Logger: logger, Algs: []string{signingkeys.AlgES256},
-		})
-	}, nil)
+// pluginTokens adapts the plugin-token verifier to the router's service-only routes:
+// the calling plugin's id, and whether the token acts for a user.
+type pluginTokens struct{ v *backstagetokens.PluginVerifier }
+
+func (p pluginTokens) VerifyPluginToken(ctx context.Context, token string) (string, bool, error) {
+	pp, err := p.v.VerifyPluginToken(ctx, token)
+	if err != nil {
+		return "", false, err
+	}
+	return strings.TrimPrefix(pp.Subject, "plugin:"), pp.OnBehalfOf != "", nil
 }

@@ -555,4 +555,3 @@ func fakePluginToken(name string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(`{"typ":"vnd.backstage.plugin","alg":"ES256"}`)) + "." +
 		base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"`+name+`"}`)) + ".sig"
 }
-

@@ -435,7 +435,9 @@ func (l *lateTokenSource) PluginToken(ctx context.Context, target string) (strin
 
 // pluginTokens adapts the plugin-token verifier to the router's service-only routes:
 // the calling plugin's id, and whether the token acts for a user.
-type pluginTokens struct{ v *backstagetokens.PluginVerifier }
+type pluginTokens struct {
+	v *backstagetokens.PluginVerifier
+}
 
 func (p pluginTokens) VerifyPluginToken(ctx context.Context, token string) (string, bool, error) {
 	pp, err := p.v.VerifyPluginToken(ctx, token)

@@ -70,6 +70,12 @@ type Options struct {
 	UserInfo   UserInfoReader
 	UserKeys   JWKSSource // /.well-known/jwks.json
 	PluginKeys JWKSSource // /.backstage/auth/v1/jwks.json
+	// Sessions records a session per sign-in and answers refreshes whether it was
+	// revoked (nil: no server-side sessions; logout then only clears the cookie).
+	Sessions SessionRegistry
+	// PluginTokens verifies other plugins' tokens for service-only routes (nil: only
+	// backend.auth.externalAccess credentials are service credentials).
+	PluginTokens PluginTokenVerifier
 	// Health is pinged by /.backstage/health/v1/readiness; nil means always ready.
 	Health Pinger
 

@@ -42,11 +42,16 @@
 //     posts {type:"authorization_response", response|error} to the app origin, under
 //     a CSP allowing only that script; the redirect flow answers 302 instead.
 //  3. GET|POST /<p>/refresh (X-Requested-With: XMLHttpRequest): the sealed cookie is
-//     opened (anything that does not open is refused, never parsed), the provider
+//     opened (anything that does not open is refused, never parsed), its session id
+//     checked against the revoked set in memory (Options.Sessions), the provider
 //     refreshes, the resolver runs again and a fresh token is issued. Every failure is
-//     401 "Refresh failed; caused by ...".
-//  4. POST /<p>/logout: X-Requested-With and Origin checks, provider logout, cookies
-//     cleared.
+//     401 "Refresh failed; caused by ...", except an IdP outage (503).
+//  4. POST /<p>/logout: X-Requested-With and Origin checks, the session revoked on
+//     every replica, provider logout, cookies cleared.
+//
+// With Options.Sessions the callback records a server-side session (sessions.go) and
+// seals its id into the refresh cookie; POST /v1/offline-sessions/revoke, for service
+// credentials (backend.auth.externalAccess) only, ends every session of a user.
 //
 // Proxy providers (guest, and those behind an authenticating proxy) serve only
 // GET|POST /<p>/refresh: the request is authenticated, resolved and issued a token every

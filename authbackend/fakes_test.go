@@ -48,17 +48,19 @@ var testNow = time.Date(2026, 11, 27, 11, 6, 48, 0, time.UTC)
 // fakeProvider is an IdP without network. Start encodes the request into the URL;
 // Authenticate accepts code "good-code" and returns session "session-1".
 type fakeProvider struct {
-	mu          sync.Mutex
-	scopes      providers.ScopeSpec
-	starts      []providers.StartRequest
-	callbacks   []providers.CallbackRequest
-	refreshes   []providers.RefreshRequest
-	logouts     [][]byte
-	startErr    error
-	authErr     error
-	refreshErr  error
-	refreshNew  []byte // Session returned by Refresh (nil = keep)
-	logoutURL   string
+	mu         sync.Mutex
+	scopes     providers.ScopeSpec
+	starts     []providers.StartRequest
+	callbacks  []providers.CallbackRequest
+	refreshes  []providers.RefreshRequest
+	logouts    [][]byte
+	startErr   error
+	authErr    error
+	refreshErr error
+	refreshNew []byte // Session returned by Refresh (nil = keep)
+	logoutURL  string
+	// logoutAsked are the (session, request origin) pairs LogoutURL was asked with.
+	logoutAsked [][2]string
 	logoutErr   error
 	panicOnAuth bool
 	// idpScope and idpRefreshScope are the scope the IdP's token answers name at
@@ -134,9 +136,10 @@ func (p *fakeProvider) Logout(_ context.Context, session []byte) error {
 	return p.logoutErr
 }
 
-func (p *fakeProvider) LogoutURL(context.Context, []byte) (string, error) {
+func (p *fakeProvider) LogoutURL(ctx context.Context, session []byte) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.logoutAsked = append(p.logoutAsked, [2]string{string(session), providers.RequestOrigin(ctx)})
 	return p.logoutURL, nil
 }
 

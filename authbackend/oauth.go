@@ -65,6 +65,9 @@ type sealedSession struct {
 	// ExpiresAt (Unix seconds, 0 = none) is when the provider said the session stops
 	// being refreshable.
 	ExpiresAt int64 `json:"exp,omitempty"`
+	// ID is the server-side session (package sessions); empty when the server keeps
+	// no sessions.
+	ID string `json:"sid,omitempty"`
 }
 
 // signInResponse is the response object of sign-in and refresh, keys in Backstage's
@@ -351,6 +354,9 @@ func (s *Server) frame(r *http.Request, e *oauthEnv, st oauthstate.State, decode
 		if !res.SessionExpiresAt.IsZero() {
 			ss.ExpiresAt = res.SessionExpiresAt.Unix()
 		}
+		if err := s.beginSession(ctx, e, &ss, userRefOf(resp)); err != nil {
+			return fr, atStage(stageIssue, err)
+		}
 		if fr.refresh, err = s.seal(e, ss); err != nil {
 			return fr, err
 		}
@@ -527,6 +533,9 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	if err != nil {
 		return nil, atStage(stageSession, err)
 	}
+	if err := s.checkSession(ss); err != nil {
+		return nil, err
+	}
 	now := s.now()
 	remaining := time.Unix(ss.IssuedAt, 0).Add(e.maxAge).Sub(now)
 	if remaining <= 0 || (ss.ExpiresAt != 0 && now.Unix() >= ss.ExpiresAt) {
@@ -580,17 +589,24 @@ func (s *Server) oauthLogout(p *oauthProvider) gin.HandlerFunc {
 		ss, err := s.openSession(r, e)
 		s.observeLogout(c, e.providerID, err == nil)
 		if err == nil {
+			s.endSession(c, e, ss)
 			// Signing out locally must not fail because the IdP did.
 			if e.logouter != nil {
 				if err := e.logouter.Logout(r.Context(), ss.Session); err != nil {
 					s.log.WarnContext(r.Context(), "provider logout failed", "provider", e.providerID, "env", e.env, "error", err)
 				}
 			}
-			if e.logoutURLer != nil {
-				if logoutURL, err = e.logoutURLer.LogoutURL(r.Context(), ss.Session); err != nil {
-					s.log.WarnContext(r.Context(), "provider logout URL failed", "provider", e.providerID, "env", e.env, "error", err)
-					logoutURL = ""
-				}
+		}
+		// Asked with or without a session, as Backstage asks its authenticators.
+		if e.logoutURLer != nil {
+			var session []byte
+			if err == nil {
+				session = ss.Session
+			}
+			ctx := providers.WithRequestOrigin(r.Context(), r.Header.Get("Origin"))
+			if logoutURL, err = e.logoutURLer.LogoutURL(ctx, session); err != nil {
+				s.log.WarnContext(r.Context(), "provider logout URL failed", "provider", e.providerID, "env", e.env, "error", err)
+				logoutURL = ""
 			}
 		}
 		h := c.Writer.Header()

@@ -524,10 +524,19 @@ func TestLogoutURL(t *testing.T) {
 			t.Errorf("%s: %d %q", tc.url, rec.Code, rec.Body.String())
 		}
 	}
+	// Without a session cookie the logout URL is still asked for (as Backstage does),
+	// with the request's allowed Origin for the IdP's return address.
+	h := newHarness(t, func(_ *Options, p *fakeProvider) { p.logoutURL = "https://idp.example.com/logout" })
+	hdr := map[string]string{"X-Requested-With": "XMLHttpRequest", "Origin": "http://localhost:3000"}
+	rec := h.do(req{method: "POST", target: "/api/auth/spectrocloud/logout?env=development", headers: hdr})
+	if rec.Code != 200 || rec.Body.String() != `{"logoutUrl":"https://idp.example.com/logout"}` ||
+		len(h.prov.logoutAsked) != 1 || h.prov.logoutAsked[0] != [2]string{"", "http://localhost:3000"} {
+		t.Errorf("logout without a session: %d %q, asked %q", rec.Code, rec.Body.String(), h.prov.logoutAsked)
+	}
 	// A failing IdP logout still signs out locally.
-	h := newHarness(t, func(_ *Options, p *fakeProvider) { p.logoutErr = plainErr("revocation failed") })
+	h = newHarness(t, func(_ *Options, p *fakeProvider) { p.logoutErr = plainErr("revocation failed") })
 	set, _ := h.signIn(t, "env=development")
-	rec := h.do(req{method: "POST", target: "/api/auth/spectrocloud/logout?env=development", headers: xrw,
+	rec = h.do(req{method: "POST", target: "/api/auth/spectrocloud/logout?env=development", headers: xrw,
 		cookies: map[string]string{"spectrocloud-refresh-token": set["spectrocloud-refresh-token"]}})
 	if _, lines := setCookies(rec); rec.Code != 200 || len(lines) == 0 {
 		t.Errorf("logout with IdP failure: %d %v", rec.Code, lines)

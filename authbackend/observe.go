@@ -37,6 +37,7 @@ const (
 	OutcomeNoSession      = "no_session"      // refresh or logout without a refresh cookie (not signed in)
 	OutcomeInvalidSession = "invalid_session" // refresh: a refresh cookie that does not open
 	OutcomeExpired        = "expired"         // refresh: the session's duration is over
+	OutcomeRevoked        = "revoked"         // refresh: the session was ended by a logout or offboarding
 	OutcomeError          = "error"           // anything else (catalog down, token issuing failed, ...)
 )
 
@@ -47,6 +48,7 @@ const (
 	stageRequest stage = iota
 	stageSession
 	stageExpired
+	stageRevoked
 	stageIdP
 	stageResolve
 	stageIssue
@@ -88,6 +90,8 @@ func outcomeOf(err error, idpDenied bool) string {
 		return OutcomeInvalidSession
 	case stageExpired:
 		return OutcomeExpired
+	case stageRevoked:
+		return OutcomeRevoked
 	case stageIdP:
 		if idpDenied {
 			return OutcomeDenied

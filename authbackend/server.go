@@ -61,6 +61,7 @@ type Server struct {
 	unconf  map[string]bool // registered provider ids that are not configured
 
 	staticTokens credentials.StaticTokens
+	serviceCreds []serviceCredential // backend.auth.externalAccess, for service-only routes
 
 	oidcConfig []byte
 	demo       *demoPage
@@ -153,6 +154,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("authbackend: %w", err)
 	}
 	s.staticTokens = credentials.NewStaticTokens(cfg.StaticAccessTokens())
+	s.initServiceCredentials()
 	if s.oidcConfig, err = buildOIDCConfig(s.authBase, opts.AuthorizationServer); err != nil {
 		return nil, err
 	}
@@ -348,6 +350,7 @@ func (s *Server) buildEngine() *gin.Engine {
 	s.get(e, authPrefix+"/.backstage/auth/v1/jwks.json", s.serveJWKS(s.opts.PluginKeys))
 	s.get(e, authPrefix+"/v1/userinfo", s.userInfo)
 	s.mountAuthorizationServer(e, signIn)
+	s.post(e, authPrefix+"/v1/offline-sessions/revoke", s.offlineSessionsRevoke)
 
 	ids := make([]string, 0, len(s.oauth))
 	for id := range s.oauth {

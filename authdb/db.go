@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/spectrocloud-labs/backstage-auth-go/sessions"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 )
@@ -102,6 +103,7 @@ type DB struct {
 
 	signing, plugin signingkeys.KeyStore
 	userInfo        *userInfoStore
+	sessions        sessions.Store
 }
 
 // Open connects (retrying PostgreSQL with exponential backoff), creates the database or
@@ -169,6 +171,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		db.plugin = pluginBase
 	}
 	db.userInfo = &userInfoStore{db: db}
+	db.sessions = newSessionStore(db, opts.PGSchema)
 	return db, nil
 }
 

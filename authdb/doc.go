@@ -16,10 +16,14 @@
 //     oauthsessions.go, the interfaces of package authserver/store, with the
 //     decisions, code redemption and refresh-token rotation as single conditional
 //     statements so concurrent requests cannot both win;
+//   - sessions (Node's express-session table, whose schema we keep): sessions.go, a
+//     sessions.Store holding our sign-in sessions under their own sid prefix, with
+//     revocations carried over LISTEN/NOTIFY (a sessions.Notifier); offboarding also
+//     deletes the user's offline_sessions rows, as Backstage's offline-sessions/revoke
+//     does;
 //   - LISTEN/NOTIFY for both key tables: notify.go, a signingkeys.ChangeNotifier;
 //   - stored-time formats shared by the stores: timefmt.go.
 //
-// sessions (Node's express-session table) is created by the migrations and not read.
 // The schema itself must not change, since Node and Go share the database.
 //
 // The database stays interchangeable with the Node backend: the tables, types,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,31 +56,42 @@ func (s *notifyingKeyStore) Listen(ctx context.Context, onChange func()) error {
 	if onChange == nil {
 		return errors.New("authdb: Listen: nil onChange")
 	}
-	conn, err := s.db.listenConn(ctx, s.channel)
+	return s.db.listen(ctx, s.channel, func(_ string, own bool) {
+		if !own {
+			onChange()
+		}
+	})
+}
+
+// listen is Listen for any channel: onNotify gets the part of a payload after
+// "<instance id>|" ("" when there is none), own telling whether this DB sent it, and
+// ("", false) after every (re)connect.
+func (db *DB) listen(ctx context.Context, channel string, onNotify func(payload string, own bool)) error {
+	conn, err := db.listenConn(ctx, channel)
 	if err != nil {
-		return fmt.Errorf("authdb: listen %s on %s: %w", s.channel, s.db.describe, err)
+		return fmt.Errorf("authdb: listen %s on %s: %w", channel, db.describe, err)
 	}
-	s.db.mu.Lock()
-	if s.db.closed {
-		s.db.mu.Unlock()
+	db.mu.Lock()
+	if db.closed {
+		db.mu.Unlock()
 		_ = conn.Close(context.WithoutCancel(ctx))
-		return fmt.Errorf("authdb: listen %s: %s is closed", s.channel, s.db.describe)
+		return fmt.Errorf("authdb: listen %s: %s is closed", channel, db.describe)
 	}
-	s.db.wg.Add(1)
-	s.db.mu.Unlock()
+	db.wg.Add(1)
+	db.mu.Unlock()
 	ctx, stop := context.WithCancel(ctx)
 	go func() {
-		defer s.db.wg.Done()
+		defer db.wg.Done()
 		defer stop()
 		// Close stops listeners even when the caller's ctx lives on.
 		go func() {
 			select {
-			case <-s.db.closeCtx.Done():
+			case <-db.closeCtx.Done():
 				stop()
 			case <-ctx.Done():
 			}
 		}()
-		s.db.listenLoop(ctx, conn, s.channel, onChange)
+		db.listenLoop(ctx, conn, channel, onNotify)
 	}()
 	return nil
 }
@@ -98,7 +110,7 @@ func (db *DB) listenConn(ctx context.Context, channel string) (*pgx.Conn, error)
 	return conn, nil
 }
 
-func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, onChange func()) {
+func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, onNotify func(string, bool)) {
 	defer func() {
 		if conn != nil {
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -127,8 +139,8 @@ func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, on
 			db.logger.Info("LISTEN reconnected", "channel", channel, "database", db.describe)
 		}
 		// (Re)connected: whatever happened while nobody listened is unknown.
-		onChange()
-		if err := db.waitNotifications(ctx, conn, onChange); err != nil {
+		onNotify("", false)
+		if err := db.waitNotifications(ctx, conn, onNotify); err != nil {
 			if ctx.Err() != nil {
 				return
 			}
@@ -142,7 +154,7 @@ func (db *DB) listenLoop(ctx context.Context, conn *pgx.Conn, channel string, on
 }
 
 // waitNotifications returns when the connection fails or ctx ends.
-func (db *DB) waitNotifications(ctx context.Context, conn *pgx.Conn, onChange func()) error {
+func (db *DB) waitNotifications(ctx context.Context, conn *pgx.Conn, onNotify func(string, bool)) error {
 	for {
 		wctx, cancel := context.WithTimeout(ctx, db.healthInterval)
 		n, err := conn.WaitForNotification(wctx)
@@ -152,9 +164,8 @@ func (db *DB) waitNotifications(ctx context.Context, conn *pgx.Conn, onChange fu
 			return ctx.Err()
 		}
 		if err == nil {
-			if n.Payload != db.instanceID {
-				onChange()
-			}
+			from, rest, _ := strings.Cut(n.Payload, "|")
+			onNotify(rest, from == db.instanceID)
 			continue
 		}
 		if !timedOut || conn.IsClosed() {

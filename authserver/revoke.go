@@ -3,11 +3,8 @@ package authserver
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/audit"
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // revoke is POST /v1/revoke (RFC 7009). Unlike Backstage, the token's secret must
@@ -82,59 +79,4 @@ func (s *Server) revokeRefreshToken(r *http.Request, clientID, token string) {
 	if n > 0 {
 		s.record(r, EventRevoke, audit.Medium, o.UserEntityRef, "success", "", slog.String("clientId", clientID))
 	}
-}
-
-type revokedBody struct {
-	RevokedCount int64 `json:"revokedCount"`
-}
-
-// revokeOfflineSessions is POST /v1/offline-sessions/revoke (service credentials
-// only): every refresh token of a user.
-func (s *Server) revokeOfflineSessions(w http.ResponseWriter, r *http.Request) error {
-	kind, subject, err := s.caller(r)
-	if err != nil {
-		return err
-	}
-	switch kind {
-	case principalNone:
-		return backstageerr.Authentication("Missing credentials")
-	case principalUser:
-		return backstageerr.NotAllowed("This endpoint does not allow 'user' credentials")
-	}
-	p, err := bodyParams(r)
-	if err != nil {
-		return err
-	}
-	raw, present := p["userEntityRef"]
-	ref, isString := raw.(string)
-	var issue string
-	switch {
-	case !present:
-		issue = `Invalid input: expected string, received undefined`
-	case !isString:
-		issue = `Invalid input: expected string, received ` + jsType(raw)
-	case ref == "":
-		issue = `Too small: expected string to have >=1 characters`
-	default:
-		parsed, perr := jsrules.ParseEntityRef(ref, "user", "")
-		if perr != nil {
-			issue = backstageerr.NameOf(perr) + ": " + backstageerr.MessageOf(perr)
-		} else if !strings.EqualFold(parsed.Kind, "user") {
-			issue = "Must refer to a user entity"
-		} else {
-			ref = parsed.String()
-		}
-	}
-	if issue != "" {
-		return backstageerr.Input(`Validation error: %s at "userEntityRef"`, issue)
-	}
-	n, err := s.offline.DeleteUserOfflineSessions(r.Context(), ref)
-	if err != nil {
-		s.record(r, audit.EventOfflineSessionsRevoke, audit.High, subject, "failed", "database error", slog.String("userEntityRef", ref))
-		return err
-	}
-	s.record(r, audit.EventOfflineSessionsRevoke, audit.High, subject, "success", "", slog.String("userEntityRef", ref), slog.Int64("revokedCount", n))
-	body, _ := jsrules.Marshal(revokedBody{RevokedCount: n})
-	writeJSON(w, r, http.StatusOK, body)
-	return nil
 }

@@ -242,9 +242,8 @@ func (s *Server) Mount(add func(method, path string, limited bool, h func(http.R
 		add(http.MethodPost, "/v1/token", true, s.token)
 		add(http.MethodPost, "/v1/revoke", true, s.revoke)
 	}
-	if s.refresh {
-		add(http.MethodPost, "/v1/offline-sessions/revoke", false, s.revokeOfflineSessions)
-	}
+	// POST /v1/offline-sessions/revoke is the router's: offboarding ends a user's
+	// sign-in sessions and these offline sessions together (authbackend/sessions.go).
 }
 
 // DiscoveryFields are the parts of /.well-known/openid-configuration that depend on

@@ -306,9 +306,6 @@ func TestRefreshDisabled(t *testing.T) {
 		t.Fatal("refresh token issued while disabled")
 	}
 	h.do("POST", "/api/auth/v1/token", nil, refreshForm("a.b", "")).oauthErr(t, 400, "invalid_request", "Refresh tokens are not enabled")
-	if r := h.do("POST", "/api/auth/v1/offline-sessions/revoke", bearer(testStaticToken), `{}`); r.status != 404 {
-		t.Fatalf("offline-sessions/revoke mounted while disabled: %d", r.status)
-	}
 }
 
 func TestRevoke(t *testing.T) {
@@ -342,33 +339,6 @@ func TestRevoke(t *testing.T) {
 	h.do("POST", "/api/auth/v1/token", nil, refreshForm(tok, publicClient)).oauthErr(t, 400, "invalid_grant", "Invalid refresh token")
 	if h.audit.find(EventRevoke, "success") == nil || h.audit.find(EventRevoke, "refused") == nil {
 		t.Fatal("revocations not audited")
-	}
-}
-
-func TestOfflineSessionsRevoke(t *testing.T) {
-	h := newHarness(t, defaultAuth())
-	h.publicTokens()
-	json := http.Header{"Content-Type": {"application/json"}}
-	with := func(hdr http.Header) http.Header {
-		out := http.Header{"Content-Type": {"application/json"}}
-		for k, v := range hdr {
-			out[k] = v
-		}
-		return out
-	}
-	h.do("POST", "/api/auth/v1/offline-sessions/revoke", json, `{"userEntityRef":"jane"}`).backstageErr(t, 401, "AuthenticationError", "Missing credentials")
-	h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(bearer(h.userToken(jane))), `{"userEntityRef":"jane"}`).
-		backstageErr(t, 403, "NotAllowedError", "This endpoint does not allow 'user' credentials")
-	h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(bearer(testStaticToken)), `{"userEntityRef":"group:default/x"}`).
-		backstageErr(t, 400, "InputError", `Validation error: Must refer to a user entity at "userEntityRef"`)
-	h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(bearer(testStaticToken)), `{}`).
-		backstageErr(t, 400, "InputError", `Validation error: Invalid input: expected string, received undefined at "userEntityRef"`)
-	r := h.do("POST", "/api/auth/v1/offline-sessions/revoke", with(bearer(testStaticToken)), `{"userEntityRef":"Jane"}`)
-	if r.status != 200 || string(r.body) != `{"revokedCount":1}` {
-		t.Fatalf("revoke: %d %s", r.status, r.body)
-	}
-	if e := h.audit.find("offline-sessions-revoke", "success"); e == nil || e.Actor.ID != "external:static" {
-		t.Fatalf("audit: %+v", e)
 	}
 }
 

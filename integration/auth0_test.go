@@ -2,7 +2,9 @@ package integration
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -38,7 +40,7 @@ func TestAuth0Provider(t *testing.T) {
 	v.route(t, addr, auth0Domain+":443")
 	s := startServer(t, serverConfig{Providers: "    auth0:" +
 		auth0Env("profileemail", "\n        federatedLogout: true", "[{resolver: emailMatchingUserEntityProfileEmail}]") +
-		auth0Env("chained", "\n        prompt: auto\n        audience: https://api.example.com", "[{resolver: emailMatchingUserEntityProfileEmail}, {resolver: emailLocalPartMatchingUserEntityName}]")},
+		auth0Env("chained", "\n        prompt: auto\n        audience: https://api.example.com\n        organization: org_e2e", "[{resolver: emailMatchingUserEntityProfileEmail}, {resolver: emailLocalPartMatchingUserEntityName}]")},
 		v.serverEnv()...)
 	flow := func(t *testing.T, env string) oauthFlow {
 		return oauthFlow{t: t, s: s, provider: "auth0", env: env, scope: auth0Scope, hosts: v}
@@ -52,12 +54,40 @@ func TestAuth0Provider(t *testing.T) {
 		}
 		b := f.browser()
 		f.signIn(b)
-		lr, lb := b.do(http.MethodPost, s.auth("/auth0/logout?env=profileemail"), xrw, "XMLHttpRequest")
-		if lr.StatusCode != 200 || jsonBody(t, lb)["logoutUrl"] != "https://"+auth0Domain+"/v2/logout?federated=&client_id=backstage-client" {
-			t.Errorf("logout: %d %s", lr.StatusCode, lb)
+		// Auth0 sends the browser back to the app (the request's Origin).
+		want := "https://" + auth0Domain + "/v2/logout?federated=&client_id=backstage-client&returnTo=" + url.QueryEscape(s.AppURL)
+		lr, lb := b.do(http.MethodPost, s.auth("/auth0/logout?env=profileemail"), xrw, "XMLHttpRequest", "Origin", s.AppURL)
+		if lr.StatusCode != 200 || jsonBody(t, lb)["logoutUrl"] != want {
+			t.Errorf("logout: %d %s, want %s", lr.StatusCode, lb, want)
 		}
 		if code, _, _ := f.refresh(b); code != 401 {
 			t.Errorf("refresh after logout: %d", code)
+		}
+		// Without a session the logout URL is still given, as Backstage gives it.
+		lr, lb = b.do(http.MethodPost, s.auth("/auth0/logout?env=profileemail"), xrw, "XMLHttpRequest")
+		if lr.StatusCode != 200 || jsonBody(t, lb)["logoutUrl"] != "https://"+auth0Domain+"/v2/logout?federated=&client_id=backstage-client" {
+			t.Errorf("logout without a session: %d %s", lr.StatusCode, lb)
+		}
+	})
+
+	t.Run("the /start query's organization and invitation", func(t *testing.T) {
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		start := func(extra string) (*http.Response, string) {
+			resp, err := c.Get(s.auth("/auth0/start?env=chained&scope=openid&origin=" + url.QueryEscape(s.AppURL) + extra))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp, string(b)
+		}
+		resp, _ := start("&organization=org_e2e&invitation=inv_1")
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != 302 || !strings.Contains(loc, "&accessType=offline&organization=org_e2e&invitation=inv_1&audience=https%3A%2F%2Fapi.example.com&nonce=") {
+			t.Errorf("start: %d %s", resp.StatusCode, loc)
+		}
+		if resp, body := start("&organization=org_other"); resp.StatusCode != 400 || !strings.Contains(body, "Organization mismatch.") {
+			t.Errorf("another organization: %d %s", resp.StatusCode, body)
 		}
 	})
 

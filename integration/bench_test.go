@@ -22,6 +22,7 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockpalette"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/spectrocloud"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/sessions"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 	"github.com/spectrocloud-labs/backstage-auth-go/tokens"
 	"github.com/spectrocloud-labs/backstage-auth-go/tracing/otlptest"
@@ -127,9 +128,13 @@ authbackend: {rateLimit: {enabled: false}}
 	if err != nil {
 		b.Fatal(err)
 	}
+	sess := sessions.New(sessions.Options{Store: db.Sessions(), Logger: logger})
+	if err := sess.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
 	srv, err := authbackend.New(authbackend.Options{
 		Logger: logger, Config: cfg, Issuer: obs.WrapIssuer(issuer), Verifier: tokens.NewVerifier(keys, nil), UserInfo: issuer,
-		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Providers: provs, RegisteredIDs: reg.IDs(),
+		UserKeys: keys, PluginKeys: pluginKeys, Health: db, Sessions: sess, Providers: provs, RegisteredIDs: reg.IDs(),
 		Metrics: obs.RouterMetrics(), Auditor: obs.Auditor(), Middleware: obs.Middleware(),
 	})
 	if err != nil {

@@ -49,9 +49,11 @@ type StartRequest struct {
 	// CallbackURL is the redirect_uri.
 	CallbackURL string
 	Secrets     FlowSecrets
-	// Query is the /start request's query, for a provider's own start options
-	// (pinniped's audience). The router's parameters (env, scope, origin, flow,
-	// redirectUrl) are in it too and are the router's alone.
+	// Query is the /start request's query, read-only, for a provider's own start
+	// options (pinniped's audience; the parameters Auth0's strategy copies: organization,
+	// invitation, screen_hint, login_hint). The router's parameters (env, scope, origin,
+	// flow, redirectUrl) are in it too and are the router's alone. nil in tests that
+	// have none.
 	Query url.Values
 }
 
@@ -151,9 +153,26 @@ type Logouter interface {
 }
 
 // LogoutURLer is implemented by providers with an IdP logout page the frontend should
-// visit after logout (only https: or localhost URLs are passed on).
+// visit after logout (only https: or localhost URLs are passed on). It is asked on every
+// logout, as Backstage asks its authenticators: session is nil when the browser had no
+// session cookie. RequestOrigin(ctx) is the request's Origin (already checked against
+// the allowed origins), where the IdP should send the browser back (Auth0's returnTo).
 type LogoutURLer interface {
 	LogoutURL(ctx context.Context, session []byte) (string, error)
+}
+
+type requestOriginKey struct{}
+
+// WithRequestOrigin returns ctx carrying the request's allowed Origin header (the
+// router sets it for LogoutURLer).
+func WithRequestOrigin(ctx context.Context, origin string) context.Context {
+	return context.WithValue(ctx, requestOriginKey{}, origin)
+}
+
+// RequestOrigin is the Origin WithRequestOrigin put in ctx ("" when none).
+func RequestOrigin(ctx context.Context) string {
+	o, _ := ctx.Value(requestOriginKey{}).(string)
+	return o
 }
 
 // Scoper is implemented by OAuth providers with required, additional or persisted

@@ -19,9 +19,11 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/observe"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/localcatalog"
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers/remotecatalog"
+	"github.com/spectrocloud-labs/backstage-auth-go/sessions"
 	"github.com/spectrocloud-labs/backstage-auth-go/signingkeys"
 
 	// Aliased: build has a local "tokens" (the catalog's late plugin-token source).
@@ -218,6 +220,12 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 	})
 	obs.KeysServed("user", userKeys)
 	obs.KeysServed("plugin", pluginKeys)
+	// The revoked set must be loaded before the first refresh is answered.
+	sessionRegistry := sessions.New(sessions.Options{Store: db.Sessions(), Logger: logger})
+	if err := sessionRegistry.Start(runCtx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("sessions: %w", err)
+	}
 	if startCatalog != nil {
 		if err := startCatalog(runCtx); err != nil {
 			logger.Warn("catalog watch not started", "error", err)
@@ -252,6 +260,8 @@ func build(ctx context.Context, configPaths []string, logger *slog.Logger, mods 
 		UserKeys:            userKeys,
 		PluginKeys:          pluginKeys,
 		Health:              db,
+		Sessions:            sessionRegistry,
+		PluginTokens:        pluginTokenVerifier(cfg, logger),
 		Providers:           provs,
 		RegisteredIDs:       reg.IDs(),
 		Metrics:             obs.RouterMetrics(),
@@ -394,4 +404,15 @@ func (l *lateTokenSource) PluginToken(ctx context.Context, target string) (strin
 		return "", fmt.Errorf("plugin tokens are not available yet")
 	}
 	return l.src.PluginToken(ctx, target)
+}
+
+// pluginTokenVerifier verifies the plugin tokens other backend plugins send to auth,
+// with each calling plugin's keys from <its discovery base URL>/.backstage/auth/v1/jwks.json,
+// as Backstage's PluginTokenHandler does.
+func pluginTokenVerifier(cfg *config.Config, logger *slog.Logger) *backstagetokens.PluginTokenVerifier {
+	return backstagetokens.NewPluginTokenVerifier("auth", func(pluginID string) (backstagetokens.SignatureVerifier, error) {
+		return keyfetch.NewJWKS(cfg.InternalBaseURL(pluginID)+"/.backstage/auth/v1/jwks.json", keyfetch.Options{
+			Name: "plugin " + pluginID, Logger: logger, Algs: []string{signingkeys.AlgES256},
+		})
+	}, nil)
 }

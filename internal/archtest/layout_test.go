@@ -57,6 +57,7 @@ var rules = []struct {
 	{from: "audit", forbid: []string{""}, why: "audit is a leaf every component may call"},
 	{from: "metrics", forbid: []string{""}, why: "metrics knows no component; cmd (through observe) hands it labels"},
 	{from: "tracing", forbid: []string{""}, why: "tracing knows no component; observe wraps them"},
+	{from: "sessions", forbid: []string{""}, why: "sessions defines its store; authdb implements it and cmd wires both"},
 	{from: "providers", forbid: []string{"jwks", "signingkeys", "tokens", "authdb", "resolvers/localcatalog", "resolvers/remotecatalog", "authbackend", "cmd"},
 		why: "providers know nothing of tokens, keys, storage or the catalog"},
 	{from: "resolvers", except: []string{"resolvers/localcatalog", "resolvers/remotecatalog"}, forbid: []string{"providers", "jwks", "signingkeys", "tokens", "authdb", "authbackend", "cmd"},

@@ -13,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oidc"
@@ -121,19 +122,37 @@ func New(cfg Config, deps providers.Deps) (*Provider, error) {
 	return p, nil
 }
 
-// authorizeParams are passport-auth0's: the start options copied in order (scope,
-// state, accessType), then connection (+ connection_scope), audience, prompt, nonce
-// and organization. The engine keeps scope, state and nonce in these places.
+// MsgOrganizationMismatch is the module's answer to a /start whose organization is not
+// the configured one.
+const MsgOrganizationMismatch = "Organization mismatch. The organization provided in the request does not match the organization configured in the strategy."
+
+// Start implements providers.OAuthProvider: a /start organization other than the
+// configured one is refused (400), as the module refuses it.
+func (p *Provider) Start(ctx context.Context, req providers.StartRequest) (providers.StartResult, error) {
+	if org := req.Query.Get("organization"); org != "" && p.cfg.Organization != "" && org != p.cfg.Organization {
+		return providers.StartResult{}, backstageerr.Input("%s", MsgOrganizationMismatch)
+	}
+	return p.Engine.Start(ctx, req)
+}
+
+// authorizeParams are passport-auth0's, in its order: the start options it copies
+// (scope, state, accessType, and the organization, invitation and screen_hint of the
+// /start query), then connection (+ connection_scope), audience, prompt, the query's
+// login_hint, the nonce, and the configured organization. The engine keeps scope,
+// state and nonce in these places.
 func (p *Provider) authorizeParams(req providers.StartRequest) oauth2engine.Params {
 	var ps oauth2engine.Params
 	add := func(k, v string) {
 		if v != "" {
-			ps = append(ps, oauth2engine.Param{Key: k, Value: v})
+			ps.Set(k, v)
 		}
 	}
 	add("scope", req.Scope)
 	add("state", req.State)
 	add("accessType", "offline")
+	for _, k := range []string{"organization", "invitation", "screen_hint"} {
+		add(k, req.Query.Get(k))
+	}
 	if p.cfg.Connection != "" {
 		add("connection", p.cfg.Connection)
 		add("connection_scope", p.cfg.ConnectionScope)
@@ -143,8 +162,11 @@ func (p *Provider) authorizeParams(req providers.StartRequest) oauth2engine.Para
 	if p.cfg.Prompt != "auto" {
 		add("prompt", p.cfg.Prompt)
 	}
+	add("login_hint", req.Query.Get("login_hint"))
 	add("nonce", req.Secrets.Nonce)
-	add("organization", p.cfg.Organization)
+	if req.Query.Get("organization") == "" {
+		add("organization", p.cfg.Organization)
+	}
 	return ps
 }
 
@@ -248,12 +270,19 @@ func ProfileFromUserInfo(raw map[string]any) *oauth2engine.FullProfile {
 }
 
 // LogoutURL implements providers.LogoutURLer: Auth0's logout page, which ends the
-// Auth0 session (and the upstream IdP's with federatedLogout).
-func (p *Provider) LogoutURL(context.Context, []byte) (string, error) {
-	// In Backstage's order: federated, then client_id (URLSearchParams' encoding).
+// Auth0 session (and the upstream IdP's with federatedLogout) and sends the browser
+// back to the request's Origin (which Auth0 checks against the application's allowed
+// logout URLs). Asked with or without a session, as in Backstage.
+func (p *Provider) LogoutURL(ctx context.Context, _ []byte) (string, error) {
+	// In Backstage's order and URLSearchParams' encoding: federated, client_id,
+	// returnTo.
 	u := "https://" + p.cfg.Domain + "/v2/logout?"
 	if p.cfg.FederatedLogout {
 		u += "federated=&"
 	}
-	return u + "client_id=" + url.QueryEscape(p.cfg.ClientID), nil
+	u += "client_id=" + url.QueryEscape(p.cfg.ClientID)
+	if o := providers.RequestOrigin(ctx); o != "" {
+		u += "&returnTo=" + url.QueryEscape(o)
+	}
+	return u, nil
 }

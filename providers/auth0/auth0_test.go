@@ -121,6 +121,27 @@ func TestAuthorizeURL(t *testing.T) {
 	}
 }
 
+// The organization, invitation, screen_hint and login_hint of the /start query go on
+// the authorize request where passport-auth0 puts them; another organization than the
+// configured one is refused.
+func TestStartQuery(t *testing.T) {
+	_, p, _, _ := setup(t, map[string]any{"organization": "org_1"})
+	start := func(q url.Values) (string, error) {
+		res, err := p.Start(context.Background(), providers.StartRequest{Scope: "openid", State: "st", CallbackURL: providertest.CallbackURL,
+			Secrets: providers.FlowSecrets{Nonce: "n-1"}, Query: q})
+		return res.URL, err
+	}
+	u, err := start(url.Values{"organization": {"org_1"}, "invitation": {"inv_9"}, "screen_hint": {"signup"}, "login_hint": {"a@example.com"}, "other": {"x"}})
+	want := "https://" + domain + "/authorize?scope=openid&state=st&accessType=offline&organization=org_1&invitation=inv_9&screen_hint=signup&prompt=consent&login_hint=a%40example.com&nonce=n-1&response_type=code"
+	if err != nil || !strings.HasPrefix(u, want) {
+		t.Errorf("authorize URL\n%s\nwant prefix\n%s (%v)", u, want, err)
+	}
+	_, err = start(url.Values{"organization": {"org_2"}})
+	if backstageerr.NameOf(err) != backstageerr.NameInput || backstageerr.MessageOf(err) != auth0.MsgOrganizationMismatch {
+		t.Errorf("another organization: %v", err)
+	}
+}
+
 func TestSignIn(t *testing.T) {
 	idp, p, client, _ := setup(t, nil)
 	res, err := providertest.VendorSignIn(t, p, client, scope)
@@ -213,6 +234,11 @@ func TestRefreshCacheAndLogout(t *testing.T) {
 	u, err := p.LogoutURL(ctx, res.Session)
 	if err != nil || u != "https://"+domain+"/v2/logout?federated=&client_id=backstage-client" {
 		t.Errorf("logout URL %q %v", u, err)
+	}
+	// Back to the request's Origin; a session is not needed.
+	u, err = p.LogoutURL(providers.WithRequestOrigin(ctx, "https://backstage.example.com"), nil)
+	if err != nil || u != "https://"+domain+"/v2/logout?federated=&client_id=backstage-client&returnTo=https%3A%2F%2Fbackstage.example.com" {
+		t.Errorf("logout URL with an origin %q %v", u, err)
 	}
 }
 

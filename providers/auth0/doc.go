@@ -7,14 +7,17 @@
 //
 // The endpoints are https://{domain}/authorize, /oauth/token and /userinfo. The
 // authorize request carries what passport-auth0 puts there, in its order: scope, state,
-// the literal accessType=offline, connection and connection_scope, audience, prompt,
-// the nonce, organization. Every call carries an Auth0-Client header. The profile is
+// the literal accessType=offline, the /start query's organization, invitation and
+// screen_hint, connection and connection_scope, audience, prompt, the query's
+// login_hint, the nonce, the configured organization (a /start organization other than
+// the configured one is a 400, as in the module). Every call carries an Auth0-Client
+// header. The profile is
 // userinfo mapped as passport-auth0 maps it (id user_id or sub, displayName name,
 // emails; an email Auth0 says is unverified is dropped); the picture comes from the ID
 // token. Refresh is the refresh_token grant; the profile of a refresh is cached for one
 // minute per user, as the module caches it. Logout returns Auth0's logout URL
-// (https://{domain}/v2/logout?[federated=&]client_id=<id>) for the browser; nothing is
-// revoked.
+// (https://{domain}/v2/logout?[federated=&]client_id=<id>[&returnTo=<Origin>]) for the
+// browser; nothing is revoked.
 //
 // Differences from Backstage: the ID token's signature is verified with the tenant's
 // keys (RS256; Backstage checks the claims but not the signature, and accepts HS256) as
@@ -23,11 +26,8 @@
 // auth.session.secret (one nonce slot per session) is gone. The access token goes to
 // userinfo in an Authorization header, not the query string. A refresh answer without
 // an id_token is accepted (Backstage throws). A callback with ?error= says which error
-// (Backstage answers "Authentication rejected, " with nothing after it). The logout URL
-// has no returnTo (the router does not hand providers the request's Origin), so Auth0
-// returns to the application's first allowed logout URL. organization, invitation,
-// screen_hint and login_hint from the /start query are not passed on; a configured
-// organization is. domain must be a host name.
+// (Backstage answers "Authentication rejected, " with nothing after it). domain must be
+// a host name.
 //
 // Resolvers: only the common ones, as in Backstage.
 package auth0

@@ -29,6 +29,16 @@
 //     per-kid PEM keys with S3's 404 for an unknown kid) and the OpenID Connect IdP
 //     behind an oauth2-proxy (discovery and JWKS), with Sign and POST /_mock/sign to
 //     sign the headers the proxy would set (published, unpublished or forged key).
+//   - Okta, OneLogin, Auth0 (oidcvendor.go, one OpenID Connect shape for the vendors
+//     whose host comes from config): discovery, authorize, token (client_secret_basic,
+//     also Okta's "Basic: " with a stray colon, or client_secret_post), userinfo (GET or
+//     POST, header or ?access_token=) and keys; RS256 ID tokens with at_hash and the
+//     nonce, JSON errors. Okta: the org authorization server under /oauth2/v1 and custom
+//     ones under /oauth2/{id}/v1, JWT access tokens, 00u ids, refresh tokens with
+//     offline_access (not rotated). OneLogin: /oidc/2/{auth,token,me,certs}, numeric
+//     subjects, a refresh token and the whole profile at /me for scope openid alone.
+//     Auth0: /authorize, /oauth/token (invalid_grant is 403), /userinfo,
+//     /.well-known/jwks.json and /v2/logout, issuer https://{domain}/, auth0| subjects.
 //
 // Every personality has the same fault knobs as providers/mockpalette (Fault, SetFault,
 // /_mock/next: denied consent, token endpoint status and delay, plus the profile

@@ -4,19 +4,30 @@
 # /v1/userinfo against the real binary on loopback (SQLite, local catalog, mock
 # Palette). Installs wrk from Debian's packages when missing.
 #   scripts/load.sh [duration]   (default 10s per endpoint)
+# Environment:
+#   CONNS=32        wrk connections (2 threads)
+#   ENDPOINTS="jwks refresh userinfo"   which endpoints to drive
+#   GCTRACE=1       run the server with GODEBUG=gctrace=1 and summarise its GC cycles
+#   PROFILE=1       build with -tags pprof and save a CPU profile of the refresh run
+#                   (and the heap after it) in $PROFILE_DIR (default /tmp/authbackend-load-profile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 DURATION="${1:-10s}"
+CONNS="${CONNS:-32}"
+ENDPOINTS="${ENDPOINTS:-jwks refresh userinfo}"
+PROFILE_DIR="${PROFILE_DIR:-${TMPDIR:-/tmp}/authbackend-load-profile}"
+tags=nomsgpack
+[ "${PROFILE:-}" = 1 ] && tags=nomsgpack,pprof
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-CGO_ENABLED=0 go build -tags nomsgpack -trimpath -ldflags "-s -w" -o "$work/authbackend" ./cmd/authbackend
+CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "-s -w" -o "$work/authbackend" ./cmd/authbackend
 go build -o "$work/mockpalette" ./cmd/mockpalette
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-APP=$(port); IDP=$(port)
+APP=$(port); IDP=$(port); PPROF=$(port)
 "$work/mockpalette" --listen "127.0.0.1:$IDP" --tenant t1 --client-id backstage-client --client-secret backstage-secret 2>"$work/mock.log" &
 cat > "$work/app-config.yaml" <<YAML
 app: {baseUrl: "http://127.0.0.1:3000"}
@@ -41,11 +52,14 @@ until curl -sf "http://127.0.0.1:$IDP/v1/oidc/tenant/t1/.well-known/openid-confi
 
 # Start time: from exec to the first answered request, polled in-process (spawning curl
 # in a loop would measure curl).
+[ "${GCTRACE:-}" = 1 ] && export GODEBUG=gctrace=1
+[ "${PROFILE:-}" = 1 ] && export AUTHBACKEND_PPROF_LISTEN="127.0.0.1:$PPROF"
 read -r pid start_ms < <(python3 - "$work/authbackend" "$work/app-config.yaml" "$APP" "$work/server.log" <<'PY'
 import http.client, subprocess, sys, time
+import os
 binary, cfg, port, log = sys.argv[1:5]
 t0 = time.perf_counter()
-p = subprocess.Popen([binary, "--config", cfg, "--log-level", "warn"], stderr=open(log, "w"), start_new_session=True)
+p = subprocess.Popen([binary, "--config", cfg, "--log-level", "warn"], stderr=open(log, "w"), start_new_session=True, env=os.environ)
 while True:
     try:
         c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=1)
@@ -78,18 +92,35 @@ bench() { # name url [header...]
   local name=$1 url=$2; shift 2
   local args=()
   for h in "$@"; do args+=(-H "$h"); done
-  wrk -t2 -c64 -d5s "${args[@]}" "$url" >/dev/null # warm-up
-  local out; out=$(wrk -t2 -c64 -d"$DURATION" --latency "${args[@]}" "$url")
-  local rps p99 non2xx
+  case " $ENDPOINTS " in *" $name "*) ;; *) return 0 ;; esac
+  wrk -t2 -c"$CONNS" -d5s "${args[@]}" "$url" >/dev/null # warm-up
+  local gc0=0; [ "${GCTRACE:-}" = 1 ] && gc0=$(grep -c '^gc ' "$work/server.log" || true)
+  local prof=""
+  if [ "${PROFILE:-}" = 1 ] && [ "$name" = refresh ]; then
+    mkdir -p "$PROFILE_DIR"
+    curl -s -o "$PROFILE_DIR/refresh.cpu" "http://127.0.0.1:$PPROF/debug/pprof/profile?seconds=5" & prof=$!
+  fi
+  local out; out=$(wrk -t2 -c"$CONNS" -d"$DURATION" --latency "${args[@]}" "$url")
+  [ -n "$prof" ] && { wait "$prof"; curl -s -o "$PROFILE_DIR/heap.pb.gz" "http://127.0.0.1:$PPROF/debug/pprof/heap"; }
+  local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $4}' <<<"$out"); non2xx=${non2xx:-0}
-  printf '| %-10s | %10s | %8s | %s |\n' "$name" "$rps" "$p99" "$non2xx"
+  printf '| %-10s | %10s | %8s | %8s | %s |\n' "$name" "$rps" "$p50" "$p99" "$non2xx"
+  if [ "${GCTRACE:-}" = 1 ]; then
+    # gctrace lines: "gc N @t s P%: a+b+c ms clock, ..." — cycles during the run and
+    # the sum of their stop-the-world phases (a and c).
+    tail -n +"$((gc0 + 1))" <(grep '^gc ' "$work/server.log") | awk -v n="$name" '
+      { split($5, w, "+"); stw += w[1] + w[3]; c++; if (w[1] + w[3] > mx) mx = w[1] + w[3] }
+      END { printf "  gc during %s: %d cycles, stop-the-world %.2f ms total, max %.3f ms\n", n, c, stw, mx }' >&2
+  fi
 }
 echo "machine: $(nproc) cores, $(awk '/model name/ {$1=$2=$3=""; print; exit}' /proc/cpuinfo | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| endpoint   |      req/s |  p99     | non-2xx |"
-echo "|------------|------------|----------|---------|"
+echo "wrk -t2 -c$CONNS -d$DURATION"
+echo "| endpoint   |      req/s |  p50     |  p99     | non-2xx |"
+echo "|------------|------------|----------|----------|---------|"
 bench jwks "$AUTH/.well-known/jwks.json"
 bench refresh "$AUTH/spectrocloud/refresh?optional&scope=openid%20profile%20email&env=development" \
   "X-Requested-With: XMLHttpRequest" "Cookie: spectrocloud-refresh-token=$COOKIE"

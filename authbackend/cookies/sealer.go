@@ -104,7 +104,9 @@ func (s *Sealer) Open(sealed string, aad string) ([]byte, error) {
 		return nil, ErrInvalidSealed
 	}
 	nonce, ct := raw[:chacha20poly1305.NonceSizeX], raw[chacha20poly1305.NonceSizeX:]
-	pt, err := s.aead.Open(nil, nonce, ct, additionalData(aad))
+	// Decrypted in place: raw is ours, and a second buffer the size of the cookie
+	// per refresh is garbage the collector has to chase.
+	pt, err := s.aead.Open(ct[:0], nonce, ct, additionalData(aad))
 	if err != nil {
 		return nil, ErrInvalidSealed
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/gctune"
 )
 
 func main() {
@@ -59,6 +61,7 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	defer gctune.Start(os.Getenv, 0).Stop()
 
 	// Signals during start-up cancel it (a database that never answers); afterwards
 	// they start the drain, from the channel (which also keeps one that arrived during

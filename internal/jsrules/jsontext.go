@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -380,14 +381,28 @@ func Marshal(v any) ([]byte, error) {
 	return AppendJSON(nil, out)
 }
 
+// encodeBuffers are encodeJSON's scratch buffers: growing a fresh bytes.Buffer to the
+// size of a sign-in response is half a dozen allocations per request; with a pooled
+// one the result is a single copy of the right size.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps a rare huge document from pinning its buffer in the pool.
+const maxPooledBuffer = 64 << 10
+
 func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			encodeBuffers.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }
 
 // needsFixup scans encoding/json output for anything JSON.stringify writes

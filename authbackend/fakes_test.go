@@ -63,6 +63,9 @@ type fakeProvider struct {
 	logoutAsked [][2]string
 	logoutErr   error
 	panicOnAuth bool
+	// idpScope and idpRefreshScope are the scope the IdP's token answers name at
+	// sign-in (default "openid") and at refresh (default none).
+	idpScope, idpRefreshScope string
 }
 
 var (
@@ -97,9 +100,13 @@ func (p *fakeProvider) Authenticate(_ context.Context, req providers.CallbackReq
 	if req.Params.Get("code") != "good-code" {
 		return providers.Result{}, backstageerr.Plain("No code received from SpectroCloud")
 	}
+	scope := p.idpScope
+	if scope == "" {
+		scope = "openid"
+	}
 	return providers.Result{
 		Profile:      providers.Profile{Email: "alice@example.com", DisplayName: "Alice Smith"},
-		ProviderInfo: providers.ProviderInfo{IDToken: "id-token-1", AccessToken: "access-token-1", Scope: "openid", ExpiresInSeconds: 3600},
+		ProviderInfo: providers.ProviderInfo{IDToken: "id-token-1", AccessToken: "access-token-1", Scope: scope, ExpiresInSeconds: 3600},
 		Claims:       map[string]any{"email": "alice@example.com"},
 		Session:      []byte("session-1"),
 	}, nil
@@ -116,7 +123,7 @@ func (p *fakeProvider) Refresh(_ context.Context, req providers.RefreshRequest) 
 	}
 	return providers.Result{
 		Profile:      providers.Profile{Email: "alice@example.com", DisplayName: "Alice Smith"},
-		ProviderInfo: providers.ProviderInfo{IDToken: "id-token-2", AccessToken: "access-token-2", ExpiresInSeconds: 3599},
+		ProviderInfo: providers.ProviderInfo{IDToken: "id-token-2", AccessToken: "access-token-2", Scope: p.idpRefreshScope, ExpiresInSeconds: 3599},
 		Claims:       map[string]any{"email": "alice@example.com"},
 		Session:      p.refreshNew,
 	}, nil

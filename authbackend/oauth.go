@@ -337,15 +337,10 @@ func (s *Server) frame(r *http.Request, e *oauthEnv, st oauthstate.State, decode
 		return fr, atStage(stageIdP, err)
 	}
 	fr.email = res.Profile.Email
-	var scope string
-	if e.scopes.Persist {
-		if st.Scope == "" {
-			return fr, backstageerr.Authentication("No scope found in OAuth state")
-		}
-		scope = mergeScopes(splitScope(st.Scope))
-	} else {
-		scope = mergeScopes(splitScope(res.ProviderInfo.Scope), e.scopes.Required, e.scopes.Additional)
+	if e.scopes.Persist && st.Scope == "" {
+		return fr, backstageerr.Authentication("No scope found in OAuth state")
 	}
+	scope := e.reportedScope(mergeScopes(splitScope(st.Scope)), res.ProviderInfo.Scope)
 	resp, err := s.buildResponse(ctx, e, res, scope)
 	if err != nil {
 		return fr, err
@@ -557,7 +552,7 @@ func (s *Server) refresh(c *gin.Context, e *oauthEnv, q url.Values) (*signInResp
 	if err != nil {
 		return nil, atStage(stageIdP, err)
 	}
-	resp, err := s.buildResponse(ctx, e, res, scope)
+	resp, err := s.buildResponse(ctx, e, res, e.reportedScope(scope, res.ProviderInfo.Scope))
 	if err != nil {
 		return nil, err
 	}
@@ -641,6 +636,19 @@ func isSafeLogoutURL(raw string) bool {
 		return false
 	}
 	return u.Scheme == "https" || (u.Scheme == "http" && u.Hostname() == "localhost")
+}
+
+// reportedScope is providerInfo.scope, Backstage's CookieScopeManager rule, for sign-in
+// and refresh alike: a persisting provider reports the scope it asked the IdP for
+// (asked: kept in the state at sign-in and in the sealed session); any other provider
+// reports the IdP's token answer as it is, split on [\s,|] and space-joined, neither
+// deduplicated nor completed with required scopes the IdP left out (Entra ID answers
+// "email openid User.Read" to a request for offline_access user.read too).
+func (e *oauthEnv) reportedScope(asked, answered string) string {
+	if e.scopes.Persist {
+		return asked
+	}
+	return strings.Join(splitScope(answered), " ")
 }
 
 // splitScope splits a scope string on whitespace, commas and pipes ([\s,|]).

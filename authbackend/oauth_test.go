@@ -328,7 +328,7 @@ func TestNoResolverMeansNoIdentity(t *testing.T) {
 
 func TestRefresh(t *testing.T) {
 	h := newHarness(t, func(_ *Options, p *fakeProvider) {
-		p.scopes = providers.ScopeSpec{Required: []string{"openid", "profile", "email"}}
+		p.scopes = providers.ScopeSpec{Required: []string{"openid", "profile", "email"}, Persist: true}
 	})
 	set, _ := h.signIn(t, "env=development")
 	sealed := set["spectrocloud-refresh-token"]

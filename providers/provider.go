@@ -20,7 +20,9 @@ type ProviderInfo struct {
 	IDToken string `json:"idToken,omitempty"`
 	// AccessToken is the IdP access token (or Palette's session token).
 	AccessToken string `json:"accessToken,omitempty"`
-	// Scope is filled in by the route handlers (it must contain every requested scope).
+	// Scope is the IdP's answer (the token response's scope parameter). The route
+	// handlers report it as it is for a provider that does not persist scopes and
+	// replace it with the scope asked for when scopes persist, as Backstage does.
 	Scope string `json:"scope"`
 	// ExpiresInSeconds is omitted when zero.
 	ExpiresInSeconds int64 `json:"expiresInSeconds,omitempty"`

@@ -244,6 +244,10 @@ func (c diffCase) observe(t *testing.T, vn *vendornet.Net, run *diffRun, isNode 
 		if c.beforeSignIn != nil {
 			c.beforeSignIn(t)
 		}
+		// Each attempt is a fresh browser: a session cookie set by a failed attempt
+		// (Node's connect.sid) would otherwise not be set again, and the cookies compared
+		// would depend on how soon Node's catalog was ready.
+		client.Jar, _ = cookiejar.New(nil)
 		rec.take()
 		r = doHTTP(t, client, http.MethodGet, authBase+"/start?"+strings.ReplaceAll(q.Encode(), "+", "%20"), nil, nil)
 		if !isNode || time.Now().After(deadline) || !catalogNotReady(r.Body) {

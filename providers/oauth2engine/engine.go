@@ -384,7 +384,7 @@ func (e *Engine) Refresh(ctx context.Context, req providers.RefreshRequest) (pro
 		return providers.Result{}, backstageerr.Authentication("The session could not be read, please sign in again")
 	}
 	if s.RefreshToken == "" {
-		return e.revalidate(ctx, s)
+		return e.revalidate(ctx, s, req.Scope)
 	}
 	tok, err := e.RefreshGrant(ctx, s.RefreshToken, req.Scope)
 	if err != nil {
@@ -411,9 +411,11 @@ func (e *Engine) Refresh(ctx context.Context, req providers.RefreshRequest) (pro
 	return res, nil
 }
 
-// revalidate is refresh for a KeepAccessToken session.
-func (e *Engine) revalidate(ctx context.Context, s Session) (providers.Result, error) {
-	tok := &Token{AccessToken: s.AccessToken, TokenType: "bearer"}
+// revalidate is refresh for a KeepAccessToken session. No token answer names a scope,
+// so the session reports the scope being refreshed, as Backstage's GitHub and
+// OpenShift modules do (scope: input.scope).
+func (e *Engine) revalidate(ctx context.Context, s Session, scope string) (providers.Result, error) {
+	tok := &Token{AccessToken: s.AccessToken, TokenType: "bearer", Scope: scope}
 	fp, err := e.refreshProfile(ctx, tok, s)
 	if err != nil {
 		return providers.Result{}, err

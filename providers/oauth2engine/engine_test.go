@@ -549,7 +549,10 @@ func TestKeepAccessToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.ProviderInfo.AccessToken != "at-1" || r.ProviderInfo.ExpiresInSeconds != 0 || r.Profile.DisplayName != "Mona" || r.Session != nil {
+	// No token answer names a scope: the scope being refreshed is reported (the
+	// GitHub and OpenShift modules' scope: input.scope).
+	if r.ProviderInfo.AccessToken != "at-1" || r.ProviderInfo.ExpiresInSeconds != 0 || r.Profile.DisplayName != "Mona" || r.Session != nil ||
+		r.ProviderInfo.Scope != "read:user" {
 		t.Errorf("refresh result %+v", r)
 	}
 	for _, b := range f.bodies[n:] {

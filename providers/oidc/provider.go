@@ -357,7 +357,11 @@ func (p *Provider) refreshWithGrant(ctx context.Context, d *idp, s sessionData) 
 	if err != nil {
 		return providers.Result{}, err
 	}
-	return withSession(p.result(ns, claims, idExp, false), ns)
+	res := p.result(ns, claims, idExp, false)
+	// providerInfo.scope is this answer's, as openid-client's tokenset.scope (none when
+	// the IdP names none); the session keeps the last scope it named.
+	res.ProviderInfo.Scope = scopeOf(tok)
+	return withSession(res, ns)
 }
 
 // tokenEndpointDown reports whether a failed token request is the IdP's outage (an
@@ -441,7 +445,7 @@ func (p *Provider) result(s sessionData, claims map[string]any, idExp time.Time,
 		accessExp = time.Unix(s.Expiry, 0)
 	}
 	expiry := p.ov.Expiry(accessExp, idExp, sessionEndsWithIDToken)
-	info := providers.ProviderInfo{IDToken: s.IDToken, AccessToken: firstNonEmpty(s.SessionToken, s.AccessToken, s.IDToken)}
+	info := providers.ProviderInfo{IDToken: s.IDToken, AccessToken: firstNonEmpty(s.SessionToken, s.AccessToken, s.IDToken), Scope: s.Scope}
 	if !expiry.IsZero() {
 		info.ExpiresInSeconds = max(int64(math.Round(expiry.Sub(now).Seconds())), 0)
 	}

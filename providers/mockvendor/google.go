@@ -171,15 +171,11 @@ type googleTokenJSON struct {
 }
 
 func (s *Server) googleToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
 		// Google's front end answers its own HTML page.
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(f.TokenStatus)
-		fmt.Fprintf(w, "<!DOCTYPE html><html lang=en><title>Error %d (Server Error)!!1</title><p><b>%d.</b> <ins>That’s an error.</ins> mock fault: upstream body canary</html>", f.TokenStatus, f.TokenStatus)
+		writePage(w, status, "text/html; charset=UTF-8", fmt.Sprintf("<!DOCTYPE html><html lang=en><title>Error %d (Server Error)!!1</title><p><b>%d.</b> <ins>That’s an error.</ins> mock fault: upstream body canary</html>", status, status))
+	})
+	if !ok {
 		return
 	}
 	if !s.googleClient(w, r) {

@@ -314,12 +314,10 @@ type entraTokenJSON struct {
 }
 
 func (s *Server) entraToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		entraError(w, f.TokenStatus, "temporarily_unavailable", 50196, "The server encountered an unexpected error (mock fault: upstream body canary).")
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		entraError(w, status, "temporarily_unavailable", 50196, "The server encountered an unexpected error (mock fault: upstream body canary).")
+	})
+	if !ok {
 		return
 	}
 	path := r.PathValue("tenant")

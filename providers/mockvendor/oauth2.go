@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
@@ -60,52 +59,27 @@ func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		oauth2Error(w, f.TokenStatus, "server_error", "mock fault: upstream body canary")
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		oauth2Error(w, status, "server_error", "mock fault: upstream body canary")
+	})
+	if !ok {
 		return
 	}
 	if !s.oauth2ClientAuth(w, r) {
 		return
 	}
-	var g grant
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		c := s.takeCode(r.PostForm.Get("code"))
-		switch {
-		case c == nil:
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or expired code")
-			return
-		case c.redirectURI != r.PostForm.Get("redirect_uri"):
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "redirect_uri mismatch")
-			return
-		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
-			return
-		}
-		g = grant{login: c.login, scope: c.scope}
-	case "refresh_token":
-		old := s.takeRefresh(r.PostForm.Get("refresh_token"))
-		if old == nil {
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or revoked refresh token")
-			return
-		}
-		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
-		if !ok {
-			oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
-			return
-		}
-		g = grant{login: old.login, scope: sc}
-	default:
-		oauth2Error(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type")
+	red, ok := s.redeemGrant(w, r, f, refreshPolicy{rotate: true}, grantErrors{
+		unknownCode:           "unknown, used or expired code",
+		redirectMismatch:      "redirect_uri mismatch",
+		badVerifier:           "PKCE verification failed",
+		badRefresh:            "unknown, used or revoked refresh token",
+		wideScope:             "the scope exceeds the grant",
+		unsupportedGrantTypes: "unsupported grant_type",
+	}, oauth2Error)
+	if !ok {
 		return
 	}
-	if f.Login != "" {
-		g.login = f.Login
-	}
+	g := red.g
 	at, rt := s.issue("mock-at-", "mock-rt-", g, true)
 	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int64(s.opts.AccessTokenTTL / time.Second), "refresh_token": rt}
 	if g.scope != "" {

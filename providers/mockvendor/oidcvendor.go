@@ -126,12 +126,10 @@ func (s *Server) oidcVendorClient(r *http.Request) bool {
 }
 
 func (s *Server) oidcVendorToken(v *oidcVendor, w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		oidcVendorError(w, f.TokenStatus, "server_error", "mock fault: upstream body canary")
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		oidcVendorError(w, status, "server_error", "mock fault: upstream body canary")
+	})
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()
@@ -139,58 +137,19 @@ func (s *Server) oidcVendorToken(v *oidcVendor, w http.ResponseWriter, r *http.R
 		oidcVendorError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		return
 	}
-	invalidGrant := v.invalidGrantStatus
-	if invalidGrant == 0 {
-		invalidGrant = http.StatusBadRequest
-	}
-	var (
-		g       grant
-		nonce   string
-		refresh string
-	)
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		c := s.takeCode(r.PostForm.Get("code"))
-		switch {
-		case c == nil:
-			oidcVendorError(w, invalidGrant, "invalid_grant", "The authorization code is invalid or has expired.")
-			return
-		case c.redirectURI != r.PostForm.Get("redirect_uri"):
-			oidcVendorError(w, invalidGrant, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
-			return
-		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
-			oidcVendorError(w, invalidGrant, "invalid_grant", "PKCE verification failed.")
-			return
-		}
-		g, nonce = grant{login: c.login, scope: c.scope}, c.nonce
-	case "refresh_token":
-		rt := r.PostForm.Get("refresh_token")
-		var old *grant
-		if v.rotate {
-			old = s.takeRefresh(rt)
-		} else {
-			s.mu.Lock()
-			old = s.refresh[rt]
-			s.mu.Unlock()
-			refresh = rt
-		}
-		if old == nil {
-			oidcVendorError(w, invalidGrant, "invalid_grant", "The refresh token is invalid or expired.")
-			return
-		}
-		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
-		if !ok {
-			oidcVendorError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
-			return
-		}
-		g = grant{login: old.login, scope: sc}
-	default:
-		oidcVendorError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+	red, ok := s.redeemGrant(w, r, f, refreshPolicy{rotate: v.rotate}, grantErrors{
+		invalidGrantStatus:    v.invalidGrantStatus,
+		unknownCode:           "The authorization code is invalid or has expired.",
+		redirectMismatch:      "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+		badVerifier:           "PKCE verification failed.",
+		badRefresh:            "The refresh token is invalid or expired.",
+		wideScope:             "The requested scope is invalid, unknown, or malformed.",
+		unsupportedGrantTypes: "The authorization grant type is not supported by the authorization server.",
+	}, oidcVendorError)
+	if !ok {
 		return
 	}
-	if f.Login != "" {
-		g.login = f.Login
-	}
+	g, nonce, refresh := red.g, red.nonce, red.keep
 	u, _ := s.user(g.login)
 	scopes := strings.Fields(g.scope)
 	prefix := ""

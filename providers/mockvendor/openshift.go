@@ -64,14 +64,10 @@ func openshiftStatus(w http.ResponseWriter, code int, reason, message string) {
 }
 
 func (s *Server) openshiftToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(f.TokenStatus)
-		_, _ = w.Write([]byte("<html><body><h1>Application is not available</h1><p>mock fault: upstream body canary</p></body></html>"))
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		writePage(w, status, "text/html; charset=utf-8", "<html><body><h1>Application is not available</h1><p>mock fault: upstream body canary</p></body></html>")
+	})
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()

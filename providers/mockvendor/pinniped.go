@@ -161,14 +161,10 @@ func pinnipedSign(claims map[string]any, f Fault) string {
 }
 
 func (s *Server) pinnipedToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(f.TokenStatus)
-		_, _ = w.Write([]byte("upstream connect error (mock fault: upstream body canary)"))
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		writePage(w, status, "text/plain; charset=utf-8", "upstream connect error (mock fault: upstream body canary)")
+	})
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()

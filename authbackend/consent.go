@@ -1,8 +1,6 @@
 package authbackend
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -88,16 +86,11 @@ type consentPage struct {
 }
 
 func newConsentPage(provider, env string) (*consentPage, error) {
-	cfgJSON, err := json.Marshal(map[string]string{"provider": provider, "env": env})
+	body, csp, err := renderPage("consent", consentHTML, consentScript, provider, env)
 	if err != nil {
-		return nil, fmt.Errorf("authbackend: consent page: %w", err)
+		return nil, err
 	}
-	script := fmt.Sprintf(consentScript, cfgJSON)
-	return &consentPage{
-		body: []byte(fmt.Sprintf(consentHTML, demoStyle, script)),
-		csp: "default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
-			"script-src " + scriptHash(script) + ";style-src " + scriptHash(demoStyle),
-	}, nil
+	return &consentPage{body: body, csp: csp}, nil
 }
 
 func (s *Server) serveConsent(c *gin.Context) {

@@ -140,19 +140,26 @@ func newDemoPage(dc config.DemoConfig) (*demoPage, error) {
 	if env == "" {
 		env = "development"
 	}
+	body, csp, err := renderPage("demo", demoHTML, demoScript, provider, env)
+	if err != nil {
+		return nil, err
+	}
+	return &demoPage{provider: provider, env: env, body: body, csp: csp}, nil
+}
+
+// renderPage fills a page's script with its provider and env and the page with the
+// shared style and that script; csp allows exactly those two by hash.
+func renderPage(name, htmlFmt, scriptFmt, provider, env string) (body []byte, csp string, err error) {
 	// encoding/json escapes <, > and &, so the values cannot end the script element.
 	cfgJSON, err := json.Marshal(map[string]string{"provider": provider, "env": env})
 	if err != nil {
-		return nil, fmt.Errorf("authbackend: demo page: %w", err)
+		return nil, "", fmt.Errorf("authbackend: %s page: %w", name, err)
 	}
-	script := fmt.Sprintf(demoScript, cfgJSON)
-	return &demoPage{
-		provider: provider,
-		env:      env,
-		body:     []byte(fmt.Sprintf(demoHTML, demoStyle, script)),
-		csp: "default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
+	script := fmt.Sprintf(scriptFmt, cfgJSON)
+	return []byte(fmt.Sprintf(htmlFmt, demoStyle, script)),
+		"default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
 			"script-src " + scriptHash(script) + ";style-src " + scriptHash(demoStyle),
-	}, nil
+		nil
 }
 
 func (s *Server) serveDemo(c *gin.Context) {

@@ -19,18 +19,14 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", Email: "alice@example.com", AvatarURL: "https://avatar-management.example/alice.png"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*bitbucket.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := bitbucket.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*bitbucket.Config), ps
+	return providertest.Parse[*bitbucket.Config](t, bitbucket.Module, m)
 }
 
 // setup starts the Bitbucket mock behind bitbucket.org and api.bitbucket.org and a
@@ -39,19 +35,8 @@ func setup(t testing.TB, extra map[string]any) (*mockvendor.Server, *bitbucket.P
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Bitbucket, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
-	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s"}
-	for k, v := range extra {
-		m[k] = v
-	}
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*bitbucket.Provider), client
+	p := providertest.Build[*bitbucket.Provider](t, bitbucket.Module, providertest.TestClient(extra), providers.Deps{HTTPClient: client})
+	return idp, p, client
 }
 
 func TestConfig(t *testing.T) {
@@ -160,7 +145,7 @@ func TestEmailScope(t *testing.T) {
 		t.Errorf("unconfirmed: %+v %v", res.Profile, err)
 	}
 	idp.SetFault(mockvendor.Fault{ProfileStatus: 503})
-	if _, err = providertest.VendorSignIn(t, p, client, "account email"); msg(err) != "Authentication failed, Failed to fetch user profile (HTTP 503)" {
+	if _, err = providertest.VendorSignIn(t, p, client, "account email"); providertest.Message(err) != "Authentication failed, Failed to fetch user profile (HTTP 503)" {
 		t.Errorf("profile down: %v", err)
 	}
 }
@@ -178,13 +163,13 @@ func TestSignInErrors(t *testing.T) {
 	} {
 		idp.SetFault(tc.fault)
 		_, err := providertest.VendorSignIn(t, p, client, "account")
-		if msg(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
+		if providertest.Message(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
 			t.Errorf("%+v: %v", tc.fault, err)
 		}
 		idp.ClearFault()
 	}
 	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
+	if providertest.Message(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
 		t.Errorf("bad code: %v", err)
 	}
 }
@@ -217,10 +202,10 @@ func TestResolvers(t *testing.T) {
 	if id, err := chain(map[string]any{"resolver": "usernameMatchingUserEntityAnnotation", "dangerouslyAllowSignInWithoutUserInCatalog": true}).Resolve(ctx, signedIn(uuid, "Nobody")); err != nil || id.UserEntityRef != "user:default/nobody" {
 		t.Errorf("fallback: %+v %v", id, err)
 	}
-	if _, err := chain(byID, byName).Resolve(ctx, signedIn("", "carol")); msg(err) != bitbucket.MsgNoID {
+	if _, err := chain(byID, byName).Resolve(ctx, signedIn("", "carol")); providertest.Message(err) != bitbucket.MsgNoID {
 		t.Errorf("no id (stops the chain): %v", err)
 	}
-	if _, err := chain(byName).Resolve(ctx, signedIn(uuid, "")); msg(err) != bitbucket.MsgNoUsername {
+	if _, err := chain(byName).Resolve(ctx, signedIn(uuid, "")); providertest.Message(err) != bitbucket.MsgNoUsername {
 		t.Errorf("no username: %v", err)
 	}
 	// The common email resolvers fail without the email scope, as in Backstage.
@@ -249,11 +234,4 @@ func TestHelpers(t *testing.T) {
 	if fp := bitbucket.ProfileFromUser(map[string]any{"uuid": "{u}", "links": "broken"}); fp.ID != "{u}" || fp.ProfileURL != "" {
 		t.Errorf("malformed links: %+v", fp)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

@@ -27,9 +27,7 @@ var users = []mockvendor.User{
 }
 
 func parse(t testing.TB, m map[string]any) (*bitbucketserver.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := bitbucketserver.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*bitbucketserver.Config), ps
+	return providertest.Parse[*bitbucketserver.Config](t, bitbucketserver.Module, m)
 }
 
 // setup starts the Bitbucket Server mock (behind wrap, when set) as https://<host> and
@@ -42,15 +40,8 @@ func setup(t testing.TB, wrap func(http.Handler) http.Handler) (*mockvendor.Serv
 		h = wrap(h)
 	}
 	client := providertest.VendorHosts(t, h)
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "host": host, "timeout": "1s"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*bitbucketserver.Provider), client
+	p := providertest.Build[*bitbucketserver.Provider](t, bitbucketserver.Module, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "host": host, "timeout": "1s"}, providers.Deps{HTTPClient: client})
+	return idp, p, client
 }
 
 func TestConfig(t *testing.T) {
@@ -173,7 +164,7 @@ func TestProfileErrors(t *testing.T) {
 	} {
 		mode = tc.mode
 		_, err := providertest.VendorSignIn(t, p, client, "PROJECT_ADMIN")
-		if msg(err) != tc.want || strings.Contains(err.Error(), "canary") {
+		if providertest.Message(err) != tc.want || strings.Contains(err.Error(), "canary") {
 			t.Errorf("%s: %v", tc.mode, err)
 		}
 	}
@@ -193,7 +184,7 @@ func TestSignInErrors(t *testing.T) {
 	} {
 		idp.SetFault(tc.fault)
 		_, err := providertest.VendorSignIn(t, p, client, "PROJECT_ADMIN")
-		if msg(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
+		if providertest.Message(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
 			t.Errorf("%+v: %v", tc.fault, err)
 		}
 		idp.ClearFault()
@@ -232,11 +223,4 @@ func TestResolvers(t *testing.T) {
 	if _, err := r.Resolve(context.Background(), info); err == nil || !strings.Contains(err.Error(), "user profile does not contain an email") || errors.Is(err, resolvers.ErrUnresolvedIdentity) {
 		t.Errorf("no email: %v", err)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

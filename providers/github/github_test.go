@@ -16,14 +16,13 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockvendor"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 )
 
 const callback = "http://127.0.0.1:7007/api/auth/github/handler/frame"
 
 func parse(t *testing.T, m map[string]any) (*github.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := github.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*github.Config), ps
+	return providertest.Parse[*github.Config](t, github.Module, m)
 }
 
 func build(t *testing.T, m map[string]any, deps providers.Deps) *github.Provider {

@@ -19,9 +19,7 @@ import (
 )
 
 func parse(t testing.TB, m map[string]any) (*gitlab.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := gitlab.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*gitlab.Config), ps
+	return providertest.Parse[*gitlab.Config](t, gitlab.Module, m)
 }
 
 // setup starts the GitLab mock as a self-managed instance and a provider (timeout 1s)
@@ -30,15 +28,8 @@ func setup(t testing.TB) (*mockvendor.Server, *gitlab.Provider, string) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.GitLab})
 	base := idp.Start(t)
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "audience": base + "/", "timeout": "1s"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*gitlab.Provider), base
+	p := providertest.Build[*gitlab.Provider](t, gitlab.Module, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "audience": base + "/", "timeout": "1s"}, providers.Deps{})
+	return idp, p, base
 }
 
 func TestConfig(t *testing.T) {
@@ -194,7 +185,7 @@ func TestIDToken(t *testing.T) {
 		{mockvendor.Fault{IDTokenAudience: "another-client"}, "Authentication rejected, the ID token audience does not include this client"},
 	} {
 		idp.SetFault(tc.f)
-		if _, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope); err == nil || !strings.HasPrefix(msg(err), tc.want) {
+		if _, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope); err == nil || !strings.HasPrefix(providertest.Message(err), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.f, err, tc.want)
 		}
 		idp.ClearFault()
@@ -208,7 +199,7 @@ func TestIDToken(t *testing.T) {
 	other := providertest.NewSecrets()
 	other.PKCEVerifier = secrets.PKCEVerifier
 	_, err = p.Authenticate(context.Background(), providers.CallbackRequest{Params: params, CallbackURL: providertest.CallbackURL, Secrets: other})
-	if err == nil || !strings.Contains(msg(err), "nonce") {
+	if err == nil || !strings.Contains(providertest.Message(err), "nonce") {
 		t.Errorf("nonce mismatch: %v", err)
 	}
 	// Without openid there is no id_token and nothing is fetched from the keys.
@@ -230,7 +221,7 @@ func TestSignInErrors(t *testing.T) {
 	} {
 		idp.SetFault(tc.fault)
 		_, err := providertest.VendorSignIn(t, p, http.DefaultClient, "read_user")
-		if msg(err) != tc.want {
+		if providertest.Message(err) != tc.want {
 			t.Errorf("%+v: %v", tc.fault, err)
 		}
 		if err != nil && strings.Contains(err.Error(), "canary") {
@@ -239,7 +230,7 @@ func TestSignInErrors(t *testing.T) {
 		idp.ClearFault()
 	}
 	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
+	if providertest.Message(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
 		t.Errorf("bad code: %v", err)
 	}
 }
@@ -299,7 +290,7 @@ func TestResolvers(t *testing.T) {
 	} {
 		// A missing field is an Error that stops the chain, as in Backstage.
 		_, err := chain(tc.res, map[string]any{"resolver": "emailLocalPartMatchingUserEntityName", "dangerouslyAllowSignInWithoutUserInCatalog": true}).Resolve(ctx, signedIn(tc.raw))
-		if msg(err) != tc.want || backstageerr.NameOf(err) != backstageerr.NameError {
+		if providertest.Message(err) != tc.want || backstageerr.NameOf(err) != backstageerr.NameError {
 			t.Errorf("%v: %v, want %q", tc.raw, err, tc.want)
 		}
 	}
@@ -315,11 +306,4 @@ func TestProfileFromUser(t *testing.T) {
 	if got := e.Result(&oauth2engine.Token{AccessToken: "x"}, fp, nil).Profile; got != (providers.Profile{Picture: "https://x/a.png", DisplayName: "bob"}) {
 		t.Errorf("profile %+v", got)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

@@ -34,9 +34,7 @@ var users = []mockvendor.User{
 }
 
 func parse(t testing.TB, m map[string]any) (*microsoft.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := microsoft.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*microsoft.Config), ps
+	return providertest.Parse[*microsoft.Config](t, microsoft.Module, m)
 }
 
 type env struct {

@@ -16,9 +16,7 @@ import (
 )
 
 func parse(t *testing.T, m map[string]any) (*openshift.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := openshift.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*openshift.Config), ps
+	return providertest.Parse[*openshift.Config](t, openshift.Module, m)
 }
 
 func envFor(base string) map[string]any {

@@ -21,9 +21,7 @@ import (
 )
 
 func parse(t testing.TB, m map[string]any) (*pinniped.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := pinniped.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*pinniped.Config), ps
+	return providertest.Parse[*pinniped.Config](t, pinniped.Module, m)
 }
 
 func envFor(issuer string) map[string]any {

@@ -152,26 +152,13 @@ func TestEmailScope(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, client := setup(t, nil)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, access denied by user"},
-		{mockvendor.Fault{TokenStatus: 500}, "Authentication failed, Failed to obtain access token (HTTP 500)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 502}, "Authentication failed, Failed to fetch user profile (HTTP 502)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, client, "account")
-		if providertest.Message(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		idp.ClearFault()
-	}
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if providertest.Message(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
-		t.Errorf("bad code: %v", err)
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, client, "account", []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, access denied by user"},
+		{Fault: mockvendor.Fault{TokenStatus: 500}, Want: "Authentication failed, Failed to obtain access token (HTTP 500)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 502}, Want: "Authentication failed, Failed to fetch user profile (HTTP 502)"},
+	})
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 }
 
 func TestResolvers(t *testing.T) {

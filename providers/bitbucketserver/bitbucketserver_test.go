@@ -172,23 +172,13 @@ func TestProfileErrors(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, client := setup(t, nil)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, The user denied the request."},
-		{mockvendor.Fault{TokenStatus: 503}, "Authentication failed, Failed to obtain access token (HTTP 503)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 500}, "Failed to retrieve the username of the logged in user (HTTP 500)"},
-		{mockvendor.Fault{ProfileDelay: 3e9}, "Failed to retrieve the username of the logged in user (timed out after 1s)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, client, "PROJECT_ADMIN")
-		if providertest.Message(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		idp.ClearFault()
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, client, "PROJECT_ADMIN", []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, The user denied the request."},
+		{Fault: mockvendor.Fault{TokenStatus: 503}, Want: "Authentication failed, Failed to obtain access token (HTTP 503)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Failed to retrieve the username of the logged in user (HTTP 500)"},
+		{Fault: mockvendor.Fault{ProfileDelay: 3e9}, Want: "Failed to retrieve the username of the logged in user (timed out after 1s)"},
+	})
 }
 
 func TestProfileFromUser(t *testing.T) {

@@ -210,29 +210,13 @@ func TestIDToken(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, _ := setup(t)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, The resource owner or authorization server denied the request."},
-		{mockvendor.Fault{TokenStatus: 502}, "Authentication failed, Failed to obtain access token (HTTP 502)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 500}, "Authentication failed, Failed to fetch user profile (HTTP 500)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, http.DefaultClient, "read_user")
-		if providertest.Message(err) != tc.want {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		if err != nil && strings.Contains(err.Error(), "canary") {
-			t.Errorf("leaks the upstream body: %v", err)
-		}
-		idp.ClearFault()
-	}
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if providertest.Message(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
-		t.Errorf("bad code: %v", err)
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, http.DefaultClient, "read_user", []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, The resource owner or authorization server denied the request."},
+		{Fault: mockvendor.Fault{TokenStatus: 502}, Want: "Authentication failed, Failed to obtain access token (HTTP 502)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500)"},
+	})
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 }
 
 func user(name string, annotations map[string]string) resolvers.Entity {

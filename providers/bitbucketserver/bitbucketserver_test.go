@@ -53,21 +53,14 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || len(s.Required) != 0 || strings.Join(s.Additional, " ") != "REPO_READ" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientId": "id", "clientSecret": "s"}, "host", "missing required config value"},
-		{map[string]any{"clientSecret": "s", "host": host}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "https://bitbucket.example.com"}, "host", "host name with an optional port"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com/bitbucket"}, "host", "host name"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "u:p@bitbucket.example.com"}, "host", "host name"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com?x"}, "host", "host name"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, bitbucketserver.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientId": "id", "clientSecret": "s"}, Path: "host", Says: "missing required config value"},
+		{M: map[string]any{"clientSecret": "s", "host": host}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "https://bitbucket.example.com"}, Path: "host", Says: "host name with an optional port"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com/bitbucket"}, Path: "host", Says: "host name"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "u:p@bitbucket.example.com"}, Path: "host", Says: "host name"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com?x"}, Path: "host", Says: "host name"},
+	})
 	reg, _ := providers.NewRegistry(bitbucketserver.Module)
 	sec := func(resolver string) map[string]config.Section {
 		return map[string]config.Section{"bitbucketServer": config.SectionFromMap(map[string]any{"development": map[string]any{

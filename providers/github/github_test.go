@@ -26,16 +26,7 @@ func parse(t *testing.T, m map[string]any) (*github.Config, config.Problems) {
 }
 
 func build(t *testing.T, m map[string]any, deps providers.Deps) *github.Provider {
-	t.Helper()
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*github.Provider)
+	return providertest.Build[*github.Provider](t, github.Module, m, deps)
 }
 
 func TestConfig(t *testing.T) {

@@ -54,21 +54,14 @@ func TestConfig(t *testing.T) {
 	if ps.Err() != nil || cfg.AuthorizationURL != "https://git.example.com/gitlab/oauth/authorize" || cfg.UserProfileURL != "https://git.example.com/gitlab/api/v4/user" {
 		t.Errorf("self-managed under a path: %+v %v", cfg, ps)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientSecret": "s"}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id"}, "clientSecret", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "audience": "gitlab.example.com"}, "audience", "absolute http(s) URL"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://u:p@gitlab.example.com"}, "audience", "user info"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://gitlab.example.com?x=1"}, "audience", "without a query"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, gitlab.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientSecret": "s"}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id"}, Path: "clientSecret", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "audience": "gitlab.example.com"}, Path: "audience", Says: "absolute http(s) URL"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://u:p@gitlab.example.com"}, Path: "audience", Says: "user info"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://gitlab.example.com?x=1"}, Path: "audience", Says: "without a query"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, Path: "timeout", Says: "greater than zero"},
+	})
 }
 
 func TestRegistryDecode(t *testing.T) {

@@ -53,18 +53,11 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || strings.Join(s.Required, " ") != scope || strings.Join(s.Additional, " ") != "https://www.googleapis.com/auth/calendar.readonly" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientSecret": "s"}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id"}, "clientSecret", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, google.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientSecret": "s"}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id"}, Path: "clientSecret", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, Path: "timeout", Says: "greater than zero"},
+	})
 }
 
 func TestRegistryDecode(t *testing.T) {

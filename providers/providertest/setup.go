@@ -57,3 +57,31 @@ func Message(err error) string {
 
 // False is a new false *bool (a mock user whose email is not verified).
 func False() *bool { f := false; return &f }
+
+// ConfigProblem is a config (M) that mod must refuse with a problem at Path whose
+// message contains Says.
+type ConfigProblem struct {
+	M          map[string]any
+	Path, Says string
+}
+
+// ConfigProblems parses each case's config as mod's and checks its problem.
+func ConfigProblems(t *testing.T, mod providers.Module, cases []ConfigProblem) {
+	t.Helper()
+	for _, tc := range cases {
+		if _, ps := mod.Parse(config.SectionFromMap(tc.M)); !HasProblem(ps, tc.Path, tc.Says) {
+			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.M, tc.Path, tc.Says, ps.Errors())
+		}
+	}
+}
+
+// With is a copy of base with key set to v, or without key when v is nil.
+func With(base map[string]any, key string, v any) map[string]any {
+	m := maps.Clone(base)
+	if v == nil {
+		delete(m, key)
+	} else {
+		m[key] = v
+	}
+	return m
+}

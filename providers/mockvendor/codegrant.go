@@ -117,36 +117,60 @@ func (s *Server) codeGrantRoutes(mux *http.ServeMux, authorizePath, tokenPath st
 	mux.HandleFunc("POST "+tokenPath, func(w http.ResponseWriter, r *http.Request) { s.codeGrantToken(w, r, v()) })
 }
 
-// codeGrantAuthorize is an authorize endpoint that checks the client, redirect_uri,
-// response_type and v's extra required parameters, then runs the shared steps and
-// redirects back with a code.
+// codeGrantAuthorize is v's authorize endpoint.
 func (s *Server) codeGrantAuthorize(w http.ResponseWriter, r *http.Request, v codeGrantVendor) {
-	vendor, check := v.vendor, v.check
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, v.pages)
+	s.authorizeCode(w, r, authorizeSpec{vendor: v.vendor, pages: v.pages, check: v.check, denied: v.denied,
+		badResponseType: url.Values{"error": {"unsupported_response_type"}, "error_description": {"The authorization server does not support obtaining an authorization code using this method."}},
+		badPKCE:         url.Values{"error": {"invalid_request"}, "error_description": {"The code challenge method is not supported."}},
+	})
+}
+
+// authorizeSpec is what differs between the personalities' authorize endpoints for
+// the code flow.
+type authorizeSpec struct {
+	vendor string
+	pages  mockkit.AuthorizePages
+	// badResponseType is the redirect's error for a response_type other than code.
+	badResponseType url.Values
+	// check, when set, returns the redirect's error for a request it refuses (nil: none).
+	check func(q url.Values) url.Values
+	// badPKCE and denied are authorizeUser's answers.
+	badPKCE, denied url.Values
+	// echoScope: the redirect back carries the scope too (Pinniped).
+	echoScope bool
+}
+
+// authorizeCode is an authorize endpoint that checks the client, redirect_uri,
+// response_type and a's extra required parameters, then runs the shared steps and
+// redirects back with a code.
+func (s *Server) authorizeCode(w http.ResponseWriter, r *http.Request, a authorizeSpec) {
+	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, a.pages)
 	if !ok {
 		return
 	}
 	q := r.Form
 	state := q.Get("state")
 	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}, "error_description": {"The authorization server does not support obtaining an authorization code using this method."}})
+		mockkit.RedirectBack(w, r, ru, state, a.badResponseType)
 		return
 	}
-	if check != nil {
-		if bad := check(q); bad != nil {
+	if a.check != nil {
+		if bad := a.check(q); bad != nil {
 			mockkit.RedirectBack(w, r, ru, state, bad)
 			return
 		}
 	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: vendor,
-		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"The code challenge method is not supported."}},
-		denied:  v.denied})
+	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: a.vendor, badPKCE: a.badPKCE, denied: a.denied})
 	if !ok {
 		return
 	}
 	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
-	s.log.Info("mockvendor authorize", "vendor", vendor, "login", u.Login)
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
+	s.log.Info("mockvendor authorize", "vendor", a.vendor, "login", u.Login)
+	back := url.Values{"code": {c}}
+	if a.echoScope {
+		back.Set("scope", q.Get("scope"))
+	}
+	mockkit.RedirectBack(w, r, ru, state, back)
 }
 
 // bearerUser returns the user of a live "Authorization: Bearer" access token.
@@ -163,15 +187,7 @@ func (s *Server) cgBearerUser(r *http.Request) (User, *grant, bool) {
 // profileFault answers an armed profile fault (after its delay) with the vendor's
 // error body; it reports whether it answered (or the request ended).
 func (s *Server) cgProfileFault(w http.ResponseWriter, r *http.Request, body func(status int) any) bool {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return true
-	}
-	if f.ProfileStatus != 0 {
-		mockkit.WriteJSON(w, f.ProfileStatus, body(f.ProfileStatus))
-		return true
-	}
-	return false
+	return s.profileFault(w, r, func(w http.ResponseWriter, status int) { mockkit.WriteJSON(w, status, body(status)) })
 }
 
 // baseURL is the scheme and host the request came to.

@@ -307,12 +307,9 @@ type googleUserInfoJSON struct {
 }
 
 func (s *Server) googleUserInfo(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		mockkit.WriteJSON(w, f.ProfileStatus, map[string]any{"error": map[string]any{"code": f.ProfileStatus, "message": "Backend Error (mock fault: upstream body canary)", "status": "INTERNAL"}})
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		mockkit.WriteJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": "Backend Error (mock fault: upstream body canary)", "status": "INTERNAL"}})
+	}) {
 		return
 	}
 	// Google takes the token from the header or, as passport-google-oauth20 sends it,

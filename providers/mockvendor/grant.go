@@ -22,6 +22,21 @@ func (s *Server) tokenFault(w http.ResponseWriter, r *http.Request, upstream fun
 	return f, true
 }
 
+// profileFault takes the armed profile fault and, after its delay, answers an armed
+// ProfileStatus with upstream. It returns true when the request is answered (or has
+// ended).
+func (s *Server) profileFault(w http.ResponseWriter, r *http.Request, upstream func(w http.ResponseWriter, status int)) bool {
+	f := s.takeFault(Fault.profile)
+	if !mockkit.Delay(r, f.ProfileDelay) {
+		return true
+	}
+	if f.ProfileStatus != 0 {
+		upstream(w, f.ProfileStatus)
+		return true
+	}
+	return false
+}
+
 // writePage answers status with a vendor's non-JSON error page.
 func writePage(w http.ResponseWriter, status int, contentType, body string) {
 	w.Header().Set("Content-Type", contentType)

@@ -497,12 +497,9 @@ type graphUserJSON struct {
 }
 
 func (s *Server) graphMe(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		graphError(w, f.ProfileStatus, "generalException", "mock fault: upstream body canary")
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		graphError(w, status, "generalException", "mock fault: upstream body canary")
+	}) {
 		return
 	}
 	u, ok := s.graphUser(w, r)

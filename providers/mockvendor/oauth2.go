@@ -20,26 +20,12 @@ func (s *Server) oauth2Routes(mux *http.ServeMux) {
 }
 
 func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
-		UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri",
+	s.authorizeCode(w, r, authorizeSpec{vendor: "OAuth2",
+		pages:           mockkit.AuthorizePages{UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri"},
+		badResponseType: url.Values{"error": {"unsupported_response_type"}},
+		badPKCE:         url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}},
+		denied:          url.Values{"error_description": {"The resource owner denied the request."}},
 	})
-	if !ok {
-		return
-	}
-	q := r.Form
-	state := q.Get("state")
-	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}})
-		return
-	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "OAuth2",
-		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}},
-		denied:  url.Values{"error_description": {"The resource owner denied the request."}}})
-	if !ok {
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")})
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }
 
 func oauth2Error(w http.ResponseWriter, status int, code, desc string) {

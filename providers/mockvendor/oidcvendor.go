@@ -85,30 +85,20 @@ func oidcVendorError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 func (s *Server) oidcVendorAuthorize(v *oidcVendor, w http.ResponseWriter, r *http.Request) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
-		UnknownClient: v.name + ": invalid_client: The client_id is not valid.", BadRedirect: v.name + ": invalid_request: The redirect_uri is not valid.",
-	})
-	if !ok {
-		return
-	}
-	q := r.Form
-	state := q.Get("state")
-	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}, "error_description": {"The response type is not supported by the authorization server."}})
-		return
-	}
-	if !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_scope"}, "error_description": {"The authorization server requires the openid scope."}})
-		return
-	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: v.name,
+	s.authorizeCode(w, r, authorizeSpec{vendor: v.name,
+		pages: mockkit.AuthorizePages{
+			UnknownClient: v.name + ": invalid_client: The client_id is not valid.", BadRedirect: v.name + ": invalid_request: The redirect_uri is not valid.",
+		},
+		badResponseType: url.Values{"error": {"unsupported_response_type"}, "error_description": {"The response type is not supported by the authorization server."}},
+		check: func(q url.Values) url.Values {
+			if !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
+				return url.Values{"error": {"invalid_scope"}, "error_description": {"The authorization server requires the openid scope."}}
+			}
+			return nil
+		},
 		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"The code_challenge_method is not supported."}},
-		denied:  url.Values{"error_description": {v.denied}}})
-	if !ok {
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
+		denied:  url.Values{"error_description": {v.denied}},
+	})
 }
 
 // oidcVendorClient accepts client_secret_basic (also with Okta's stray colon, "Basic:
@@ -189,12 +179,9 @@ func (s *Server) oidcVendorUserInfo(v *oidcVendor, w http.ResponseWriter, r *htt
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		oidcVendorError(w, f.ProfileStatus, "server_error", "mock fault: upstream body canary")
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		oidcVendorError(w, status, "server_error", "mock fault: upstream body canary")
+	}) {
 		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")

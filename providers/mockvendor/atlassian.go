@@ -93,10 +93,7 @@ func (s *Server) atlassianMe(w http.ResponseWriter, r *http.Request) {
 		"picture": "https://avatar-management.services.atlassian.com/" + u.Login + "/128", "account_status": "active",
 		"nickname": u.Login, "zoneinfo": "Europe/Berlin", "locale": "en-GB",
 		"extended_profile": map[string]any{"job_title": "Engineer", "organization": "Example"}}
-	if u.Email != "" {
-		me["email"] = u.Email
-		me["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
-	}
+	u.addEmail(me)
 	mockkit.WriteJSON(w, http.StatusOK, me)
 }
 

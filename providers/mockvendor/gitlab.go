@@ -68,8 +68,8 @@ func (s *Server) gitlabIDToken(r *http.Request, _ string, g grant, nonce string,
 		claims["name"], claims["nickname"], claims["preferred_username"] = u.Name, u.Login, u.Login
 		claims["profile"], claims["picture"] = base+"/"+u.Login, u.AvatarURL
 	}
-	if slices.Contains(scopes, "email") && u.Email != "" {
-		claims["email"], claims["email_verified"] = u.Email, u.EmailVerified == nil || *u.EmailVerified
+	if slices.Contains(scopes, "email") {
+		u.addEmail(claims)
 	}
 	return s.signIDToken(gitlabKid, claims, f)
 }

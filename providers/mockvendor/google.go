@@ -275,20 +275,11 @@ func (u User) googlePicture() string {
 func (u User) googleClaims(scopes []string) map[string]any {
 	m := map[string]any{}
 	if slices.Contains(scopes, GoogleScopeProfile) {
-		if u.Name != "" {
-			m["name"] = u.Name
-		}
-		if u.GivenName != "" {
-			m["given_name"] = u.GivenName
-		}
-		if u.FamilyName != "" {
-			m["family_name"] = u.FamilyName
-		}
+		u.addNames(m)
 		m["picture"] = u.googlePicture()
 	}
-	if slices.Contains(scopes, GoogleScopeEmail) && u.Email != "" {
-		m["email"] = u.Email
-		m["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
+	if slices.Contains(scopes, GoogleScopeEmail) {
+		u.addEmail(m)
 	}
 	return m
 }

@@ -213,15 +213,7 @@ func (s *Server) oidcVendorUserInfo(v *oidcVendor, w http.ResponseWriter, r *htt
 func standardClaims(u User, scopes []string, username string) map[string]any {
 	m := map[string]any{}
 	if slices.Contains(scopes, "profile") {
-		if u.Name != "" {
-			m["name"] = u.Name
-		}
-		if u.GivenName != "" {
-			m["given_name"] = u.GivenName
-		}
-		if u.FamilyName != "" {
-			m["family_name"] = u.FamilyName
-		}
+		u.addNames(m)
 		if username != "" {
 			m["preferred_username"] = username
 		}
@@ -229,11 +221,31 @@ func standardClaims(u User, scopes []string, username string) map[string]any {
 			m["picture"] = u.AvatarURL
 		}
 	}
-	if slices.Contains(scopes, "email") && u.Email != "" {
+	if slices.Contains(scopes, "email") {
+		u.addEmail(m)
+	}
+	return m
+}
+
+// addNames adds u's name, given_name and family_name claims (those it has) to m.
+func (u User) addNames(m map[string]any) {
+	if u.Name != "" {
+		m["name"] = u.Name
+	}
+	if u.GivenName != "" {
+		m["given_name"] = u.GivenName
+	}
+	if u.FamilyName != "" {
+		m["family_name"] = u.FamilyName
+	}
+}
+
+// addEmail adds u's email and email_verified claims to m, when u has an email.
+func (u User) addEmail(m map[string]any) {
+	if u.Email != "" {
 		m["email"] = u.Email
 		m["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
 	}
-	return m
 }
 
 // narrowScope is a refresh grant's scope: the requested one when it is within the

@@ -40,9 +40,7 @@ func TestAtlassianProvider(t *testing.T) {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
 		f.expectRevoked(mock, b, "invalid_grant")
-		b = f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {

@@ -44,9 +44,7 @@ func TestBitbucketServerProvider(t *testing.T) {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
 		f.expectRevoked(mock, b, "invalid_grant")
-		b = f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {

@@ -56,9 +56,7 @@ func TestGitLabProvider(t *testing.T) {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
 		f.expectRevoked(mock, b, "invalid_grant")
-		b = newBrowser(t, s.AppURL)
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {

@@ -81,9 +81,7 @@ func TestMicrosoftProvider(t *testing.T) {
 			t.Fatalf("second refresh (with the rotated token): %d %s", code, body)
 		}
 		f.expectRevoked(mock, b, "invalid_grant")
-		b = f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("a resource scope: the extra Graph grant, the resource's token kept", func(t *testing.T) {

@@ -166,6 +166,14 @@ func (f oauthFlow) logout(b *browser) {
 	}
 }
 
+// signInAndOut signs in through a new browser and logs out.
+func (f oauthFlow) signInAndOut() {
+	f.t.Helper()
+	b := f.browser()
+	f.signIn(b)
+	f.logout(b)
+}
+
 // identity checks a response's backstageIdentity: the token verifies with an
 // independent JOSE library against the served JWKS, for user:default/<name>, with
 // these ownership refs.

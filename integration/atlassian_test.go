@@ -26,11 +26,7 @@ func TestAtlassianProvider(t *testing.T) {
 	t.Run("sign-in, refresh with rotation, revocation, logout", func(t *testing.T) {
 		f := flow(t, "email")
 		b := f.browser()
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://avatar-management.services.atlassian.com/alice/128" {
-			t.Errorf("profile %v", p)
-		}
+		resp := f.signInAlice(b, "https://avatar-management.services.atlassian.com/alice/128")
 		at, _ := dig(resp, "providerInfo", "accessToken").(string)
 		if !strings.HasPrefix(at, "eyJatl.") || dig(resp, "providerInfo", "scope") != atlassianScope || dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) {
 			t.Errorf("providerInfo %v", resp["providerInfo"])

@@ -32,11 +32,7 @@ func TestGitHubProvider(t *testing.T) {
 	t.Run("OAuth app: sign-in, refresh re-checks /user, revocation, logout", func(t *testing.T) {
 		f := flow(t, "byid")
 		b := newBrowser(t, s.AppURL)
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://avatars.githubusercontent.com/u/1001?v=4" {
-			t.Errorf("profile %v", p)
-		}
+		resp := f.signInAlice(b, "https://avatars.githubusercontent.com/u/1001?v=4")
 		at, _ := dig(resp, "providerInfo", "accessToken").(string)
 		if !strings.HasPrefix(at, "gho_") || dig(resp, "providerInfo", "scope") != "read:user" ||
 			hasKey(resp, "expiresInSeconds", "providerInfo") || hasKey(resp, "idToken", "providerInfo") {

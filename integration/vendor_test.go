@@ -166,6 +166,18 @@ func (f oauthFlow) logout(b *browser) {
 	}
 }
 
+// signInAlice signs alice in through b and checks her identity and profile (her
+// email, name and this picture); it returns the answer.
+func (f oauthFlow) signInAlice(b *browser, picture string) map[string]any {
+	f.t.Helper()
+	resp := f.signIn(b)
+	identity(f.t, f.s, resp, "alice", "group:default/team-a")
+	if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != picture {
+		f.t.Errorf("profile %v", p)
+	}
+	return resp
+}
+
 // signInAndOut signs in through a new browser and logs out.
 func (f oauthFlow) signInAndOut() {
 	f.t.Helper()

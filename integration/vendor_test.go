@@ -332,6 +332,19 @@ func (f oauthFlow) expectRevoked(m *vendorMock, b *browser, code string) {
 	}
 }
 
+// resolverCase is a user signing in (the mock's login) through an environment and the
+// User it must resolve to, or the error.
+type resolverCase struct{ env, login, user, err string }
+
+// expectResolvers signs each case's user in through flow(env).
+func expectResolvers(mock *vendorMock, flow func(env string) oauthFlow, cases []resolverCase) {
+	for _, tc := range cases {
+		f := flow(tc.env)
+		mock.control(f.t, "next?login="+tc.login)
+		f.expect(f.browser(), tc.user, tc.err)
+	}
+}
+
 // expectTunnelled checks that the server reached each host:port through v's proxy.
 func (v *vendorHosts) expectTunnelled(t *testing.T, hostPorts ...string) {
 	t.Helper()

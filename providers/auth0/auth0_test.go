@@ -23,18 +23,14 @@ const (
 	domain = "acme.us.auth0.com"
 )
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", GivenName: "Alice", FamilyName: "Smith", Email: "alice@example.com"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*auth0.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := auth0.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*auth0.Config), ps
+	return providertest.Parse[*auth0.Config](t, auth0.Module, m)
 }
 
 type clock struct{ t time.Time }
@@ -77,19 +73,12 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || len(s.Required) != 0 || strings.Join(s.Additional, " ") != "openid email" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientId": "id", "clientSecret": "s"}, "domain", "missing required config value"},
-		{map[string]any{"clientSecret": "s", "domain": domain}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": "https://" + domain}, "domain", "without a scheme"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain + "/x"}, "domain", "without a scheme or path"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, auth0.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientId": "id", "clientSecret": "s"}, Path: "domain", Says: "missing required config value"},
+		{M: map[string]any{"clientSecret": "s", "domain": domain}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "domain": "https://" + domain}, Path: "domain", Says: "without a scheme"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain + "/x"}, Path: "domain", Says: "without a scheme or path"},
+	})
 	// Only the common resolvers, as in Backstage.
 	providertest.RegistryResolvers(t, auth0.Module, map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain},
 		[]string{"emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"},

@@ -213,10 +213,7 @@ func TestVendorErrors(t *testing.T) {
 		{Fault: mockvendor.Fault{TokenDelay: 3 * time.Second}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
 		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
 	})
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"bogus"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg := backstageerr.MessageOf(err); msg != "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)" {
-		t.Errorf("bad code: %q", msg)
-	}
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)")
 }
 
 func TestProfileFromUserInfo(t *testing.T) {

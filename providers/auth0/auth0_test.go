@@ -3,6 +3,7 @@ package auth0_test
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,20 +43,11 @@ func setup(t testing.TB, extra map[string]any) (*mockvendor.Server, *auth0.Provi
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Auth0, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
-	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s", "domain": domain}
-	for k, v := range extra {
-		m[k] = v
-	}
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
+	m := providertest.TestClient(map[string]any{"domain": domain})
+	maps.Copy(m, extra)
 	c := &clock{time.Now()}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client, Now: c.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*auth0.Provider), client, c
+	p := providertest.Build[*auth0.Provider](t, auth0.Module, m, providers.Deps{HTTPClient: client, Now: c.now})
+	return idp, p, client, c
 }
 
 func TestConfig(t *testing.T) {

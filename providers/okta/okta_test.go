@@ -3,6 +3,7 @@ package okta_test
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,10 +37,8 @@ func setup(t testing.TB, extra map[string]any) (*mockvendor.Server, *okta.Provid
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Okta, Users: users})
 	base := idp.Start(t)
-	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s", "audience": base}
-	for k, v := range extra {
-		m[k] = v
-	}
+	m := providertest.TestClient(map[string]any{"audience": base})
+	maps.Copy(m, extra)
 	p := providertest.Build[*okta.Provider](t, okta.Module, m, providers.Deps{})
 	return idp, p, base
 }

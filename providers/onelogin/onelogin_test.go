@@ -36,7 +36,7 @@ func setup(t testing.TB) (*mockvendor.Server, *onelogin.Provider, string) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.OneLogin, Users: users})
 	issuer := idp.Start(t) + mockvendor.OneLoginIssuerPath
-	p := providertest.Build[*onelogin.Provider](t, onelogin.Module, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s", "issuer": issuer + "/"}, providers.Deps{})
+	p := providertest.Build[*onelogin.Provider](t, onelogin.Module, providertest.TestClient(map[string]any{"issuer": issuer + "/"}), providers.Deps{})
 	return idp, p, issuer
 }
 

@@ -1,8 +1,6 @@
 package authbackend
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -58,16 +56,8 @@ const consentScript = demoPopupJS + `
 })();
 `
 
-const consentHTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Authorize access to Backstage</title>
-<style>%s</style>
-</head>
-<body>
-<h1>Authorize access to Backstage</h1>
+// consentHTML is the page between <body> and its script (see pageShell).
+const consentHTML = `<h1>Authorize access to Backstage</h1>
 <p><strong id="client">…</strong> (<code id="clientId"></code>) asks for a Backstage token with the scopes
 <code id="scope"></code>, to be sent to <code id="redirect"></code>.</p>
 <p id="status">Sign in to decide.</p>
@@ -76,9 +66,6 @@ const consentHTML = `<!doctype html>
 <button id="approve" type="button" disabled>Approve</button>
 <button id="deny" type="button" disabled>Deny</button>
 </p>
-<script>%s</script>
-</body>
-</html>
 `
 
 // consentPage is built once, beside the demo page.
@@ -88,16 +75,11 @@ type consentPage struct {
 }
 
 func newConsentPage(provider, env string) (*consentPage, error) {
-	cfgJSON, err := json.Marshal(map[string]string{"provider": provider, "env": env})
+	body, csp, err := renderPage("consent", "Authorize access to Backstage", consentHTML, consentScript, provider, env)
 	if err != nil {
-		return nil, fmt.Errorf("authbackend: consent page: %w", err)
+		return nil, err
 	}
-	script := fmt.Sprintf(consentScript, cfgJSON)
-	return &consentPage{
-		body: []byte(fmt.Sprintf(consentHTML, demoStyle, script)),
-		csp: "default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
-			"script-src " + scriptHash(script) + ";style-src " + scriptHash(demoStyle),
-	}, nil
+	return &consentPage{body: body, csp: csp}, nil
 }
 
 func (s *Server) serveConsent(c *gin.Context) {

@@ -110,16 +110,8 @@ const demoScript = demoPopupJS + `
 })();
 `
 
-const demoHTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Backstage auth backend demo</title>
-<style>%s</style>
-</head>
-<body>
-<h1>Backstage auth backend</h1>
+// demoHTML is the page between <body> and its script (see pageShell).
+const demoHTML = `<h1>Backstage auth backend</h1>
 <p id="status">Not signed in.</p>
 <p>
 <button id="signin" type="button">Sign in with SpectroCloud</button>
@@ -127,9 +119,6 @@ const demoHTML = `<!doctype html>
 <button id="signout" type="button" disabled>Sign out</button>
 </p>
 <pre id="out"></pre>
-<script>%s</script>
-</body>
-</html>
 `
 
 func newDemoPage(dc config.DemoConfig) (*demoPage, error) {
@@ -140,19 +129,42 @@ func newDemoPage(dc config.DemoConfig) (*demoPage, error) {
 	if env == "" {
 		env = "development"
 	}
+	body, csp, err := renderPage("demo", "Backstage auth backend demo", demoHTML, demoScript, provider, env)
+	if err != nil {
+		return nil, err
+	}
+	return &demoPage{provider: provider, env: env, body: body, csp: csp}, nil
+}
+
+// pageShell is the document around a page's body (title, style, body, script).
+const pageShell = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>%s</title>
+<style>%s</style>
+</head>
+<body>
+%s<script>%s</script>
+</body>
+</html>
+`
+
+// renderPage fills a page's script with its provider and env and the page shell with
+// the title, the shared style, the body and that script; csp allows exactly the style
+// and the script, by hash.
+func renderPage(name, title, bodyHTML, scriptFmt, provider, env string) (body []byte, csp string, err error) {
 	// encoding/json escapes <, > and &, so the values cannot end the script element.
 	cfgJSON, err := json.Marshal(map[string]string{"provider": provider, "env": env})
 	if err != nil {
-		return nil, fmt.Errorf("authbackend: demo page: %w", err)
+		return nil, "", fmt.Errorf("authbackend: %s page: %w", name, err)
 	}
-	script := fmt.Sprintf(demoScript, cfgJSON)
-	return &demoPage{
-		provider: provider,
-		env:      env,
-		body:     []byte(fmt.Sprintf(demoHTML, demoStyle, script)),
-		csp: "default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
+	script := fmt.Sprintf(scriptFmt, cfgJSON)
+	return []byte(fmt.Sprintf(pageShell, title, demoStyle, bodyHTML, script)),
+		"default-src 'self';base-uri 'none';object-src 'none';frame-ancestors 'none';form-action 'none';" +
 			"script-src " + scriptHash(script) + ";style-src " + scriptHash(demoStyle),
-	}, nil
+		nil
 }
 
 func (s *Server) serveDemo(c *gin.Context) {

@@ -1,22 +1,13 @@
 package integration
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
 
 const atlassianScope = "offline_access read:me read:jira-work read:jira-user"
 
-func atlassianEnv(name, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        timeout: 1s
-        signIn:
-          resolvers: %s`, name, resolvers)
-}
+func atlassianEnv(name, resolvers string) string { return vendorEnv(name, resolvers, "") }
 
 // Atlassian's hosts are hard-coded in the module: the real binary reaches the mock as
 // auth.atlassian.com and api.atlassian.com through the test's proxy and CA.
@@ -35,49 +26,26 @@ func TestAtlassianProvider(t *testing.T) {
 	t.Run("sign-in, refresh with rotation, revocation, logout", func(t *testing.T) {
 		f := flow(t, "email")
 		b := f.browser()
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://avatar-management.services.atlassian.com/alice/128" {
-			t.Errorf("profile %v", p)
-		}
+		resp := f.signInAlice(b, "https://avatar-management.services.atlassian.com/alice/128")
 		at, _ := dig(resp, "providerInfo", "accessToken").(string)
 		if !strings.HasPrefix(at, "eyJatl.") || dig(resp, "providerInfo", "scope") != atlassianScope || dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) {
 			t.Errorf("providerInfo %v", resp["providerInfo"])
 		}
-		before, _ := b.cookie(s.auth("/atlassian/refresh"), "atlassian-refresh-token")
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
+		r := f.refreshAsAlice(b, true)
 		if dig(r, "providerInfo", "accessToken") == at || dig(r, "providerInfo", "scope") != atlassianScope {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
-		if after, _ := b.cookie(s.auth("/atlassian/refresh"), "atlassian-refresh-token"); after == before {
-			t.Error("the rotated refresh token was not sealed again")
-		}
-		mock.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-			t.Errorf("refresh after revocation: %d %s", code, body)
-		}
-		b = f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.expectRevoked(mock, b, "invalid_grant")
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(mock, func(env string) oauthFlow { return flow(t, env) }, []resolverCase{
 			{"email", "carol", "carol", ""},
 			{"email", "bob", "", "Login failed, user profile does not contain an email"},
 			// As in Backstage: Atlassian profiles have no username; the chain stops.
 			{"username", "alice", "", "Atlassian user profile does not contain a username"},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			f := flow(t, tc.env)
-			f.expect(f.browser(), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("Atlassian's error answers", func(t *testing.T) {
@@ -88,9 +56,5 @@ func TestAtlassianProvider(t *testing.T) {
 			{"profile_status=500", "Authentication failed, Failed to fetch user profile (HTTP 500)"},
 		}, "0123456789abcdef0123", "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)")
 	})
-	for _, hp := range []string{"auth.atlassian.com:443", "api.atlassian.com:443"} {
-		if !v.proxy.tunnelled(hp) {
-			t.Errorf("nothing went to %s", hp)
-		}
-	}
+	v.expectTunnelled(t, "auth.atlassian.com:443", "api.atlassian.com:443")
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,14 +21,7 @@ const auth0Scope = "openid profile email offline_access"
 const auth0Domain = "acme.us.auth0.com"
 
 func auth0Env(name, extra, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        domain: %s
-        timeout: 1s%s
-        signIn:
-          resolvers: %s`, name, auth0Domain, extra, resolvers)
+	return vendorEnv(name, resolvers, "\n        domain: "+auth0Domain+extra)
 }
 
 // The module builds https://{domain} URLs: the real binary reaches the mock as

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,15 +11,7 @@ const (
 	bitbucketBobUUID   = "{000003ea-0000-4000-8000-0000000003ea}"
 )
 
-func bitbucketEnv(name, resolvers, extra string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        timeout: 1s%s
-        signIn:
-          resolvers: %s`, name, extra, resolvers)
-}
+func bitbucketEnv(name, resolvers, extra string) string { return vendorEnv(name, resolvers, extra) }
 
 // Bitbucket Cloud's hosts are hard-coded in the module: the real binary reaches the
 // mock as bitbucket.org and api.bitbucket.org through the test's proxy and CA.
@@ -53,23 +44,12 @@ func TestBitbucketProvider(t *testing.T) {
 		if c, ok := b.cookie(s.auth("/bitbucket"), "bitbucket-granted-scope"); !ok || c != "account" {
 			t.Errorf("granted-scope cookie %q %v", c, ok)
 		}
-		before, _ := b.cookie(s.auth("/bitbucket/refresh"), "bitbucket-refresh-token")
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
+		// Bitbucket keeps the refresh token: nothing to write.
+		r := f.refreshAsAlice(b, false)
 		if got := dig(r, "providerInfo", "accessToken"); got == at || dig(r, "providerInfo", "scope") != "account" {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
-		// Bitbucket keeps the refresh token: nothing to write.
-		if after, _ := b.cookie(s.auth("/bitbucket/refresh"), "bitbucket-refresh-token"); after != before {
-			t.Error("the refresh cookie was rewritten although nothing changed")
-		}
-		mock.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-			t.Errorf("refresh after revocation: %d %s", code, body)
-		}
+		f.expectRevoked(mock, b, "invalid_grant")
 		b = f.browser()
 		f.signIn(b)
 		f.logout(b)
@@ -79,23 +59,21 @@ func TestBitbucketProvider(t *testing.T) {
 	})
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		withEmail := func(env string) oauthFlow {
+			f := flow(t, env)
+			if env == "withemail" {
+				f.scope = "account email"
+			}
+			return f
+		}
+		expectResolvers(mock, withEmail, []resolverCase{
 			{"byid", "alice", "alice", ""},
 			{"byid", "bob", "", "Tried: userIdMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.bitbucket.org/user-id=" + bitbucketBobUUID + "."},
 			{"chained", "bob", "", "usernameMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.bitbucket.org/username=bob."},
 			// Without the email scope the profile has no email, as in Backstage.
 			{"email", "alice", "", "Login failed, user profile does not contain an email"},
 			{"withemail", "carol", "carol", ""},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			f := flow(t, tc.env)
-			if tc.env == "withemail" {
-				f.scope = "account email"
-			}
-			f.expect(f.browser(), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("Bitbucket's error answers", func(t *testing.T) {
@@ -107,9 +85,5 @@ func TestBitbucketProvider(t *testing.T) {
 		}, "0123456789abcdef0123", "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 	})
 
-	for _, hp := range []string{"bitbucket.org:443", "api.bitbucket.org:443"} {
-		if !v.proxy.tunnelled(hp) {
-			t.Errorf("nothing went to %s", hp)
-		}
-	}
+	v.expectTunnelled(t, "bitbucket.org:443", "api.bitbucket.org:443")
 }

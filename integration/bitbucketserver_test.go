@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,14 +11,7 @@ const bitbucketServerUsers = `- {id: 101, login: alice, name: Alice Smith, email
 `
 
 func bitbucketServerEnv(name, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        host: bitbucket.example.com
-        timeout: 1s
-        signIn:
-          resolvers: %s`, name, resolvers)
+	return vendorEnv(name, resolvers, "\n        host: bitbucket.example.com")
 }
 
 // The module always uses https://{host}: the real binary reaches the mock as
@@ -38,49 +30,24 @@ func TestBitbucketServerProvider(t *testing.T) {
 	t.Run("sign-in, refresh with rotation, revocation, logout", func(t *testing.T) {
 		f := flow(t, "email")
 		b := f.browser()
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" ||
-			p["picture"] != "https://bitbucket.example.com/users/alice/avatar.png?s=256&v=1533124800000" {
-			t.Errorf("profile %v", p)
-		}
+		resp := f.signInAlice(b, "https://bitbucket.example.com/users/alice/avatar.png?s=256&v=1533124800000")
 		at, _ := dig(resp, "providerInfo", "accessToken").(string)
 		if !strings.HasPrefix(at, "BBDC-") || dig(resp, "providerInfo", "scope") != "PROJECT_ADMIN" || dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) {
 			t.Errorf("providerInfo %v", resp["providerInfo"])
 		}
-		before, _ := b.cookie(s.auth("/bitbucketServer/refresh"), "bitbucketServer-refresh-token")
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
-		if dig(r, "providerInfo", "accessToken") == at {
+		if r := f.refreshAsAlice(b, true); dig(r, "providerInfo", "accessToken") == at {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
-		if after, _ := b.cookie(s.auth("/bitbucketServer/refresh"), "bitbucketServer-refresh-token"); after == before {
-			t.Error("the rotated refresh token was not sealed again")
-		}
-		mock.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-			t.Errorf("refresh after revocation: %d %s", code, body)
-		}
-		b = f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.expectRevoked(mock, b, "invalid_grant")
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(mock, func(env string) oauthFlow { return flow(t, env) }, []resolverCase{
 			{"email", "carol", "carol", ""},
 			{"email", "bob", "", "Login failed, user profile does not contain an email"},
 			{"localpart", "alice", "alice", ""},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			f := flow(t, tc.env)
-			f.expect(f.browser(), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("Bitbucket's error answers", func(t *testing.T) {
@@ -91,7 +58,5 @@ func TestBitbucketServerProvider(t *testing.T) {
 			{"profile_status=500", "Failed to retrieve the username of the logged in user (HTTP 500)"},
 		}, "0123456789abcdef0123", "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 	})
-	if !v.proxy.tunnelled("bitbucket.example.com:443") {
-		t.Error("nothing went to bitbucket.example.com:443")
-	}
+	v.expectTunnelled(t, "bitbucket.example.com:443")
 }

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -15,14 +14,7 @@ const githubUsers = `- {id: 1001, nodeId: MDQ6VXNlcjEwMDE=, login: alice, name: 
 // githubEnv is one auth.providers.github environment against a mock (GitHub Enterprise
 // Server layout, so the real binary talks to it without any test hook).
 func githubEnv(name string, mock *vendorMock, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        enterpriseInstanceUrl: %s/
-        timeout: 1s
-        signIn:
-          resolvers: %s`, name, mock.URL, resolvers)
+	return vendorEnv(name, resolvers, "\n        enterpriseInstanceUrl: "+mock.URL+"/")
 }
 
 func TestGitHubProvider(t *testing.T) {
@@ -40,11 +32,7 @@ func TestGitHubProvider(t *testing.T) {
 	t.Run("OAuth app: sign-in, refresh re-checks /user, revocation, logout", func(t *testing.T) {
 		f := flow(t, "byid")
 		b := newBrowser(t, s.AppURL)
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://avatars.githubusercontent.com/u/1001?v=4" {
-			t.Errorf("profile %v", p)
-		}
+		resp := f.signInAlice(b, "https://avatars.githubusercontent.com/u/1001?v=4")
 		at, _ := dig(resp, "providerInfo", "accessToken").(string)
 		if !strings.HasPrefix(at, "gho_") || dig(resp, "providerInfo", "scope") != "read:user" ||
 			hasKey(resp, "expiresInSeconds", "providerInfo") || hasKey(resp, "idToken", "providerInfo") {
@@ -85,29 +73,16 @@ func TestGitHubProvider(t *testing.T) {
 		if !strings.HasPrefix(at, "ghu_") || dig(resp, "providerInfo", "expiresInSeconds") != float64(28800) {
 			t.Errorf("providerInfo %v (expiresInSeconds must be a number)", resp["providerInfo"])
 		}
-		before, _ := b.cookie(s.auth("/github/refresh"), "github-refresh-token")
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
+		r := f.refreshAsAlice(b, true)
 		if got := dig(r, "providerInfo", "accessToken"); got == at || !strings.HasPrefix(got.(string), "ghu_") || dig(r, "providerInfo", "expiresInSeconds") != float64(28800) {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
-		if after, _ := b.cookie(s.auth("/github/refresh"), "github-refresh-token"); after == before {
-			t.Error("the rotated refresh token was not sealed again")
-		}
-		ghApp.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (bad_refresh_token)") {
-			t.Errorf("refresh with a revoked refresh token: %d %s", code, body)
-		}
+		f.expectRevoked(ghApp, b, "bad_refresh_token")
 		f.logout(b)
 	})
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(app, func(env string) oauthFlow { return flow(t, env) }, []resolverCase{
 			{"byid", "alice", "alice", ""},
 			{"byid", "bob", "", "Failed to sign-in, unable to resolve user identity. Please verify that your catalog contains the expected User entities that would match your configured sign-in resolver. Tried: userIdMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.github.com/user-id=MDQ6VXNlcjEwMDI=."},
 			// carol has no github.com/user-id annotation: NotFound, then her login matches.
@@ -116,10 +91,7 @@ func TestGitHubProvider(t *testing.T) {
 			{"email", "alice", "alice", ""},
 			// bob has no public email (and /user/emails is never read).
 			{"email", "bob", "", "Login failed, user profile does not contain an email"},
-		} {
-			app.control(t, "next?login="+tc.login)
-			flow(t, tc.env).expect(newBrowser(t, s.AppURL), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("GitHub's error answers", func(t *testing.T) {
@@ -157,11 +129,7 @@ func TestGitHubDotCom(t *testing.T) {
 	if code, _, body := f.refresh(b); code != 200 {
 		t.Fatalf("refresh: %d %s", code, body)
 	}
-	for _, hp := range []string{"github.com:443", "api.github.com:443"} {
-		if !v.proxy.tunnelled(hp) {
-			t.Errorf("nothing went to %s", hp)
-		}
-	}
+	v.expectTunnelled(t, "github.com:443", "api.github.com:443")
 	if n := len(mock.requests(t, "/user")); n != 2 {
 		t.Errorf("/user asked %d times, want sign-in and refresh", n)
 	}

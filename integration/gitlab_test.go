@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -19,14 +18,7 @@ func withAliceAnnotations(annotations ...string) string {
 // gitlabEnv is one auth.providers.gitlab environment against a mock self-managed
 // GitLab (audience = its base URL).
 func gitlabEnv(name string, mock *vendorMock, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        audience: %s
-        timeout: 1s
-        signIn:
-          resolvers: %s`, name, mock.URL, resolvers)
+	return vendorEnv(name, resolvers, "\n        audience: "+mock.URL)
 }
 
 func TestGitLabProvider(t *testing.T) {
@@ -46,11 +38,7 @@ func TestGitLabProvider(t *testing.T) {
 	t.Run("sign-in, refresh with rotation, revocation, logout", func(t *testing.T) {
 		f := flow(t, "byid")
 		b := newBrowser(t, s.AppURL)
-		resp := f.signIn(b)
-		identity(t, s, resp, "alice", "group:default/team-a")
-		if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != "https://avatars.githubusercontent.com/u/1001?v=4" {
-			t.Errorf("profile %v", p)
-		}
+		resp := f.signInAlice(b, "https://avatars.githubusercontent.com/u/1001?v=4")
 		at, _ := dig(resp, "providerInfo", "accessToken").(string)
 		if !strings.HasPrefix(at, "glpat-oauth-") || dig(resp, "providerInfo", "scope") != "read_user" ||
 			dig(resp, "providerInfo", "expiresInSeconds") != float64(3600) || hasKey(resp, "idToken", "providerInfo") {
@@ -59,31 +47,16 @@ func TestGitLabProvider(t *testing.T) {
 		if _, ok := b.cookie(s.auth("/gitlab"), "gitlab-granted-scope"); ok {
 			t.Error("GitLab's scopes do not persist")
 		}
-		before, _ := b.cookie(s.auth("/gitlab/refresh"), "gitlab-refresh-token")
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
+		r := f.refreshAsAlice(b, true)
 		if got := dig(r, "providerInfo", "accessToken"); got == at || dig(r, "providerInfo", "expiresInSeconds") != float64(3600) || dig(r, "providerInfo", "scope") != "read_user" {
 			t.Errorf("refresh providerInfo %v", r["providerInfo"])
 		}
-		if after, _ := b.cookie(s.auth("/gitlab/refresh"), "gitlab-refresh-token"); after == before {
-			t.Error("the rotated refresh token was not sealed again")
-		}
-		mock.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-			t.Errorf("refresh after revocation: %d %s", code, body)
-		}
-		b = newBrowser(t, s.AppURL)
-		f.signIn(b)
-		f.logout(b)
+		f.expectRevoked(mock, b, "invalid_grant")
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(mock, func(env string) oauthFlow { return flow(t, env) }, []resolverCase{
 			{"byid", "alice", "alice", ""},
 			{"byid", "carol", "", "Tried: userIdMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.127.0.0.1/user-id=1003."},
 			// carol has no user-id annotation: NotFound, then her username matches.
@@ -92,10 +65,7 @@ func TestGitLabProvider(t *testing.T) {
 			{"email", "carol", "carol", ""},
 			{"email", "bob", "", "Login failed, user profile does not contain an email"},
 			{"fallback", "bob", "bob", ""},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			flow(t, tc.env).expect(newBrowser(t, s.AppURL), tc.user, tc.err)
-		}
+		})
 	})
 
 	t.Run("openid: a verified id_token", func(t *testing.T) {

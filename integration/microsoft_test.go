@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -21,14 +20,7 @@ const microsoftScope = "openid offline_access profile email User.Read"
 const mockTenant = "7f3c2a1b-4d5e-4f60-8a9b-0c1d2e3f4a5b"
 
 func microsoftEnv(name, tenant, extra, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        tenantId: %s
-        timeout: 1s%s
-        signIn:
-          resolvers: %s`, name, tenant, extra, resolvers)
+	return vendorEnv(name, resolvers, "\n        tenantId: "+tenant+extra)
 }
 
 // claimsOf decodes a JWT's payload (the mock's Graph tokens; Graph checks them).
@@ -82,28 +74,14 @@ func TestMicrosoftProvider(t *testing.T) {
 		if sc := dig(resp, "providerInfo", "scope"); sc != "openid profile email User.Read" {
 			t.Errorf("providerInfo.scope %q", sc)
 		}
-		before, _ := b.cookie(s.auth("/microsoft/refresh"), "microsoft-refresh-token")
-		code, r, body := f.refresh(b)
-		if code != 200 {
-			t.Fatalf("refresh: %d %s", code, body)
-		}
-		identity(t, s, r, "alice", "group:default/team-a")
-		if got := dig(r, "providerInfo", "accessToken"); got == at || dig(r, "profile", "email") != "alice@example.com" {
+		if r := f.refreshAsAlice(b, true); dig(r, "providerInfo", "accessToken") == at || dig(r, "profile", "email") != "alice@example.com" {
 			t.Errorf("refresh %v", r)
-		}
-		if after, _ := b.cookie(s.auth("/microsoft/refresh"), "microsoft-refresh-token"); after == before {
-			t.Error("the rotated refresh token was not sealed again")
 		}
 		if code, _, body := f.refresh(b); code != 200 {
 			t.Fatalf("second refresh (with the rotated token): %d %s", code, body)
 		}
-		mock.control(t, "revoke?login=alice")
-		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-			t.Errorf("refresh after revocation: %d %s", code, body)
-		}
-		b = f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.expectRevoked(mock, b, "invalid_grant")
+		f.signInAndOut()
 	})
 
 	t.Run("a resource scope: the extra Graph grant, the resource's token kept", func(t *testing.T) {
@@ -133,9 +111,7 @@ func TestMicrosoftProvider(t *testing.T) {
 	})
 
 	t.Run("resolvers and tenants", func(t *testing.T) {
-		for _, tc := range []struct {
-			env, login, user, err string
-		}{
+		expectResolvers(mock, func(env string) oauthFlow { return flow(t, env, microsoftScope) }, []resolverCase{
 			{"byid", "alice", "alice", ""},
 			{"byid", "bob", "", "Tried: userIdMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.graph.microsoft.com/user-id=00000000-0000-4000-8000-000000001002."},
 			{"byemail", "alice", "alice", ""},
@@ -147,11 +123,7 @@ func TestMicrosoftProvider(t *testing.T) {
 			{"skip", "alice", "alice", ""},
 			// A personal account at common (opaque Graph token), not in the catalog.
 			{"personal", "dana", "dana", ""},
-		} {
-			mock.control(t, "next?login="+tc.login)
-			f := flow(t, tc.env, microsoftScope)
-			f.expect(f.browser(), tc.user, tc.err)
-		}
+		})
 		f := flow(t, "skip", microsoftScope)
 		mock.control(t, "next?login=bob")
 		if got := f.signInError(f.browser()); !strings.Contains(got, "userIdMatchingUserEntityAnnotation: User not found, looked up metadata.annotations.graph.microsoft.com/user-id=00000000-0000-4000-8000-000000001002") {
@@ -174,9 +146,5 @@ func TestMicrosoftProvider(t *testing.T) {
 		}, "1.AXEAbogus", "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 	})
 
-	for _, hp := range []string{"login.microsoftonline.com:443", "graph.microsoft.com:443"} {
-		if !v.proxy.tunnelled(hp) {
-			t.Errorf("nothing went to %s", hp)
-		}
-	}
+	v.expectTunnelled(t, "login.microsoftonline.com:443", "graph.microsoft.com:443")
 }

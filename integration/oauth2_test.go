@@ -75,9 +75,7 @@ func TestOAuth2Provider(t *testing.T) {
 		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "The identity provider session has ended, please sign in again (invalid_grant)") {
 			t.Errorf("refresh after revocation: %d %s", code, body)
 		}
-		b = newBrowser(t, s.AppURL)
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("disableRefresh keeps no session", func(t *testing.T) {

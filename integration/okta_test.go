@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 )
@@ -19,14 +18,7 @@ const oktaScope = "openid email profile offline_access"
 var oktaOrg = strings.Replace(orgYAML, "  annotations:\n", "  annotations:\n    okta.com/email: alice@example.com\n", 1)
 
 func oktaEnv(name, audience, extra, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        audience: %s
-        timeout: 1s%s
-        signIn:
-          resolvers: %s`, name, audience, extra, resolvers)
+	return vendorEnv(name, resolvers, "\n        audience: "+audience+extra)
 }
 
 // The Okta org is configured (audience), so the real binary reaches the mock on
@@ -55,9 +47,7 @@ func TestOktaProvider(t *testing.T) {
 			if n := len(mock.requests(t, tc.prefix+"/userinfo")); n == 0 {
 				t.Errorf("nothing went to %s/userinfo", tc.prefix)
 			}
-			b := f.browser()
-			f.signIn(b)
-			f.logout(b)
+			f.signInAndOut()
 		})
 	}
 
@@ -113,22 +103,6 @@ func oidcVendorLifecycle(f oauthFlow, mock *vendorMock, scope string) map[string
 	if dig(r, "providerInfo", "accessToken") == at || dig(r, "providerInfo", "idToken") == idt || dig(r, "providerInfo", "expiresInSeconds") != float64(3600) {
 		t.Errorf("refresh providerInfo %v", r["providerInfo"])
 	}
-	mock.control(t, "revoke?login=alice")
-	if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "please sign in again (invalid_grant)") {
-		t.Errorf("refresh after revocation: %d %s", code, body)
-	}
+	f.expectRevoked(mock, b, "invalid_grant")
 	return resp
-}
-
-// resolverCase is a user signing in (the mock's login) through an environment and the
-// User it must resolve to, or the error.
-type resolverCase struct{ env, login, user, err string }
-
-// expectResolvers signs each case's user in through flow(env).
-func expectResolvers(mock *vendorMock, flow func(env string) oauthFlow, cases []resolverCase) {
-	for _, tc := range cases {
-		f := flow(tc.env)
-		mock.control(f.t, "next?login="+tc.login)
-		f.expect(f.browser(), tc.user, tc.err)
-	}
 }

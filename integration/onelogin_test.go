@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"testing"
 )
 
@@ -15,14 +14,7 @@ const oneLoginUsers = `- {id: 1001, login: alice, name: Alice Smith, givenName: 
 const oneLoginScope = "openid email profile offline_access"
 
 func oneLoginEnv(name, issuer, resolvers string) string {
-	return fmt.Sprintf(`
-      %s:
-        clientId: backstage-client
-        clientSecret: backstage-secret
-        issuer: %s
-        timeout: 1s
-        signIn:
-          resolvers: %s`, name, issuer, resolvers)
+	return vendorEnv(name, resolvers, "\n        issuer: "+issuer)
 }
 
 func TestOneLoginProvider(t *testing.T) {
@@ -39,9 +31,7 @@ func TestOneLoginProvider(t *testing.T) {
 		f := flow(t, "byname")
 		// OneLogin was asked for openid only, and says so.
 		oidcVendorLifecycle(f, mock, "openid")
-		b := f.browser()
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("resolvers", func(t *testing.T) {

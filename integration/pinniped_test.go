@@ -77,9 +77,7 @@ func TestPinnipedProvider(t *testing.T) {
 		if code, _, body := f.refresh(b); code != 401 || !strings.Contains(body, "(invalid_grant)") {
 			t.Errorf("refresh after revocation: %d %s", code, body)
 		}
-		b = newBrowser(t, s.AppURL)
-		f.signIn(b)
-		f.logout(b)
+		f.signInAndOut()
 	})
 
 	t.Run("no audience: the Supervisor's ID token", func(t *testing.T) {

@@ -166,6 +166,26 @@ func (f oauthFlow) logout(b *browser) {
 	}
 }
 
+// signInAlice signs alice in through b and checks her identity and profile (her
+// email, name and this picture); it returns the answer.
+func (f oauthFlow) signInAlice(b *browser, picture string) map[string]any {
+	f.t.Helper()
+	resp := f.signIn(b)
+	identity(f.t, f.s, resp, "alice", "group:default/team-a")
+	if p := resp["profile"].(map[string]any); p["email"] != "alice@example.com" || p["displayName"] != "Alice Smith" || p["picture"] != picture {
+		f.t.Errorf("profile %v", p)
+	}
+	return resp
+}
+
+// signInAndOut signs in through a new browser and logs out.
+func (f oauthFlow) signInAndOut() {
+	f.t.Helper()
+	b := f.browser()
+	f.signIn(b)
+	f.logout(b)
+}
+
 // identity checks a response's backstageIdentity: the token verifies with an
 // independent JOSE library against the served JWKS, for user:default/<name>, with
 // these ownership refs.
@@ -266,4 +286,71 @@ func (m *vendorMock) requests(t testing.TB, suffix string) []string {
 		}
 	}
 	return out
+}
+
+// vendorEnv is one provider environment with the test client and a 1s timeout; extra
+// is more keys, each as "\n        key: value".
+func vendorEnv(name, resolvers, extra string) string {
+	return fmt.Sprintf(`
+      %s:
+        clientId: backstage-client
+        clientSecret: backstage-secret
+        timeout: 1s%s
+        signIn:
+          resolvers: %s`, name, extra, resolvers)
+}
+
+// refreshAsAlice refreshes b's session (alice's), expects alice again and checks the
+// refresh cookie: sealed again when the vendor rotates refresh tokens, else untouched
+// (nothing to write). It returns the answer.
+func (f oauthFlow) refreshAsAlice(b *browser, rotates bool) map[string]any {
+	f.t.Helper()
+	cookieURL, name := f.s.auth("/"+f.provider+"/refresh"), f.provider+"-refresh-token"
+	before, _ := b.cookie(cookieURL, name)
+	code, r, body := f.refresh(b)
+	if code != 200 {
+		f.t.Fatalf("refresh: %d %s", code, body)
+	}
+	identity(f.t, f.s, r, "alice", "group:default/team-a")
+	after, _ := b.cookie(cookieURL, name)
+	if rotates && after == before {
+		f.t.Error("the rotated refresh token was not sealed again")
+	}
+	if !rotates && after != before {
+		f.t.Error("the refresh cookie was rewritten although nothing changed")
+	}
+	return r
+}
+
+// expectRevoked ends alice's grant at m: b's next refresh must ask for a new sign-in,
+// naming the vendor's error code.
+func (f oauthFlow) expectRevoked(m *vendorMock, b *browser, code string) {
+	f.t.Helper()
+	m.control(f.t, "revoke?login=alice")
+	if got, _, body := f.refresh(b); got != 401 || !strings.Contains(body, "please sign in again ("+code+")") {
+		f.t.Errorf("refresh after revocation: %d %s", got, body)
+	}
+}
+
+// resolverCase is a user signing in (the mock's login) through an environment and the
+// User it must resolve to, or the error.
+type resolverCase struct{ env, login, user, err string }
+
+// expectResolvers signs each case's user in through flow(env).
+func expectResolvers(mock *vendorMock, flow func(env string) oauthFlow, cases []resolverCase) {
+	for _, tc := range cases {
+		f := flow(tc.env)
+		mock.control(f.t, "next?login="+tc.login)
+		f.expect(f.browser(), tc.user, tc.err)
+	}
+}
+
+// expectTunnelled checks that the server reached each host:port through v's proxy.
+func (v *vendorHosts) expectTunnelled(t *testing.T, hostPorts ...string) {
+	t.Helper()
+	for _, hp := range hostPorts {
+		if !v.proxy.tunnelled(hp) {
+			t.Errorf("nothing went to %s", hp)
+		}
+	}
 }

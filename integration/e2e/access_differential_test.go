@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -67,22 +65,18 @@ spec: {type: team, children: []}
 `
 
 func TestDifferentialAccessProxies(t *testing.T) {
-	h := requireE2E(t)
-	vn := vendornet.New(t)
-	logDir, dir := h.logDir(t), t.TempDir()
+	d := newProxyDiff(t)
+	vn := d.vn
 	cf := mockvendor.New(mockvendor.Options{Personality: mockvendor.CFAccess})
 	ea := mockvendor.New(mockvendor.Options{Personality: mockvendor.EasyAuth})
 	vn.Listen443(vendornet.HostMux{vendornet.CloudflareTeam + ".cloudflareaccess.com": cf.Handler(), "login.microsoftonline.com": ea.Handler()})
-	orgPath := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(orgPath, []byte(accessOrgYAML), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	orgPath := d.writeFile("org.yaml", accessOrgYAML)
 	appService := []string{"WEBSITE_SKU=PremiumV3", "WEBSITE_AUTH_ENABLED=True", "WEBSITE_AUTH_DEFAULT_PROVIDER=AzureActiveDirectory",
 		"WEBSITE_AUTH_TOKEN_STORE=true", "WEBSITE_AUTH_CLIENT_ID=backstage-client",
 		"WEBSITE_AUTH_OPENID_ISSUER=https://login.microsoftonline.com/" + mockvendor.DefaultEntraTenant + "/v2.0"}
 	secret := "e2e-session-" + randHex(t, 16)
 	config := func(base string, port int, db m) string {
-		return writeYAML(t, dir, fmt.Sprintf("config-%d.yaml", port), m{
+		return writeYAML(t, d.dir, fmt.Sprintf("config-%d.yaml", port), m{
 			"app":     m{"baseUrl": diffAppURL},
 			"catalog": m{"rules": []any{m{"allow": []any{"User", "Group", "Location"}}}, "locations": []any{m{"type": "file", "target": orgPath}}},
 			"backend": m{"baseUrl": base, "listen": m{"host": vn.Addr(), "port": port}, "database": db},
@@ -94,18 +88,9 @@ func TestDifferentialAccessProxies(t *testing.T) {
 			}},
 		})
 	}
-	nodePort, ourPort := vn.Port(), vn.Port()
-	nodeBase, ourBase := vn.URL(nodePort), vn.URL(ourPort)
-	spec := nodeBackendSpec(h, "node-access-proxies", "auth-modules", config(nodeBase, nodePort, m{"client": "better-sqlite3", "connection": ":memory:"}),
-		append([]string{"E2E_AUTH_MODULES=cloudflare-access,azure-easyauth", "E2E_BACKEND_EXTRA=catalog"}, appService...))
-	spec.netns = vn
-	nodeProc := startProc(t, logDir, spec)
-	ourProc := startProc(t, logDir, procSpec{
-		name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir, netns: vn, env: append([]string{"NODE_ENV=production"}, appService...),
-		args: []string{"--config", config(ourBase, ourPort, m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}})},
-	})
-	waitHTTP(t, ourProc, ourBase+readyPath, nil, 200, 30*time.Second)
-	waitHTTP(t, nodeProc, nodeBase+readyPath, nil, 200, 90*time.Second)
+	nodeBase, nodeProc := d.startNode("node-access-proxies", "cloudflare-access,azure-easyauth", appService, config)
+	ourBase, _ := d.startOurs("authbackend", "authdb", append([]string{"NODE_ENV=production"}, appService...), config)
+	d.waitNode(nodeBase, nodeProc)
 
 	cfTok := func(req mockvendor.CFAccessTokenRequest) http.Header {
 		req.Team = vendornet.CloudflareTeam
@@ -182,16 +167,9 @@ func TestDifferentialAccessProxies(t *testing.T) {
 
 	client := &http.Client{Timeout: 30 * time.Second}
 	call := func(base string, row accessRow) httpResult {
-		return doHTTP(t, client, http.MethodGet, base+"/api/auth/"+row.provider+"/refresh", row.header, nil)
+		return proxyRefresh(t, client, base, row.provider, http.MethodGet, row.header)
 	}
-	// Node's catalog ingests org.yaml a few seconds after it starts.
-	deadline := time.Now().Add(60 * time.Second)
-	for r := call(nodeBase, rows[0]); r.Status != 200; r = call(nodeBase, rows[0]) {
-		if time.Now().After(deadline) {
-			t.Fatalf("Node never signed alice in: %d %s", r.Status, truncate(r.Body, 400))
-		}
-		time.Sleep(time.Second)
-	}
+	d.untilOK(time.Now().Add(60*time.Second), "Node never signed alice in", func() httpResult { return call(nodeBase, rows[0]) })
 	for _, row := range rows {
 		t.Run(row.provider+"/"+row.name, func(t *testing.T) {
 			node, ours := call(nodeBase, row), call(ourBase, row)

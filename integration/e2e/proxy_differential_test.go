@@ -4,8 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -81,9 +79,8 @@ type pdRow struct {
 }
 
 func TestDifferentialProxyProviders(t *testing.T) {
-	h := requireE2E(t)
-	vn := vendornet.New(t, pdIdPHost)
-	logDir, dir := h.logDir(t), t.TempDir()
+	d := newProxyDiff(t, pdIdPHost)
+	vn := d.vn
 	iap := mockvendor.New(mockvendor.Options{Personality: mockvendor.GCPIAP})
 	alb := mockvendor.New(mockvendor.Options{Personality: mockvendor.AWSALB})
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.OAuth2ProxyIdP})
@@ -92,10 +89,7 @@ func TestDifferentialProxyProviders(t *testing.T) {
 		"public-keys.auth.elb." + vendornet.AWSRegion + ".amazonaws.com": alb.Handler(),
 		pdIdPHost: idp.Handler(),
 	})
-	org := filepath.Join(dir, "org.yaml")
-	if err := os.WriteFile(org, []byte(pdOrgYAML), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	org := d.writeFile("org.yaml", pdOrgYAML)
 
 	providersCfg := func(ours bool) m {
 		o2p := m{"signIn": m{"resolvers": []m{
@@ -119,40 +113,28 @@ func TestDifferentialProxyProviders(t *testing.T) {
 	}
 	catalog := m{"rules": []m{{"allow": []string{"User", "Group", "Location"}}}, "locations": []m{{"type": "file", "target": org}}}
 
-	nodePort, ourPort := vn.Port(), vn.Port()
-	nodeURL, ourURL := vn.URL(nodePort), vn.URL(ourPort)
-	nodeCfg := writeYAML(t, dir, "node-auth.yaml", m{
-		"app":     m{"baseUrl": "http://app.e2e.test:3000"},
-		"backend": m{"baseUrl": nodeURL, "listen": m{"host": vn.Addr(), "port": nodePort}, "database": m{"client": "better-sqlite3", "connection": ":memory:"}},
-		"auth":    m{"environment": "development", "providers": providersCfg(false)},
-		"catalog": catalog,
-	})
-	spec := nodeBackendSpec(h, "node-auth-proxies", "auth-modules", nodeCfg, []string{"E2E_AUTH_MODULES=oauth2-proxy,gcp-iap,aws-alb", "E2E_BACKEND_EXTRA=catalog"})
-	spec.netns = vn
-	nodeProc := startProc(t, logDir, spec)
-
-	ourCfg := writeYAML(t, dir, "authbackend.yaml", m{
-		"app":     m{"baseUrl": "http://app.e2e.test:3000"},
-		"backend": m{"baseUrl": ourURL, "listen": m{"host": vn.Addr(), "port": ourPort}, "database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb")}}},
-		"auth":    m{"environment": "development", "session": m{"secret": "e2e-session-" + randHex(t, 16)}, "providers": providersCfg(true)},
-		"catalog": catalog,
-	})
-	ourProc := startProc(t, logDir, procSpec{name: "authbackend", path: filepath.Join(h.binDir, "authbackend"), dir: dir, netns: vn, args: []string{"--config", ourCfg}})
-	plainPort := vn.Port()
-	plainURL := vn.URL(plainPort)
-	plainCfg := writeYAML(t, dir, "authbackend-unverified.yaml", m{
-		"app":     m{"baseUrl": "http://app.e2e.test:3000"},
-		"backend": m{"baseUrl": plainURL, "listen": m{"host": vn.Addr(), "port": plainPort}, "database": m{"client": "better-sqlite3", "connection": m{"directory": filepath.Join(dir, "authdb-unverified")}}},
-		"auth":    m{"environment": "development", "session": m{"secret": "e2e-session-" + randHex(t, 16)}, "providers": providersCfg(false)},
-		"catalog": catalog,
-	})
-	plainProc := startProc(t, logDir, procSpec{name: "authbackend-unverified", path: filepath.Join(h.binDir, "authbackend"), dir: dir, netns: vn, args: []string{"--config", plainCfg}})
-	waitHTTP(t, ourProc, ourURL+readyPath, nil, 200, 30*time.Second)
-	waitHTTP(t, plainProc, plainURL+readyPath, nil, 200, 30*time.Second)
+	// ours adds oauth2Proxy's issuer and audience unless unverified; session is ours only.
+	config := func(file string, ours bool, session m) backendConfig {
+		return func(base string, port int, db m) string {
+			auth := m{"environment": "development", "providers": providersCfg(ours)}
+			if session != nil {
+				auth["session"] = session
+			}
+			return writeYAML(t, d.dir, file, m{
+				"app":     m{"baseUrl": "http://app.e2e.test:3000"},
+				"backend": m{"baseUrl": base, "listen": m{"host": vn.Addr(), "port": port}, "database": db},
+				"auth":    auth,
+				"catalog": catalog,
+			})
+		}
+	}
+	nodeURL, nodeProc := d.startNode("node-auth-proxies", "oauth2-proxy,gcp-iap,aws-alb", nil, config("node-auth.yaml", false, nil))
+	ourURL, _ := d.startOurs("authbackend", "authdb", nil, config("authbackend.yaml", true, m{"secret": "e2e-session-" + randHex(t, 16)}))
+	plainURL, plainProc := d.startOurs("authbackend-unverified", "authdb-unverified", nil, config("authbackend-unverified.yaml", false, m{"secret": "e2e-session-" + randHex(t, 16)}))
 	if !strings.Contains(plainProc.log(), "trusted on network position alone") {
 		t.Error("no start-up warning without oauth2Proxy.issuer")
 	}
-	waitHTTP(t, nodeProc, nodeURL+readyPath, nil, 200, 90*time.Second)
+	d.waitNode(nodeURL, nodeProc)
 
 	sign := func(s *mockvendor.Server, req mockvendor.SignRequest) string {
 		tok, err := s.Sign(req)
@@ -199,16 +181,9 @@ func TestDifferentialProxyProviders(t *testing.T) {
 	client := vn.Client()
 	deadline := time.Now().Add(90 * time.Second)
 	for _, tok := range []string{iapToken(nil), iapToken(func(c m) { c["sub"], c["email"] = "accounts.google.com:1004", "x@corp.example" })} {
-		for {
-			r := pdRefresh(t, client, nodeURL, "gcpIap", http.MethodGet, []string{"x-goog-iap-jwt-assertion", tok})
-			if r.Status == 200 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("Node's catalog never had the users: %d %s", r.Status, truncate(r.Body, 400))
-			}
-			time.Sleep(time.Second)
-		}
+		d.untilOK(deadline, "Node's catalog never had the users", func() httpResult {
+			return pdRefresh(t, client, nodeURL, "gcpIap", http.MethodGet, []string{"x-goog-iap-jwt-assertion", tok})
+		})
 	}
 
 	rows := []pdRow{
@@ -295,7 +270,7 @@ func pdRefresh(t *testing.T, client *http.Client, base, provider, method string,
 	for i := 0; i+1 < len(headers); i += 2 {
 		hd.Set(headers[i], headers[i+1])
 	}
-	return doHTTP(t, client, method, base+"/api/auth/"+provider+"/refresh", hd, nil)
+	return proxyRefresh(t, client, base, provider, method, hd)
 }
 
 // pdShape is what is compared of an answer: a 200 as the differential harness

@@ -18,33 +18,22 @@ import (
 
 const scope = "offline_access read:me read:jira-work read:jira-user"
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", Email: "alice@example.com"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*atlassian.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := atlassian.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*atlassian.Config), ps
+	return providertest.Parse[*atlassian.Config](t, atlassian.Module, m)
 }
 
 func setup(t testing.TB) (*mockvendor.Server, *atlassian.Provider, *http.Client) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Atlassian, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*atlassian.Provider), client
+	p := providertest.Build[*atlassian.Provider](t, atlassian.Module, providertest.TestClient(nil), providers.Deps{HTTPClient: client})
+	return idp, p, client
 }
 
 func TestConfig(t *testing.T) {
@@ -135,26 +124,13 @@ func TestEmailVerified(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, client := setup(t)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, access_denied"},
-		{mockvendor.Fault{TokenStatus: 500}, "Authentication failed, Failed to obtain access token (HTTP 500 server_error)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 503}, "Authentication failed, Failed to fetch user profile (HTTP 503)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, client, scope)
-		if msg(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		idp.ClearFault()
-	}
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg(err) != "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)" {
-		t.Errorf("bad code: %v", err)
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, client, scope, []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, access_denied"},
+		{Fault: mockvendor.Fault{TokenStatus: 500}, Want: "Authentication failed, Failed to obtain access token (HTTP 500 server_error)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 503}, Want: "Authentication failed, Failed to fetch user profile (HTTP 503)"},
+	})
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)")
 }
 
 func TestResolvers(t *testing.T) {
@@ -164,18 +140,11 @@ func TestResolvers(t *testing.T) {
 	info := providertest.EngineSignIn(atlassian.ProfileFromMe(map[string]any{"account_id": "557058:x", "name": "Alice", "email": "alice@example.com", "nickname": "alice"}), nil)
 	// As in Backstage: there is no username, an Error that stops the chain.
 	r := providertest.Chain(t, atlassian.Module, cat, map[string]any{"resolver": "usernameMatchingUserEntityName"}, map[string]any{"resolver": "emailMatchingUserEntityProfileEmail"})
-	if _, err := r.Resolve(ctx, info); msg(err) != atlassian.MsgNoUsername || backstageerr.NameOf(err) != backstageerr.NameError {
+	if _, err := r.Resolve(ctx, info); providertest.Message(err) != atlassian.MsgNoUsername || backstageerr.NameOf(err) != backstageerr.NameError {
 		t.Errorf("username: %v", err)
 	}
 	r = providertest.Chain(t, atlassian.Module, cat, map[string]any{"resolver": "emailMatchingUserEntityProfileEmail"})
 	if id, err := r.Resolve(ctx, info); err != nil || id.UserEntityRef != "user:default/alice" {
 		t.Errorf("email: %+v %v", id, err)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

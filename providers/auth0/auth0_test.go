@@ -3,6 +3,7 @@ package auth0_test
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,18 +24,14 @@ const (
 	domain = "acme.us.auth0.com"
 )
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", GivenName: "Alice", FamilyName: "Smith", Email: "alice@example.com"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*auth0.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := auth0.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*auth0.Config), ps
+	return providertest.Parse[*auth0.Config](t, auth0.Module, m)
 }
 
 type clock struct{ t time.Time }
@@ -46,20 +43,11 @@ func setup(t testing.TB, extra map[string]any) (*mockvendor.Server, *auth0.Provi
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Auth0, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
-	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s", "domain": domain}
-	for k, v := range extra {
-		m[k] = v
-	}
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
+	m := providertest.TestClient(map[string]any{"domain": domain})
+	maps.Copy(m, extra)
 	c := &clock{time.Now()}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client, Now: c.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*auth0.Provider), client, c
+	p := providertest.Build[*auth0.Provider](t, auth0.Module, m, providers.Deps{HTTPClient: client, Now: c.now})
+	return idp, p, client, c
 }
 
 func TestConfig(t *testing.T) {
@@ -77,19 +65,12 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || len(s.Required) != 0 || strings.Join(s.Additional, " ") != "openid email" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientId": "id", "clientSecret": "s"}, "domain", "missing required config value"},
-		{map[string]any{"clientSecret": "s", "domain": domain}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": "https://" + domain}, "domain", "without a scheme"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain + "/x"}, "domain", "without a scheme or path"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, auth0.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientId": "id", "clientSecret": "s"}, Path: "domain", Says: "missing required config value"},
+		{M: map[string]any{"clientSecret": "s", "domain": domain}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "domain": "https://" + domain}, Path: "domain", Says: "without a scheme"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain + "/x"}, Path: "domain", Says: "without a scheme or path"},
+	})
 	// Only the common resolvers, as in Backstage.
 	providertest.RegistryResolvers(t, auth0.Module, map[string]any{"clientId": "id", "clientSecret": "s", "domain": domain},
 		[]string{"emailMatchingUserEntityProfileEmail", "emailLocalPartMatchingUserEntityName"},
@@ -250,10 +231,7 @@ func TestVendorErrors(t *testing.T) {
 		{Fault: mockvendor.Fault{TokenDelay: 3 * time.Second}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
 		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
 	})
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"bogus"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg := backstageerr.MessageOf(err); msg != "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)" {
-		t.Errorf("bad code: %q", msg)
-	}
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 403 invalid_grant)")
 }
 
 func TestProfileFromUserInfo(t *testing.T) {

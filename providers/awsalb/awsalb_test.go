@@ -215,31 +215,15 @@ func TestKeyEndpoints(t *testing.T) {
 }
 
 func TestConfigProblems(t *testing.T) {
-	with := func(k string, v any) map[string]any {
-		m := baseConfig()
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-		return m
-	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{with("issuer", nil), "issuer", "missing required config value"},
-		{with("region", nil), "region", "missing required config value"},
-		{with("region", "evil.com/x"), "region", "must be an AWS region"},
-		{with("signer", "my-alb"), "signer", "must be an Application Load Balancer ARN"},
-		{with("signer", strings.Replace(signer, "us-east-1", "eu-west-1", 1)), "signer", "is a load balancer in eu-west-1, but region is us-east-1"},
-		{with("clockSkew", "1h"), "clockSkew", "between"},
-	} {
-		_, ps := awsalb.Module.Parse(config.SectionFromMap(tc.m))
-		if !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps)
-		}
-	}
+	with := func(k string, v any) map[string]any { return providertest.With(baseConfig(), k, v) }
+	providertest.ConfigProblems(t, awsalb.Module, []providertest.ConfigProblem{
+		{M: with("issuer", nil), Path: "issuer", Says: "missing required config value"},
+		{M: with("region", nil), Path: "region", Says: "missing required config value"},
+		{M: with("region", "evil.com/x"), Path: "region", Says: "must be an AWS region"},
+		{M: with("signer", "my-alb"), Path: "signer", Says: "must be an Application Load Balancer ARN"},
+		{M: with("signer", strings.Replace(signer, "us-east-1", "eu-west-1", 1)), Path: "signer", Says: "is a load balancer in eu-west-1, but region is us-east-1"},
+		{M: with("clockSkew", "1h"), Path: "clockSkew", Says: "between"},
+	})
 }
 
 func TestResolvers(t *testing.T) {

@@ -19,18 +19,14 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/resolvers"
 )
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", Email: "alice@example.com", AvatarURL: "https://avatar-management.example/alice.png"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*bitbucket.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := bitbucket.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*bitbucket.Config), ps
+	return providertest.Parse[*bitbucket.Config](t, bitbucket.Module, m)
 }
 
 // setup starts the Bitbucket mock behind bitbucket.org and api.bitbucket.org and a
@@ -39,19 +35,8 @@ func setup(t testing.TB, extra map[string]any) (*mockvendor.Server, *bitbucket.P
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Bitbucket, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
-	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s"}
-	for k, v := range extra {
-		m[k] = v
-	}
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*bitbucket.Provider), client
+	p := providertest.Build[*bitbucket.Provider](t, bitbucket.Module, providertest.TestClient(extra), providers.Deps{HTTPClient: client})
+	return idp, p, client
 }
 
 func TestConfig(t *testing.T) {
@@ -63,18 +48,11 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); !s.Persist || strings.Join(s.Required, " ") != "account" || strings.Join(s.Additional, " ") != "email repository" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientSecret": "s"}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id"}, "clientSecret", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, bitbucket.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientSecret": "s"}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id"}, Path: "clientSecret", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, Path: "timeout", Says: "greater than zero"},
+	})
 	reg, _ := providers.NewRegistry(bitbucket.Module)
 	sec := func(resolver string) map[string]config.Section {
 		return map[string]config.Section{"bitbucket": config.SectionFromMap(map[string]any{"development": map[string]any{
@@ -160,33 +138,20 @@ func TestEmailScope(t *testing.T) {
 		t.Errorf("unconfirmed: %+v %v", res.Profile, err)
 	}
 	idp.SetFault(mockvendor.Fault{ProfileStatus: 503})
-	if _, err = providertest.VendorSignIn(t, p, client, "account email"); msg(err) != "Authentication failed, Failed to fetch user profile (HTTP 503)" {
+	if _, err = providertest.VendorSignIn(t, p, client, "account email"); providertest.Message(err) != "Authentication failed, Failed to fetch user profile (HTTP 503)" {
 		t.Errorf("profile down: %v", err)
 	}
 }
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, client := setup(t, nil)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, access denied by user"},
-		{mockvendor.Fault{TokenStatus: 500}, "Authentication failed, Failed to obtain access token (HTTP 500)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 502}, "Authentication failed, Failed to fetch user profile (HTTP 502)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, client, "account")
-		if msg(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		idp.ClearFault()
-	}
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
-		t.Errorf("bad code: %v", err)
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, client, "account", []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, access denied by user"},
+		{Fault: mockvendor.Fault{TokenStatus: 500}, Want: "Authentication failed, Failed to obtain access token (HTTP 500)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 502}, Want: "Authentication failed, Failed to fetch user profile (HTTP 502)"},
+	})
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 }
 
 func TestResolvers(t *testing.T) {
@@ -217,10 +182,10 @@ func TestResolvers(t *testing.T) {
 	if id, err := chain(map[string]any{"resolver": "usernameMatchingUserEntityAnnotation", "dangerouslyAllowSignInWithoutUserInCatalog": true}).Resolve(ctx, signedIn(uuid, "Nobody")); err != nil || id.UserEntityRef != "user:default/nobody" {
 		t.Errorf("fallback: %+v %v", id, err)
 	}
-	if _, err := chain(byID, byName).Resolve(ctx, signedIn("", "carol")); msg(err) != bitbucket.MsgNoID {
+	if _, err := chain(byID, byName).Resolve(ctx, signedIn("", "carol")); providertest.Message(err) != bitbucket.MsgNoID {
 		t.Errorf("no id (stops the chain): %v", err)
 	}
-	if _, err := chain(byName).Resolve(ctx, signedIn(uuid, "")); msg(err) != bitbucket.MsgNoUsername {
+	if _, err := chain(byName).Resolve(ctx, signedIn(uuid, "")); providertest.Message(err) != bitbucket.MsgNoUsername {
 		t.Errorf("no username: %v", err)
 	}
 	// The common email resolvers fail without the email scope, as in Backstage.
@@ -249,11 +214,4 @@ func TestHelpers(t *testing.T) {
 	if fp := bitbucket.ProfileFromUser(map[string]any{"uuid": "{u}", "links": "broken"}); fp.ID != "{u}" || fp.ProfileURL != "" {
 		t.Errorf("malformed links: %+v", fp)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

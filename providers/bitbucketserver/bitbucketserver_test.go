@@ -27,9 +27,7 @@ var users = []mockvendor.User{
 }
 
 func parse(t testing.TB, m map[string]any) (*bitbucketserver.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := bitbucketserver.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*bitbucketserver.Config), ps
+	return providertest.Parse[*bitbucketserver.Config](t, bitbucketserver.Module, m)
 }
 
 // setup starts the Bitbucket Server mock (behind wrap, when set) as https://<host> and
@@ -42,15 +40,8 @@ func setup(t testing.TB, wrap func(http.Handler) http.Handler) (*mockvendor.Serv
 		h = wrap(h)
 	}
 	client := providertest.VendorHosts(t, h)
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "host": host, "timeout": "1s"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*bitbucketserver.Provider), client
+	p := providertest.Build[*bitbucketserver.Provider](t, bitbucketserver.Module, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "host": host, "timeout": "1s"}, providers.Deps{HTTPClient: client})
+	return idp, p, client
 }
 
 func TestConfig(t *testing.T) {
@@ -62,21 +53,14 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || len(s.Required) != 0 || strings.Join(s.Additional, " ") != "REPO_READ" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientId": "id", "clientSecret": "s"}, "host", "missing required config value"},
-		{map[string]any{"clientSecret": "s", "host": host}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "https://bitbucket.example.com"}, "host", "host name with an optional port"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com/bitbucket"}, "host", "host name"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "u:p@bitbucket.example.com"}, "host", "host name"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com?x"}, "host", "host name"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, bitbucketserver.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientId": "id", "clientSecret": "s"}, Path: "host", Says: "missing required config value"},
+		{M: map[string]any{"clientSecret": "s", "host": host}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "https://bitbucket.example.com"}, Path: "host", Says: "host name with an optional port"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com/bitbucket"}, Path: "host", Says: "host name"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "u:p@bitbucket.example.com"}, Path: "host", Says: "host name"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "host": "bitbucket.example.com?x"}, Path: "host", Says: "host name"},
+	})
 	reg, _ := providers.NewRegistry(bitbucketserver.Module)
 	sec := func(resolver string) map[string]config.Section {
 		return map[string]config.Section{"bitbucketServer": config.SectionFromMap(map[string]any{"development": map[string]any{
@@ -173,7 +157,7 @@ func TestProfileErrors(t *testing.T) {
 	} {
 		mode = tc.mode
 		_, err := providertest.VendorSignIn(t, p, client, "PROJECT_ADMIN")
-		if msg(err) != tc.want || strings.Contains(err.Error(), "canary") {
+		if providertest.Message(err) != tc.want || strings.Contains(err.Error(), "canary") {
 			t.Errorf("%s: %v", tc.mode, err)
 		}
 	}
@@ -181,23 +165,13 @@ func TestProfileErrors(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, client := setup(t, nil)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, The user denied the request."},
-		{mockvendor.Fault{TokenStatus: 503}, "Authentication failed, Failed to obtain access token (HTTP 503)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 500}, "Failed to retrieve the username of the logged in user (HTTP 500)"},
-		{mockvendor.Fault{ProfileDelay: 3e9}, "Failed to retrieve the username of the logged in user (timed out after 1s)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, client, "PROJECT_ADMIN")
-		if msg(err) != tc.want || (err != nil && strings.Contains(err.Error(), "canary")) {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		idp.ClearFault()
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, client, "PROJECT_ADMIN", []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, The user denied the request."},
+		{Fault: mockvendor.Fault{TokenStatus: 503}, Want: "Authentication failed, Failed to obtain access token (HTTP 503)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Failed to retrieve the username of the logged in user (HTTP 500)"},
+		{Fault: mockvendor.Fault{ProfileDelay: 3e9}, Want: "Failed to retrieve the username of the logged in user (timed out after 1s)"},
+	})
 }
 
 func TestProfileFromUser(t *testing.T) {
@@ -232,11 +206,4 @@ func TestResolvers(t *testing.T) {
 	if _, err := r.Resolve(context.Background(), info); err == nil || !strings.Contains(err.Error(), "user profile does not contain an email") || errors.Is(err, resolvers.ErrUnresolvedIdentity) {
 		t.Errorf("no email: %v", err)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

@@ -206,19 +206,11 @@ func errorsAs(err error, target *interface{ RetryAfter() time.Duration }) bool {
 }
 
 func TestConfigProblems(t *testing.T) {
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{}, "audience", "missing required config value"},
-		{map[string]any{"audience": audience, "jwtHeader": "bad header"}, "jwtHeader", "HTTP header name"},
-		{map[string]any{"audience": audience, "clockSkew": "10m"}, "clockSkew", "between"},
-	} {
-		_, ps := gcpiap.Module.Parse(config.SectionFromMap(tc.m))
-		if !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, gcpiap.Module, []providertest.ConfigProblem{
+		{M: map[string]any{}, Path: "audience", Says: "missing required config value"},
+		{M: map[string]any{"audience": audience, "jwtHeader": "bad header"}, Path: "jwtHeader", Says: "HTTP header name"},
+		{M: map[string]any{"audience": audience, "clockSkew": "10m"}, Path: "clockSkew", Says: "between"},
+	})
 	// sessionDuration is in Backstage's schema: accepted.
 	if _, ps := gcpiap.Module.Parse(config.SectionFromMap(map[string]any{"audience": audience, "sessionDuration": "1d"})); len(ps) != 0 {
 		t.Errorf("sessionDuration: %v", ps)

@@ -16,27 +16,17 @@ import (
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/github"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/mockvendor"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/oauth2engine"
+	"github.com/spectrocloud-labs/backstage-auth-go/providers/providertest"
 )
 
 const callback = "http://127.0.0.1:7007/api/auth/github/handler/frame"
 
 func parse(t *testing.T, m map[string]any) (*github.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := github.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*github.Config), ps
+	return providertest.Parse[*github.Config](t, github.Module, m)
 }
 
 func build(t *testing.T, m map[string]any, deps providers.Deps) *github.Provider {
-	t.Helper()
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*github.Provider)
+	return providertest.Build[*github.Provider](t, github.Module, m, deps)
 }
 
 func TestConfig(t *testing.T) {

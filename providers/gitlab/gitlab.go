@@ -2,7 +2,6 @@ package gitlab
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
@@ -43,18 +42,15 @@ var Module = providers.Module{
 // Validate implements providers.Config and derives the endpoints.
 func (c *Config) Validate(sec config.Section) config.Problems {
 	ps := c.Check(sec)
-	base := strings.TrimSpace(c.Audience)
-	if base == "" {
-		base = DefaultAudience
+	audience := c.Audience
+	if strings.TrimSpace(audience) == "" {
+		audience = DefaultAudience
 	}
 	// Backstage uses the value verbatim, so "https://gitlab.example.com/" gives
 	// "//oauth/authorize"; one trailing slash is dropped here instead.
-	base = strings.TrimSuffix(base, "/")
-	if p := oauth2engine.CheckHTTPURL(sec, "audience", base); p != nil {
+	base, p := oauth2engine.CheckBaseURL(sec, "audience", audience, "must be the GitLab base URL without a query or fragment")
+	if p != nil {
 		return append(ps, p...)
-	}
-	if u, _ := url.Parse(base); u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(base, "?") || strings.HasSuffix(base, "#") {
-		return append(ps, sec.Problem("audience", "must be the GitLab base URL without a query or fragment, got %q", c.Audience))
 	}
 	c.BaseURL = base
 	c.AuthorizationURL = base + "/oauth/authorize"

@@ -19,9 +19,7 @@ import (
 )
 
 func parse(t testing.TB, m map[string]any) (*gitlab.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := gitlab.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*gitlab.Config), ps
+	return providertest.Parse[*gitlab.Config](t, gitlab.Module, m)
 }
 
 // setup starts the GitLab mock as a self-managed instance and a provider (timeout 1s)
@@ -30,15 +28,8 @@ func setup(t testing.TB) (*mockvendor.Server, *gitlab.Provider, string) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.GitLab})
 	base := idp.Start(t)
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "audience": base + "/", "timeout": "1s"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*gitlab.Provider), base
+	p := providertest.Build[*gitlab.Provider](t, gitlab.Module, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "audience": base + "/", "timeout": "1s"}, providers.Deps{})
+	return idp, p, base
 }
 
 func TestConfig(t *testing.T) {
@@ -63,21 +54,14 @@ func TestConfig(t *testing.T) {
 	if ps.Err() != nil || cfg.AuthorizationURL != "https://git.example.com/gitlab/oauth/authorize" || cfg.UserProfileURL != "https://git.example.com/gitlab/api/v4/user" {
 		t.Errorf("self-managed under a path: %+v %v", cfg, ps)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientSecret": "s"}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id"}, "clientSecret", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "audience": "gitlab.example.com"}, "audience", "absolute http(s) URL"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://u:p@gitlab.example.com"}, "audience", "user info"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://gitlab.example.com?x=1"}, "audience", "without a query"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, gitlab.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientSecret": "s"}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id"}, Path: "clientSecret", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "audience": "gitlab.example.com"}, Path: "audience", Says: "absolute http(s) URL"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://u:p@gitlab.example.com"}, Path: "audience", Says: "user info"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "audience": "https://gitlab.example.com?x=1"}, Path: "audience", Says: "without a query"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, Path: "timeout", Says: "greater than zero"},
+	})
 }
 
 func TestRegistryDecode(t *testing.T) {
@@ -194,7 +178,7 @@ func TestIDToken(t *testing.T) {
 		{mockvendor.Fault{IDTokenAudience: "another-client"}, "Authentication rejected, the ID token audience does not include this client"},
 	} {
 		idp.SetFault(tc.f)
-		if _, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope); err == nil || !strings.HasPrefix(msg(err), tc.want) {
+		if _, err := providertest.VendorSignIn(t, p, http.DefaultClient, scope); err == nil || !strings.HasPrefix(providertest.Message(err), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.f, err, tc.want)
 		}
 		idp.ClearFault()
@@ -208,7 +192,7 @@ func TestIDToken(t *testing.T) {
 	other := providertest.NewSecrets()
 	other.PKCEVerifier = secrets.PKCEVerifier
 	_, err = p.Authenticate(context.Background(), providers.CallbackRequest{Params: params, CallbackURL: providertest.CallbackURL, Secrets: other})
-	if err == nil || !strings.Contains(msg(err), "nonce") {
+	if err == nil || !strings.Contains(providertest.Message(err), "nonce") {
 		t.Errorf("nonce mismatch: %v", err)
 	}
 	// Without openid there is no id_token and nothing is fetched from the keys.
@@ -219,29 +203,13 @@ func TestIDToken(t *testing.T) {
 
 func TestSignInErrors(t *testing.T) {
 	idp, p, _ := setup(t)
-	for _, tc := range []struct {
-		fault mockvendor.Fault
-		want  string
-	}{
-		{mockvendor.Fault{AuthorizeError: "access_denied"}, "Authentication rejected, The resource owner or authorization server denied the request."},
-		{mockvendor.Fault{TokenStatus: 502}, "Authentication failed, Failed to obtain access token (HTTP 502)"},
-		{mockvendor.Fault{TokenDelay: 3e9}, "Authentication failed, Failed to obtain access token (timed out after 1s)"},
-		{mockvendor.Fault{ProfileStatus: 500}, "Authentication failed, Failed to fetch user profile (HTTP 500)"},
-	} {
-		idp.SetFault(tc.fault)
-		_, err := providertest.VendorSignIn(t, p, http.DefaultClient, "read_user")
-		if msg(err) != tc.want {
-			t.Errorf("%+v: %v", tc.fault, err)
-		}
-		if err != nil && strings.Contains(err.Error(), "canary") {
-			t.Errorf("leaks the upstream body: %v", err)
-		}
-		idp.ClearFault()
-	}
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"used"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg(err) != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
-		t.Errorf("bad code: %v", err)
-	}
+	providertest.VendorErrorsNoLeak(t, idp, p, http.DefaultClient, "read_user", []providertest.VendorError{
+		{Fault: mockvendor.Fault{AuthorizeError: "access_denied"}, Want: "Authentication rejected, The resource owner or authorization server denied the request."},
+		{Fault: mockvendor.Fault{TokenStatus: 502}, Want: "Authentication failed, Failed to obtain access token (HTTP 502)"},
+		{Fault: mockvendor.Fault{TokenDelay: 3e9}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
+		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500)"},
+	})
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
 }
 
 func user(name string, annotations map[string]string) resolvers.Entity {
@@ -299,7 +267,7 @@ func TestResolvers(t *testing.T) {
 	} {
 		// A missing field is an Error that stops the chain, as in Backstage.
 		_, err := chain(tc.res, map[string]any{"resolver": "emailLocalPartMatchingUserEntityName", "dangerouslyAllowSignInWithoutUserInCatalog": true}).Resolve(ctx, signedIn(tc.raw))
-		if msg(err) != tc.want || backstageerr.NameOf(err) != backstageerr.NameError {
+		if providertest.Message(err) != tc.want || backstageerr.NameOf(err) != backstageerr.NameError {
 			t.Errorf("%v: %v, want %q", tc.raw, err, tc.want)
 		}
 	}
@@ -315,11 +283,4 @@ func TestProfileFromUser(t *testing.T) {
 	if got := e.Result(&oauth2engine.Token{AccessToken: "x"}, fp, nil).Profile; got != (providers.Profile{Picture: "https://x/a.png", DisplayName: "bob"}) {
 		t.Errorf("profile %+v", got)
 	}
-}
-
-func msg(err error) string {
-	if err == nil {
-		return "<nil>"
-	}
-	return backstageerr.MessageOf(err)
 }

@@ -21,18 +21,14 @@ import (
 
 const scope = "openid https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/userinfo.profile"
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", GivenName: "Alice", FamilyName: "Smith", Email: "alice@example.com", HostedDomain: "example.com"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*google.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := google.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*google.Config), ps
+	return providertest.Parse[*google.Config](t, google.Module, m)
 }
 
 // setup starts the Google mock behind Google's hosts and a provider (timeout 1s)
@@ -41,15 +37,8 @@ func setup(t testing.TB) (*mockvendor.Server, *google.Provider, *http.Client) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Google, Users: users})
 	client := providertest.VendorHosts(t, idp.Handler())
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{HTTPClient: client})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*google.Provider), client
+	p := providertest.Build[*google.Provider](t, google.Module, providertest.TestClient(nil), providers.Deps{HTTPClient: client})
+	return idp, p, client
 }
 
 func TestConfig(t *testing.T) {
@@ -64,18 +53,11 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || strings.Join(s.Required, " ") != scope || strings.Join(s.Additional, " ") != "https://www.googleapis.com/auth/calendar.readonly" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientSecret": "s"}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id"}, "clientSecret", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, google.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientSecret": "s"}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id"}, Path: "clientSecret", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "timeout": "0s"}, Path: "timeout", Says: "greater than zero"},
+	})
 }
 
 func TestRegistryDecode(t *testing.T) {

@@ -34,9 +34,7 @@ var users = []mockvendor.User{
 }
 
 func parse(t testing.TB, m map[string]any) (*microsoft.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := microsoft.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*microsoft.Config), ps
+	return providertest.Parse[*microsoft.Config](t, microsoft.Module, m)
 }
 
 type env struct {
@@ -93,20 +91,13 @@ func TestConfig(t *testing.T) {
 	if s := p.(providers.Scoper).Scopes(); s.Persist || strings.Join(s.Required, " ") != "email openid offline_access user.read" {
 		t.Errorf("scopes %+v", s)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientId": "id", "clientSecret": "s"}, "tenantId", "missing required config value"},
-		{map[string]any{"clientSecret": "s", "tenantId": "common"}, "clientId", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "common/oauth2/v2.0/x?"}, "tenantId", "must be a tenant id"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "a b"}, "tenantId", "must be a tenant id"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "common", "skipUserProfile": "maybe"}, "skipUserProfile", ""},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, microsoft.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientId": "id", "clientSecret": "s"}, Path: "tenantId", Says: "missing required config value"},
+		{M: map[string]any{"clientSecret": "s", "tenantId": "common"}, Path: "clientId", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "common/oauth2/v2.0/x?"}, Path: "tenantId", Says: "must be a tenant id"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "a b"}, Path: "tenantId", Says: "must be a tenant id"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "tenantId": "common", "skipUserProfile": "maybe"}, Path: "skipUserProfile", Says: ""},
+	})
 }
 
 func TestAuthorizeURLAndScopeTransform(t *testing.T) {

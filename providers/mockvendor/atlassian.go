@@ -22,30 +22,29 @@ const (
 )
 
 func (s *Server) atlassianRoutes(mux *http.ServeMux) {
-	mux.HandleFunc(AtlassianAuthorizePath, s.atlassianAuthorize)
-	mux.HandleFunc("POST "+AtlassianTokenPath, s.atlassianToken)
+	s.codeGrantRoutes(mux, AtlassianAuthorizePath, AtlassianTokenPath, s.atlassianVendor)
 	mux.HandleFunc("GET "+AtlassianMePath, s.atlassianMe)
 	mux.HandleFunc("GET "+AtlassianResourcesPath, s.atlassianResources)
-}
-
-func (s *Server) atlassianAuthorize(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantAuthorize(w, r, "Atlassian", mockkit.AuthorizePages{
-		UnknownClient: "Something went wrong: the app's client_id is invalid.", BadRedirect: "Something went wrong: redirect_uri is not registered for the app.",
-	}, url.Values{"error_description": {"access_denied"}}, func(q url.Values) url.Values {
-		if q.Get("audience") != AtlassianAudience {
-			return url.Values{"error": {"invalid_request"}, "error_description": {"audience is required and must be api.atlassian.com"}}
-		}
-		if q.Get("scope") == "" {
-			return url.Values{"error": {"invalid_scope"}, "error_description": {"scope is required"}}
-		}
-		return nil
-	})
 }
 
 // atlassianVendor: rotating refresh tokens, issued only for offline_access; errors are
 // 403s with RFC 6749 bodies.
 func (s *Server) atlassianVendor() codeGrantVendor {
 	return codeGrantVendor{
+		vendor: "Atlassian",
+		pages: mockkit.AuthorizePages{
+			UnknownClient: "Something went wrong: the app's client_id is invalid.", BadRedirect: "Something went wrong: redirect_uri is not registered for the app.",
+		},
+		denied: url.Values{"error_description": {"access_denied"}},
+		check: func(q url.Values) url.Values {
+			if q.Get("audience") != AtlassianAudience {
+				return url.Values{"error": {"invalid_request"}, "error_description": {"audience is required and must be api.atlassian.com"}}
+			}
+			if q.Get("scope") == "" {
+				return url.Values{"error": {"invalid_scope"}, "error_description": {"scope is required"}}
+			}
+			return nil
+		},
 		accessPrefix: "eyJatl.", refreshPrefix: "eyJatlrt.", rotate: true,
 		answer: func(at, rt string, g grant, _ bool) map[string]any {
 			m := map[string]any{"access_token": at, "expires_in": int64(s.opts.AccessTokenTTL / time.Second), "token_type": "Bearer", "scope": g.scope}
@@ -64,10 +63,6 @@ func (s *Server) atlassianVendor() codeGrantVendor {
 			cgOAuthError(w, status, "server_error", "mock fault: upstream body canary")
 		},
 	}
-}
-
-func (s *Server) atlassianToken(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantToken(w, r, s.atlassianVendor())
 }
 
 // AtlassianAccountID is the mock's Atlassian account id of a user id.
@@ -93,18 +88,12 @@ func (s *Server) atlassianMe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	name := u.Name
-	if name == "" {
-		name = u.Login
-	}
+	name := nameOrLogin(u)
 	me := map[string]any{"account_type": "atlassian", "account_id": AtlassianAccountID(u.ID), "name": name,
 		"picture": "https://avatar-management.services.atlassian.com/" + u.Login + "/128", "account_status": "active",
 		"nickname": u.Login, "zoneinfo": "Europe/Berlin", "locale": "en-GB",
 		"extended_profile": map[string]any{"job_title": "Engineer", "organization": "Example"}}
-	if u.Email != "" {
-		me["email"] = u.Email
-		me["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
-	}
+	u.addEmail(me)
 	mockkit.WriteJSON(w, http.StatusOK, me)
 }
 

@@ -20,22 +20,20 @@ const (
 )
 
 func (s *Server) bitbucketRoutes(mux *http.ServeMux) {
-	mux.HandleFunc(BitbucketAuthorizePath, s.bitbucketAuthorize)
-	mux.HandleFunc("POST "+BitbucketTokenPath, s.bitbucketToken)
+	s.codeGrantRoutes(mux, BitbucketAuthorizePath, BitbucketTokenPath, s.bitbucketVendor)
 	mux.HandleFunc("GET "+BitbucketUserPath, s.bitbucketUser)
 	mux.HandleFunc("GET "+BitbucketEmailsPath, s.bitbucketEmails)
-}
-
-func (s *Server) bitbucketAuthorize(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantAuthorize(w, r, "Bitbucket", mockkit.AuthorizePages{
-		UnknownClient: "Invalid client_id", BadRedirect: "Invalid redirect_uri: this URL must match your callback URL",
-	}, url.Values{"error_description": {"access denied by user"}}, nil)
 }
 
 // bitbucketVendor: HTTP Basic client authentication, scopes (not scope) in the
 // answer, refresh tokens that stay valid (no rotation).
 func (s *Server) bitbucketVendor() codeGrantVendor {
 	return codeGrantVendor{
+		vendor: "Bitbucket",
+		pages: mockkit.AuthorizePages{
+			UnknownClient: "Invalid client_id", BadRedirect: "Invalid redirect_uri: this URL must match your callback URL",
+		},
+		denied:       url.Values{"error_description": {"access denied by user"}},
 		accessPrefix: "bbat-", refreshPrefix: "bbrt-", needBasic: true,
 		answer: func(at, rt string, g grant, refreshing bool) map[string]any {
 			state := "authorization_code"
@@ -47,15 +45,9 @@ func (s *Server) bitbucketVendor() codeGrantVendor {
 		},
 		fail: cgOAuthError,
 		upstreamFault: func(w http.ResponseWriter, status int) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte("<html><body><h1>Bitbucket is having trouble</h1><p>mock fault: upstream body canary</p></body></html>"))
+			writePage(w, status, "text/html; charset=utf-8", "<html><body><h1>Bitbucket is having trouble</h1><p>mock fault: upstream body canary</p></body></html>")
 		},
 	}
-}
-
-func (s *Server) bitbucketToken(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantToken(w, r, s.bitbucketVendor())
 }
 
 // BitbucketUUID is the mock's Bitbucket account UUID of a user id, with the braces
@@ -88,10 +80,7 @@ func (s *Server) bitbucketUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	uuid := BitbucketUUID(u.ID)
-	name := u.Name
-	if name == "" {
-		name = u.Login
-	}
+	name := nameOrLogin(u)
 	esc := url.PathEscape(uuid)
 	mockkit.WriteJSON(w, http.StatusOK, map[string]any{
 		"display_name": name,

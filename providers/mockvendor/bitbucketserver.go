@@ -18,20 +18,18 @@ const (
 )
 
 func (s *Server) bitbucketServerRoutes(mux *http.ServeMux) {
-	mux.HandleFunc(BitbucketServerAuthorizePath, s.bitbucketServerAuthorize)
-	mux.HandleFunc("POST "+BitbucketServerTokenPath, s.bitbucketServerToken)
+	s.codeGrantRoutes(mux, BitbucketServerAuthorizePath, BitbucketServerTokenPath, s.bitbucketServerVendor)
 	mux.HandleFunc("GET "+BitbucketServerWhoAmIPath, s.bitbucketServerWhoAmI)
 	mux.HandleFunc("GET "+BitbucketServerUsersPath+"{slug}", s.bitbucketServerUser)
 }
 
-func (s *Server) bitbucketServerAuthorize(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantAuthorize(w, r, "Bitbucket Data Center", mockkit.AuthorizePages{
-		UnknownClient: "The client_id is not associated with any application link.", BadRedirect: "The redirect_uri does not match the application link's redirect URL.",
-	}, url.Values{"error_description": {"The user denied the request."}}, nil)
-}
-
 func (s *Server) bitbucketServerVendor() codeGrantVendor {
 	return codeGrantVendor{
+		vendor: "Bitbucket Data Center",
+		pages: mockkit.AuthorizePages{
+			UnknownClient: "The client_id is not associated with any application link.", BadRedirect: "The redirect_uri does not match the application link's redirect URL.",
+		},
+		denied:       url.Values{"error_description": {"The user denied the request."}},
 		accessPrefix: "BBDC-", refreshPrefix: "BBDCR-", rotate: true,
 		answer: func(at, rt string, g grant, _ bool) map[string]any {
 			return map[string]any{"scope": g.scope, "access_token": at, "refresh_token": rt, "token_type": "bearer",
@@ -39,15 +37,9 @@ func (s *Server) bitbucketServerVendor() codeGrantVendor {
 		},
 		fail: cgOAuthError,
 		upstreamFault: func(w http.ResponseWriter, status int) {
-			w.Header().Set("Content-Type", "text/html;charset=UTF-8")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte("<html><body><h1>Bitbucket is unavailable</h1><p>mock fault: upstream body canary</p></body></html>"))
+			writePage(w, status, "text/html;charset=UTF-8", "<html><body><h1>Bitbucket is unavailable</h1><p>mock fault: upstream body canary</p></body></html>")
 		},
 	}
-}
-
-func (s *Server) bitbucketServerToken(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantToken(w, r, s.bitbucketServerVendor())
 }
 
 func bitbucketServerErrors(w http.ResponseWriter, status int, msg, exception string) {
@@ -80,10 +72,7 @@ func (s *Server) bitbucketServerUser(w http.ResponseWriter, r *http.Request) {
 		bitbucketServerErrors(w, http.StatusNotFound, "User "+slug+" does not exist.", "com.atlassian.bitbucket.user.NoSuchUserException")
 		return
 	}
-	name := u.Name
-	if name == "" {
-		name = u.Login
-	}
+	name := nameOrLogin(u)
 	out := map[string]any{"name": u.Login, "active": true, "displayName": name, "id": u.ID, "slug": u.Login, "type": "NORMAL",
 		"links": map[string]any{"self": []any{map[string]any{"href": cgBaseURL(r) + "/users/" + u.Login}}}}
 	if u.Email != "" {

@@ -132,14 +132,9 @@ func (s *Server) cfAccessCerts(w http.ResponseWriter, _ *http.Request) {
 // cfAccessIdentity is get-identity: the identity of the token in the header or the
 // cookie, which Cloudflare checks itself (an invalid or expired token gets 401).
 func (s *Server) cfAccessIdentity(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(f.ProfileStatus)
-		_, _ = w.Write([]byte("<html><body>Cloudflare error (mock fault: upstream body canary)</body></html>"))
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		writePage(w, status, "text/html; charset=utf-8", "<html><body>Cloudflare error (mock fault: upstream body canary)</body></html>")
+	}) {
 		return
 	}
 	raw := r.Header.Get(CFAccessHeader)

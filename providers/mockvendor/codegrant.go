@@ -13,6 +13,13 @@ import (
 // token prefixes, whether refresh tokens rotate, the answer's shape and the vendor's
 // error bodies. codeGrantToken runs the endpoint with them.
 type codeGrantVendor struct {
+	// vendor names the personality in the log; pages, denied and check are its
+	// authorize endpoint's answers (see codeGrantAuthorize).
+	vendor string
+	pages  mockkit.AuthorizePages
+	denied url.Values
+	check  func(q url.Values) url.Values
+
 	accessPrefix, refreshPrefix string
 	// rotate issues a new refresh token on refresh (else the same one stays valid).
 	rotate bool
@@ -59,15 +66,21 @@ func (s *Server) cgClientOK(r *http.Request, needBasic bool) bool {
 	return ok
 }
 
+// codeGrantErrors are the RFC 6749 descriptions these vendors answer.
+var codeGrantErrors = grantErrors{
+	unknownCode:           "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.",
+	redirectMismatch:      "The redirect_uri does not match the one of the authorization request.",
+	badVerifier:           "The code_verifier does not match the code_challenge.",
+	badRefresh:            "The refresh token is invalid, expired or revoked.",
+	wideScope:             "The requested scope exceeds the scope granted by the resource owner.",
+	unsupportedGrantTypes: "The authorization grant type is not supported by the authorization server.",
+}
+
 // codeGrantToken is a token endpoint for the authorization_code and refresh_token
 // grants, with v's shapes.
 func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGrantVendor) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		v.upstreamFault(w, f.TokenStatus)
+	f, ok := s.tokenFault(w, r, v.upstreamFault)
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()
@@ -75,64 +88,22 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 		v.fail(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.")
 		return
 	}
-	var g grant
-	refreshing := false
-	var keep, nonce string
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		c := s.takeCode(r.PostForm.Get("code"))
-		switch {
-		case c == nil:
-			v.fail(w, http.StatusBadRequest, "invalid_grant", "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.")
-			return
-		case c.redirectURI != r.PostForm.Get("redirect_uri"):
-			v.fail(w, http.StatusBadRequest, "invalid_grant", "The redirect_uri does not match the one of the authorization request.")
-			return
-		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
-			v.fail(w, http.StatusBadRequest, "invalid_grant", "The code_verifier does not match the code_challenge.")
-			return
-		}
-		g = grant{login: c.login, scope: c.scope}
-		nonce = c.nonce
-	case "refresh_token":
-		refreshing = true
-		rt := r.PostForm.Get("refresh_token")
-		var old *grant
-		if v.rotate {
-			old = s.takeRefresh(rt)
-		} else {
-			s.mu.Lock()
-			old = s.refresh[rt]
-			s.mu.Unlock()
-			keep = rt
-		}
-		if old == nil {
-			v.fail(w, http.StatusBadRequest, "invalid_grant", "The refresh token is invalid, expired or revoked.")
-			return
-		}
-		g = grant{login: old.login, scope: old.scope}
-		if _, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope"))); !ok {
-			v.fail(w, http.StatusBadRequest, "invalid_scope", "The requested scope exceeds the scope granted by the resource owner.")
-			return
-		}
-	default:
-		v.fail(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+	// A refresh keeps the granted scope (a narrower request is only checked).
+	red, ok := s.redeemGrant(w, r, f, refreshPolicy{rotate: v.rotate, keepScope: true}, codeGrantErrors, v.fail)
+	if !ok {
 		return
 	}
-	if f.Login != "" {
-		g.login = f.Login
-	}
 	refreshPrefix := v.refreshPrefix
-	if keep != "" {
+	if red.keep != "" {
 		refreshPrefix = ""
 	}
-	at, rt := s.issue(v.accessPrefix, refreshPrefix, g, true)
-	if keep != "" {
-		rt = keep
+	at, rt := s.issue(v.accessPrefix, refreshPrefix, red.g, true)
+	if red.keep != "" {
+		rt = red.keep
 	}
-	answer := v.answer(at, rt, g, refreshing)
+	answer := v.answer(at, rt, red.g, red.refreshing)
 	if v.idToken != nil {
-		if idt := v.idToken(r, at, g, nonce, f); idt != "" {
+		if idt := v.idToken(r, at, red.g, red.nonce, f); idt != "" {
 			answer["id_token"] = idt
 		}
 	}
@@ -140,35 +111,66 @@ func (s *Server) codeGrantToken(w http.ResponseWriter, r *http.Request, v codeGr
 	mockkit.WriteJSON(w, http.StatusOK, answer)
 }
 
-// codeGrantAuthorize is an authorize endpoint that checks the client, redirect_uri,
-// response_type and any extra required parameters, then runs the shared steps and
-// redirects back with a code. It returns false when it answered otherwise.
-func (s *Server) codeGrantAuthorize(w http.ResponseWriter, r *http.Request, vendor string, pages mockkit.AuthorizePages, denied url.Values, check func(q url.Values) url.Values) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, pages)
+// codeGrantRoutes serves v's authorize and token endpoints at these paths.
+func (s *Server) codeGrantRoutes(mux *http.ServeMux, authorizePath, tokenPath string, v func() codeGrantVendor) {
+	mux.HandleFunc(authorizePath, func(w http.ResponseWriter, r *http.Request) { s.codeGrantAuthorize(w, r, v()) })
+	mux.HandleFunc("POST "+tokenPath, func(w http.ResponseWriter, r *http.Request) { s.codeGrantToken(w, r, v()) })
+}
+
+// codeGrantAuthorize is v's authorize endpoint.
+func (s *Server) codeGrantAuthorize(w http.ResponseWriter, r *http.Request, v codeGrantVendor) {
+	s.authorizeCode(w, r, authorizeSpec{vendor: v.vendor, pages: v.pages, check: v.check, denied: v.denied,
+		badResponseType: url.Values{"error": {"unsupported_response_type"}, "error_description": {"The authorization server does not support obtaining an authorization code using this method."}},
+		badPKCE:         url.Values{"error": {"invalid_request"}, "error_description": {"The code challenge method is not supported."}},
+	})
+}
+
+// authorizeSpec is what differs between the personalities' authorize endpoints for
+// the code flow.
+type authorizeSpec struct {
+	vendor string
+	pages  mockkit.AuthorizePages
+	// badResponseType is the redirect's error for a response_type other than code.
+	badResponseType url.Values
+	// check, when set, returns the redirect's error for a request it refuses (nil: none).
+	check func(q url.Values) url.Values
+	// badPKCE and denied are authorizeUser's answers.
+	badPKCE, denied url.Values
+	// echoScope: the redirect back carries the scope too (Pinniped).
+	echoScope bool
+}
+
+// authorizeCode is an authorize endpoint that checks the client, redirect_uri,
+// response_type and a's extra required parameters, then runs the shared steps and
+// redirects back with a code.
+func (s *Server) authorizeCode(w http.ResponseWriter, r *http.Request, a authorizeSpec) {
+	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, a.pages)
 	if !ok {
 		return
 	}
 	q := r.Form
 	state := q.Get("state")
 	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}, "error_description": {"The authorization server does not support obtaining an authorization code using this method."}})
+		mockkit.RedirectBack(w, r, ru, state, a.badResponseType)
 		return
 	}
-	if check != nil {
-		if bad := check(q); bad != nil {
+	if a.check != nil {
+		if bad := a.check(q); bad != nil {
 			mockkit.RedirectBack(w, r, ru, state, bad)
 			return
 		}
 	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: vendor,
-		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"The code challenge method is not supported."}},
-		denied:  denied})
+	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: a.vendor, badPKCE: a.badPKCE, denied: a.denied})
 	if !ok {
 		return
 	}
 	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
-	s.log.Info("mockvendor authorize", "vendor", vendor, "login", u.Login)
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
+	s.log.Info("mockvendor authorize", "vendor", a.vendor, "login", u.Login)
+	back := url.Values{"code": {c}}
+	if a.echoScope {
+		back.Set("scope", q.Get("scope"))
+	}
+	mockkit.RedirectBack(w, r, ru, state, back)
 }
 
 // bearerUser returns the user of a live "Authorization: Bearer" access token.
@@ -185,15 +187,7 @@ func (s *Server) cgBearerUser(r *http.Request) (User, *grant, bool) {
 // profileFault answers an armed profile fault (after its delay) with the vendor's
 // error body; it reports whether it answered (or the request ended).
 func (s *Server) cgProfileFault(w http.ResponseWriter, r *http.Request, body func(status int) any) bool {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return true
-	}
-	if f.ProfileStatus != 0 {
-		mockkit.WriteJSON(w, f.ProfileStatus, body(f.ProfileStatus))
-		return true
-	}
-	return false
+	return s.profileFault(w, r, func(w http.ResponseWriter, status int) { mockkit.WriteJSON(w, status, body(status)) })
 }
 
 // baseURL is the scheme and host the request came to.
@@ -203,4 +197,12 @@ func cgBaseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
+}
+
+// nameOrLogin is the name these vendors show: the user's, else the login.
+func nameOrLogin(u User) string {
+	if u.Name == "" {
+		return u.Login
+	}
+	return u.Name
 }

@@ -100,15 +100,11 @@ func githubError(code, desc, anchor string) url.Values {
 }
 
 func (s *Server) githubToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
 		// GitHub's error pages are HTML; the canary must never reach a user.
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(f.TokenStatus)
-		_, _ = w.Write([]byte("<html><body><h1>Unicorn!</h1><p>mock fault: upstream body canary</p></body></html>"))
+		writePage(w, status, "text/html; charset=utf-8", "<html><body><h1>Unicorn!</h1><p>mock fault: upstream body canary</p></body></html>")
+	})
+	if !ok {
 		return
 	}
 	if idOK, secretOK := s.isClient(clientCredentials(r)); !idOK || !secretOK {

@@ -27,8 +27,7 @@ const (
 const gitlabKid = "mock-gitlab-kid"
 
 func (s *Server) gitlabRoutes(mux *http.ServeMux) {
-	mux.HandleFunc(GitLabAuthorizePath, s.gitlabAuthorize)
-	mux.HandleFunc("POST "+GitLabTokenPath, s.gitlabToken)
+	s.codeGrantRoutes(mux, GitLabAuthorizePath, GitLabTokenPath, s.gitlabVendor)
 	mux.HandleFunc("GET "+GitLabUserPath, s.gitlabUser)
 	mux.HandleFunc("GET "+GitLabDiscoveryPath, s.gitlabDiscovery)
 	mux.HandleFunc("GET "+GitLabKeysPath, func(w http.ResponseWriter, _ *http.Request) { writeJWKS(w, gitlabKid) })
@@ -69,26 +68,25 @@ func (s *Server) gitlabIDToken(r *http.Request, _ string, g grant, nonce string,
 		claims["name"], claims["nickname"], claims["preferred_username"] = u.Name, u.Login, u.Login
 		claims["profile"], claims["picture"] = base+"/"+u.Login, u.AvatarURL
 	}
-	if slices.Contains(scopes, "email") && u.Email != "" {
-		claims["email"], claims["email_verified"] = u.Email, u.EmailVerified == nil || *u.EmailVerified
+	if slices.Contains(scopes, "email") {
+		u.addEmail(claims)
 	}
 	return s.signIDToken(gitlabKid, claims, f)
-}
-
-func (s *Server) gitlabAuthorize(w http.ResponseWriter, r *http.Request) {
-	// Doorkeeper (GitLab's OAuth server) shows its error page for an unknown client
-	// or redirect URI.
-	s.codeGrantAuthorize(w, r, "GitLab", mockkit.AuthorizePages{
-		UnknownClient:       "An error has occurred: Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
-		UnknownClientStatus: http.StatusUnauthorized,
-		BadRedirect:         "An error has occurred: The redirect uri included is not valid.",
-	}, url.Values{"error_description": {"The resource owner or authorization server denied the request."}}, nil)
 }
 
 // gitlabVendor is Doorkeeper's token endpoint: JSON answers with created_at, rotated
 // refresh tokens, RFC 6749 error bodies.
 func (s *Server) gitlabVendor() codeGrantVendor {
 	return codeGrantVendor{
+		vendor: "GitLab",
+		// Doorkeeper (GitLab's OAuth server) shows its error page for an unknown client
+		// or redirect URI.
+		pages: mockkit.AuthorizePages{
+			UnknownClient:       "An error has occurred: Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.",
+			UnknownClientStatus: http.StatusUnauthorized,
+			BadRedirect:         "An error has occurred: The redirect uri included is not valid.",
+		},
+		denied:       url.Values{"error_description": {"The resource owner or authorization server denied the request."}},
 		accessPrefix: "glpat-oauth-", refreshPrefix: "glrt-", rotate: true,
 		answer: func(at, rt string, g grant, _ bool) map[string]any {
 			return map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int64(s.opts.AccessTokenTTL / time.Second),
@@ -97,15 +95,9 @@ func (s *Server) gitlabVendor() codeGrantVendor {
 		fail:    cgOAuthError,
 		idToken: s.gitlabIDToken,
 		upstreamFault: func(w http.ResponseWriter, status int) {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte("<!DOCTYPE html><html><head><title>Something went wrong (502)</title></head><body>GitLab is not responding (mock fault: upstream body canary)</body></html>"))
+			writePage(w, status, "text/html; charset=utf-8", "<!DOCTYPE html><html><head><title>Something went wrong (502)</title></head><body>GitLab is not responding (mock fault: upstream body canary)</body></html>")
 		},
 	}
-}
-
-func (s *Server) gitlabToken(w http.ResponseWriter, r *http.Request) {
-	s.codeGrantToken(w, r, s.gitlabVendor())
 }
 
 // gitlabUserJSON is /api/v4/user in GitLab's key order (the fields the module reads

@@ -171,15 +171,11 @@ type googleTokenJSON struct {
 }
 
 func (s *Server) googleToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
 		// Google's front end answers its own HTML page.
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		w.WriteHeader(f.TokenStatus)
-		fmt.Fprintf(w, "<!DOCTYPE html><html lang=en><title>Error %d (Server Error)!!1</title><p><b>%d.</b> <ins>That’s an error.</ins> mock fault: upstream body canary</html>", f.TokenStatus, f.TokenStatus)
+		writePage(w, status, "text/html; charset=UTF-8", fmt.Sprintf("<!DOCTYPE html><html lang=en><title>Error %d (Server Error)!!1</title><p><b>%d.</b> <ins>That’s an error.</ins> mock fault: upstream body canary</html>", status, status))
+	})
+	if !ok {
 		return
 	}
 	if !s.googleClient(w, r) {
@@ -279,20 +275,11 @@ func (u User) googlePicture() string {
 func (u User) googleClaims(scopes []string) map[string]any {
 	m := map[string]any{}
 	if slices.Contains(scopes, GoogleScopeProfile) {
-		if u.Name != "" {
-			m["name"] = u.Name
-		}
-		if u.GivenName != "" {
-			m["given_name"] = u.GivenName
-		}
-		if u.FamilyName != "" {
-			m["family_name"] = u.FamilyName
-		}
+		u.addNames(m)
 		m["picture"] = u.googlePicture()
 	}
-	if slices.Contains(scopes, GoogleScopeEmail) && u.Email != "" {
-		m["email"] = u.Email
-		m["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
+	if slices.Contains(scopes, GoogleScopeEmail) {
+		u.addEmail(m)
 	}
 	return m
 }
@@ -311,12 +298,9 @@ type googleUserInfoJSON struct {
 }
 
 func (s *Server) googleUserInfo(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		mockkit.WriteJSON(w, f.ProfileStatus, map[string]any{"error": map[string]any{"code": f.ProfileStatus, "message": "Backend Error (mock fault: upstream body canary)", "status": "INTERNAL"}})
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		mockkit.WriteJSON(w, status, map[string]any{"error": map[string]any{"code": status, "message": "Backend Error (mock fault: upstream body canary)", "status": "INTERNAL"}})
+	}) {
 		return
 	}
 	// Google takes the token from the header or, as passport-google-oauth20 sends it,

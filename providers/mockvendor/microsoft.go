@@ -314,12 +314,10 @@ type entraTokenJSON struct {
 }
 
 func (s *Server) entraToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		entraError(w, f.TokenStatus, "temporarily_unavailable", 50196, "The server encountered an unexpected error (mock fault: upstream body canary).")
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		entraError(w, status, "temporarily_unavailable", 50196, "The server encountered an unexpected error (mock fault: upstream body canary).")
+	})
+	if !ok {
 		return
 	}
 	path := r.PathValue("tenant")
@@ -499,12 +497,9 @@ type graphUserJSON struct {
 }
 
 func (s *Server) graphMe(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		graphError(w, f.ProfileStatus, "generalException", "mock fault: upstream body canary")
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		graphError(w, status, "generalException", "mock fault: upstream body canary")
+	}) {
 		return
 	}
 	u, ok := s.graphUser(w, r)

@@ -3,7 +3,6 @@ package mockvendor
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/mockkit"
@@ -21,26 +20,12 @@ func (s *Server) oauth2Routes(mux *http.ServeMux) {
 }
 
 func (s *Server) oauth2Authorize(w http.ResponseWriter, r *http.Request) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
-		UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri",
+	s.authorizeCode(w, r, authorizeSpec{vendor: "OAuth2",
+		pages:           mockkit.AuthorizePages{UnknownClient: "unknown client_id", BadRedirect: "invalid redirect_uri"},
+		badResponseType: url.Values{"error": {"unsupported_response_type"}},
+		badPKCE:         url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}},
+		denied:          url.Values{"error_description": {"The resource owner denied the request."}},
 	})
-	if !ok {
-		return
-	}
-	q := r.Form
-	state := q.Get("state")
-	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}})
-		return
-	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "OAuth2",
-		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"only S256 PKCE is supported"}},
-		denied:  url.Values{"error_description": {"The resource owner denied the request."}}})
-	if !ok {
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")})
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }
 
 func oauth2Error(w http.ResponseWriter, status int, code, desc string) {
@@ -60,52 +45,27 @@ func (s *Server) oauth2ClientAuth(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) oauth2Token(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		oauth2Error(w, f.TokenStatus, "server_error", "mock fault: upstream body canary")
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		oauth2Error(w, status, "server_error", "mock fault: upstream body canary")
+	})
+	if !ok {
 		return
 	}
 	if !s.oauth2ClientAuth(w, r) {
 		return
 	}
-	var g grant
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		c := s.takeCode(r.PostForm.Get("code"))
-		switch {
-		case c == nil:
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or expired code")
-			return
-		case c.redirectURI != r.PostForm.Get("redirect_uri"):
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "redirect_uri mismatch")
-			return
-		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "PKCE verification failed")
-			return
-		}
-		g = grant{login: c.login, scope: c.scope}
-	case "refresh_token":
-		old := s.takeRefresh(r.PostForm.Get("refresh_token"))
-		if old == nil {
-			oauth2Error(w, http.StatusBadRequest, "invalid_grant", "unknown, used or revoked refresh token")
-			return
-		}
-		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
-		if !ok {
-			oauth2Error(w, http.StatusBadRequest, "invalid_scope", "the scope exceeds the grant")
-			return
-		}
-		g = grant{login: old.login, scope: sc}
-	default:
-		oauth2Error(w, http.StatusBadRequest, "unsupported_grant_type", "unsupported grant_type")
+	red, ok := s.redeemGrant(w, r, f, refreshPolicy{rotate: true}, grantErrors{
+		unknownCode:           "unknown, used or expired code",
+		redirectMismatch:      "redirect_uri mismatch",
+		badVerifier:           "PKCE verification failed",
+		badRefresh:            "unknown, used or revoked refresh token",
+		wideScope:             "the scope exceeds the grant",
+		unsupportedGrantTypes: "unsupported grant_type",
+	}, oauth2Error)
+	if !ok {
 		return
 	}
-	if f.Login != "" {
-		g.login = f.Login
-	}
+	g := red.g
 	at, rt := s.issue("mock-at-", "mock-rt-", g, true)
 	resp := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int64(s.opts.AccessTokenTTL / time.Second), "refresh_token": rt}
 	if g.scope != "" {

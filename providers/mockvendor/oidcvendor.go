@@ -85,30 +85,20 @@ func oidcVendorError(w http.ResponseWriter, status int, code, desc string) {
 }
 
 func (s *Server) oidcVendorAuthorize(v *oidcVendor, w http.ResponseWriter, r *http.Request) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
-		UnknownClient: v.name + ": invalid_client: The client_id is not valid.", BadRedirect: v.name + ": invalid_request: The redirect_uri is not valid.",
-	})
-	if !ok {
-		return
-	}
-	q := r.Form
-	state := q.Get("state")
-	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}, "error_description": {"The response type is not supported by the authorization server."}})
-		return
-	}
-	if !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_scope"}, "error_description": {"The authorization server requires the openid scope."}})
-		return
-	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: v.name,
+	s.authorizeCode(w, r, authorizeSpec{vendor: v.name,
+		pages: mockkit.AuthorizePages{
+			UnknownClient: v.name + ": invalid_client: The client_id is not valid.", BadRedirect: v.name + ": invalid_request: The redirect_uri is not valid.",
+		},
+		badResponseType: url.Values{"error": {"unsupported_response_type"}, "error_description": {"The response type is not supported by the authorization server."}},
+		check: func(q url.Values) url.Values {
+			if !slices.Contains(strings.Fields(q.Get("scope")), "openid") {
+				return url.Values{"error": {"invalid_scope"}, "error_description": {"The authorization server requires the openid scope."}}
+			}
+			return nil
+		},
 		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"The code_challenge_method is not supported."}},
-		denied:  url.Values{"error_description": {v.denied}}})
-	if !ok {
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
+		denied:  url.Values{"error_description": {v.denied}},
+	})
 }
 
 // oidcVendorClient accepts client_secret_basic (also with Okta's stray colon, "Basic:
@@ -126,12 +116,10 @@ func (s *Server) oidcVendorClient(r *http.Request) bool {
 }
 
 func (s *Server) oidcVendorToken(v *oidcVendor, w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		oidcVendorError(w, f.TokenStatus, "server_error", "mock fault: upstream body canary")
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		oidcVendorError(w, status, "server_error", "mock fault: upstream body canary")
+	})
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()
@@ -139,58 +127,19 @@ func (s *Server) oidcVendorToken(v *oidcVendor, w http.ResponseWriter, r *http.R
 		oidcVendorError(w, http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 		return
 	}
-	invalidGrant := v.invalidGrantStatus
-	if invalidGrant == 0 {
-		invalidGrant = http.StatusBadRequest
-	}
-	var (
-		g       grant
-		nonce   string
-		refresh string
-	)
-	switch r.PostForm.Get("grant_type") {
-	case "authorization_code":
-		c := s.takeCode(r.PostForm.Get("code"))
-		switch {
-		case c == nil:
-			oidcVendorError(w, invalidGrant, "invalid_grant", "The authorization code is invalid or has expired.")
-			return
-		case c.redirectURI != r.PostForm.Get("redirect_uri"):
-			oidcVendorError(w, invalidGrant, "invalid_grant", "The 'redirect_uri' does not match the redirection URI used in the authorization request.")
-			return
-		case c.challenge != "" && !mockkit.VerifierMatches(c.challenge, r.PostForm.Get("code_verifier")):
-			oidcVendorError(w, invalidGrant, "invalid_grant", "PKCE verification failed.")
-			return
-		}
-		g, nonce = grant{login: c.login, scope: c.scope}, c.nonce
-	case "refresh_token":
-		rt := r.PostForm.Get("refresh_token")
-		var old *grant
-		if v.rotate {
-			old = s.takeRefresh(rt)
-		} else {
-			s.mu.Lock()
-			old = s.refresh[rt]
-			s.mu.Unlock()
-			refresh = rt
-		}
-		if old == nil {
-			oidcVendorError(w, invalidGrant, "invalid_grant", "The refresh token is invalid or expired.")
-			return
-		}
-		sc, ok := narrowScope(old.scope, strings.Fields(r.PostForm.Get("scope")))
-		if !ok {
-			oidcVendorError(w, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
-			return
-		}
-		g = grant{login: old.login, scope: sc}
-	default:
-		oidcVendorError(w, http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+	red, ok := s.redeemGrant(w, r, f, refreshPolicy{rotate: v.rotate}, grantErrors{
+		invalidGrantStatus:    v.invalidGrantStatus,
+		unknownCode:           "The authorization code is invalid or has expired.",
+		redirectMismatch:      "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+		badVerifier:           "PKCE verification failed.",
+		badRefresh:            "The refresh token is invalid or expired.",
+		wideScope:             "The requested scope is invalid, unknown, or malformed.",
+		unsupportedGrantTypes: "The authorization grant type is not supported by the authorization server.",
+	}, oidcVendorError)
+	if !ok {
 		return
 	}
-	if f.Login != "" {
-		g.login = f.Login
-	}
+	g, nonce, refresh := red.g, red.nonce, red.keep
 	u, _ := s.user(g.login)
 	scopes := strings.Fields(g.scope)
 	prefix := ""
@@ -230,12 +179,9 @@ func (s *Server) oidcVendorUserInfo(v *oidcVendor, w http.ResponseWriter, r *htt
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		oidcVendorError(w, f.ProfileStatus, "server_error", "mock fault: upstream body canary")
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		oidcVendorError(w, status, "server_error", "mock fault: upstream body canary")
+	}) {
 		return
 	}
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -267,15 +213,7 @@ func (s *Server) oidcVendorUserInfo(v *oidcVendor, w http.ResponseWriter, r *htt
 func standardClaims(u User, scopes []string, username string) map[string]any {
 	m := map[string]any{}
 	if slices.Contains(scopes, "profile") {
-		if u.Name != "" {
-			m["name"] = u.Name
-		}
-		if u.GivenName != "" {
-			m["given_name"] = u.GivenName
-		}
-		if u.FamilyName != "" {
-			m["family_name"] = u.FamilyName
-		}
+		u.addNames(m)
 		if username != "" {
 			m["preferred_username"] = username
 		}
@@ -283,11 +221,31 @@ func standardClaims(u User, scopes []string, username string) map[string]any {
 			m["picture"] = u.AvatarURL
 		}
 	}
-	if slices.Contains(scopes, "email") && u.Email != "" {
+	if slices.Contains(scopes, "email") {
+		u.addEmail(m)
+	}
+	return m
+}
+
+// addNames adds u's name, given_name and family_name claims (those it has) to m.
+func (u User) addNames(m map[string]any) {
+	if u.Name != "" {
+		m["name"] = u.Name
+	}
+	if u.GivenName != "" {
+		m["given_name"] = u.GivenName
+	}
+	if u.FamilyName != "" {
+		m["family_name"] = u.FamilyName
+	}
+}
+
+// addEmail adds u's email and email_verified claims to m, when u has an email.
+func (u User) addEmail(m map[string]any) {
+	if u.Email != "" {
 		m["email"] = u.Email
 		m["email_verified"] = u.EmailVerified == nil || *u.EmailVerified
 	}
-	return m
 }
 
 // narrowScope is a refresh grant's scope: the requested one when it is within the

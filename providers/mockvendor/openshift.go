@@ -32,27 +32,15 @@ func (s *Server) openshiftRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) openshiftAuthorize(w http.ResponseWriter, r *http.Request) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
-		UnknownClient: `{"error":"unauthorized_client","error_description":"The client is not authorized to request a token using this method."}`,
-		BadRedirect:   `{"error":"invalid_request","error_description":"The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."}`,
+	s.authorizeCode(w, r, authorizeSpec{vendor: "OpenShift",
+		pages: mockkit.AuthorizePages{
+			UnknownClient: `{"error":"unauthorized_client","error_description":"The client is not authorized to request a token using this method."}`,
+			BadRedirect:   `{"error":"invalid_request","error_description":"The request is missing a required parameter, includes an invalid parameter value, includes a parameter more than once, or is otherwise malformed."}`,
+		},
+		badResponseType: url.Values{"error": {"unsupported_response_type"}, "error_description": {"The authorization server does not support obtaining an authorization code using this method."}},
+		badPKCE:         url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge_method must be S256"}},
+		denied:          url.Values{"error_description": {"The resource owner or authorization server denied the request."}},
 	})
-	if !ok {
-		return
-	}
-	q := r.Form
-	state := q.Get("state")
-	if q.Get("response_type") != "code" {
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"unsupported_response_type"}, "error_description": {"The authorization server does not support obtaining an authorization code using this method."}})
-		return
-	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "OpenShift",
-		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"code_challenge_method must be S256"}},
-		denied:  url.Values{"error_description": {"The resource owner or authorization server denied the request."}}})
-	if !ok {
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope")})
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}})
 }
 
 // openshiftStatus is a Kubernetes Status object, as the API server answers errors.
@@ -64,14 +52,10 @@ func openshiftStatus(w http.ResponseWriter, code int, reason, message string) {
 }
 
 func (s *Server) openshiftToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(f.TokenStatus)
-		_, _ = w.Write([]byte("<html><body><h1>Application is not available</h1><p>mock fault: upstream body canary</p></body></html>"))
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		writePage(w, status, "text/html; charset=utf-8", "<html><body><h1>Application is not available</h1><p>mock fault: upstream body canary</p></body></html>")
+	})
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()
@@ -117,12 +101,9 @@ func (s *Server) openshiftGrant(r *http.Request) (*grant, string) {
 }
 
 func (s *Server) openshiftUser(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.profile)
-	if !mockkit.Delay(r, f.ProfileDelay) {
-		return
-	}
-	if f.ProfileStatus != 0 {
-		openshiftStatus(w, f.ProfileStatus, "InternalError", "Internal error occurred: mock fault: upstream body canary")
+	if s.profileFault(w, r, func(w http.ResponseWriter, status int) {
+		openshiftStatus(w, status, "InternalError", "Internal error occurred: mock fault: upstream body canary")
+	}) {
 		return
 	}
 	g, _ := s.openshiftGrant(r)

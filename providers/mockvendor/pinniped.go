@@ -92,27 +92,21 @@ func (s *Server) pinnipedDiscovery(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pinnipedAuthorize(w http.ResponseWriter, r *http.Request) {
-	ru, ok := mockkit.CheckAuthorize(w, r, s.opts.ClientID, s.opts.RedirectURIs, mockkit.AuthorizePages{
-		UnknownClient: "invalid_client", BadRedirect: "invalid_request: redirect_uri",
+	// The Supervisor requires PKCE.
+	noPKCE := url.Values{"error": {"invalid_request"}, "error_description": {"The request is missing a required parameter. Clients must include a code_challenge when performing the authorize code flow."}}
+	s.authorizeCode(w, r, authorizeSpec{vendor: "Pinniped",
+		pages:           mockkit.AuthorizePages{UnknownClient: "invalid_client", BadRedirect: "invalid_request: redirect_uri"},
+		badResponseType: noPKCE,
+		check: func(q url.Values) url.Values {
+			if q.Get("code_challenge") == "" {
+				return noPKCE
+			}
+			return nil
+		},
+		badPKCE:   url.Values{"error": {"invalid_request"}, "error_description": {"The code_challenge_method is not supported, use S256 instead."}},
+		denied:    url.Values{"error_description": {"The resource owner or authorization server denied the request."}},
+		echoScope: true,
 	})
-	if !ok {
-		return
-	}
-	q := r.Form
-	state := q.Get("state")
-	if q.Get("response_type") != "code" || q.Get("code_challenge") == "" {
-		// The Supervisor requires PKCE.
-		mockkit.RedirectBack(w, r, ru, state, url.Values{"error": {"invalid_request"}, "error_description": {"The request is missing a required parameter. Clients must include a code_challenge when performing the authorize code flow."}})
-		return
-	}
-	u, ok := s.authorizeUser(w, r, ru, authorizeAnswers{vendor: "Pinniped",
-		badPKCE: url.Values{"error": {"invalid_request"}, "error_description": {"The code_challenge_method is not supported, use S256 instead."}},
-		denied:  url.Values{"error_description": {"The resource owner or authorization server denied the request."}}})
-	if !ok {
-		return
-	}
-	c := s.newCode(code{login: u.Login, redirectURI: q.Get("redirect_uri"), challenge: q.Get("code_challenge"), scope: q.Get("scope"), nonce: q.Get("nonce")})
-	mockkit.RedirectBack(w, r, ru, state, url.Values{"code": {c}, "scope": {q.Get("scope")}})
 }
 
 func (s *Server) pinnipedTTL() time.Duration {
@@ -161,14 +155,10 @@ func pinnipedSign(claims map[string]any, f Fault) string {
 }
 
 func (s *Server) pinnipedToken(w http.ResponseWriter, r *http.Request) {
-	f := s.takeFault(Fault.token)
-	if !mockkit.Delay(r, f.TokenDelay) {
-		return
-	}
-	if f.TokenStatus != 0 {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(f.TokenStatus)
-		_, _ = w.Write([]byte("upstream connect error (mock fault: upstream body canary)"))
+	f, ok := s.tokenFault(w, r, func(w http.ResponseWriter, status int) {
+		writePage(w, status, "text/plain; charset=utf-8", "upstream connect error (mock fault: upstream body canary)")
+	})
+	if !ok {
 		return
 	}
 	_ = r.ParseForm()

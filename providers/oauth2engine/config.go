@@ -62,3 +62,20 @@ func CheckHTTPURL(sec config.Section, key, raw string) config.Problems {
 	}
 	return nil
 }
+
+// CheckBaseURL checks the base URL a provider derives its endpoints from: raw, with
+// white space and one trailing slash dropped, must be an absolute http(s) URL (as
+// CheckHTTPURL) with no query or fragment, not even an empty one ("?", "#"), since the
+// endpoints are appended to it. It returns the trimmed URL; queryProblem is the
+// problem's text for a query or fragment (", got <raw>" follows it). An empty raw
+// passes as "" (whether it is required is the caller's rule).
+func CheckBaseURL(sec config.Section, key, raw, queryProblem string) (string, config.Problems) {
+	base := strings.TrimSuffix(strings.TrimSpace(raw), "/")
+	if p := CheckHTTPURL(sec, key, base); p != nil {
+		return "", p
+	}
+	if u, _ := url.Parse(base); base != "" && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(base, "#")) {
+		return "", config.Problems{sec.Problem(key, "%s, got %q", queryProblem, raw)}
+	}
+	return base, nil
+}

@@ -179,20 +179,12 @@ func TestIdPDown(t *testing.T) {
 }
 
 func TestConfigProblems(t *testing.T) {
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"audience": "x"}, "issuer", "missing required config value"},
-		{map[string]any{"issuer": "https://idp.example"}, "audience", "missing required config value"},
-		{map[string]any{"issuer": "idp.example", "audience": "x"}, "issuer", "absolute URL"},
-		{map[string]any{"issuer": "https://idp.example", "audience": "x", "idTokenSignedResponseAlg": "HS256"}, "idTokenSignedResponseAlg", "not an allowed"},
-	} {
-		_, ps := oauth2proxy.Module.Parse(config.SectionFromMap(tc.m))
-		if !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps)
-		}
-	}
+	providertest.ConfigProblems(t, oauth2proxy.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"audience": "x"}, Path: "issuer", Says: "missing required config value"},
+		{M: map[string]any{"issuer": "https://idp.example"}, Path: "audience", Says: "missing required config value"},
+		{M: map[string]any{"issuer": "idp.example", "audience": "x"}, Path: "issuer", Says: "absolute URL"},
+		{M: map[string]any{"issuer": "https://idp.example", "audience": "x", "idTokenSignedResponseAlg": "HS256"}, Path: "idTokenSignedResponseAlg", Says: "not an allowed"},
+	})
 }
 
 func TestResolvers(t *testing.T) {

@@ -58,13 +58,15 @@ func (c *Config) Validate(sec config.Section) config.Problems {
 	if !strings.HasPrefix(c.Audience, "https://") && !strings.HasPrefix(c.Audience, "http://") {
 		return append(ps, sec.Problem("audience", `The provided audience %q is not a valid URL. It must start with "https://" or "http://".`, c.Audience))
 	}
-	if p := oauth2engine.CheckHTTPURL(sec, "audience", c.Audience); p != nil {
+	const orgOnly = "must be the Okta org URL (scheme and host only)"
+	base, p := oauth2engine.CheckBaseURL(sec, "audience", c.Audience, orgOnly)
+	if p != nil {
 		return append(ps, p...)
 	}
-	c.Audience = strings.TrimSuffix(c.Audience, "/")
-	if u, _ := url.Parse(c.Audience); u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
-		return append(ps, sec.Problem("audience", "must be the Okta org URL (scheme and host only), got %q", c.Audience))
+	if u, _ := url.Parse(base); u.Path != "" {
+		return append(ps, sec.Problem("audience", "%s, got %q", orgOnly, base))
 	}
+	c.Audience = base
 	if c.AuthServerID != "" && !authServerRE.MatchString(c.AuthServerID) {
 		return append(ps, sec.Problem("authServerId", "must be an authorization server id (letters, digits, - and _), got %q", c.AuthServerID))
 	}

@@ -3,6 +3,7 @@ package okta_test
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,18 +21,14 @@ import (
 
 const scope = "openid email profile offline_access"
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", GivenName: "Alice", FamilyName: "Smith", Email: "alice@example.com", AvatarURL: "https://okta.example/alice.png"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*okta.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := okta.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*okta.Config), ps
+	return providertest.Parse[*okta.Config](t, okta.Module, m)
 }
 
 // setup starts the Okta mock on loopback and a provider (timeout 1s) for its org
@@ -40,19 +37,10 @@ func setup(t testing.TB, extra map[string]any) (*mockvendor.Server, *okta.Provid
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.Okta, Users: users})
 	base := idp.Start(t)
-	m := map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s", "audience": base}
-	for k, v := range extra {
-		m[k] = v
-	}
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*okta.Provider), base
+	m := providertest.TestClient(map[string]any{"audience": base})
+	maps.Copy(m, extra)
+	p := providertest.Build[*okta.Provider](t, okta.Module, m, providers.Deps{})
+	return idp, p, base
 }
 
 func TestConfig(t *testing.T) {
@@ -237,8 +225,22 @@ func TestVendorErrors(t *testing.T) {
 		{Fault: mockvendor.Fault{TokenDelay: 3 * time.Second}, Want: "Authentication failed, Failed to obtain access token (timed out after 1s)"},
 		{Fault: mockvendor.Fault{ProfileStatus: 500}, Want: "Authentication failed, Failed to fetch user profile (HTTP 500 server_error)"},
 	})
-	_, err := p.Authenticate(context.Background(), providers.CallbackRequest{Params: url.Values{"code": {"bogus"}}, CallbackURL: providertest.CallbackURL, Secrets: providertest.NewSecrets()})
-	if msg := backstageerr.MessageOf(err); msg != "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)" {
-		t.Errorf("bad code: %q", msg)
+	providertest.BadCode(t, p, "Authentication failed, Failed to obtain access token (HTTP 400 invalid_grant)")
+}
+
+// The org URL is trimmed before the endpoints are derived from it: trailing white
+// space once made Validate dereference a nil URL (a panic); an empty query or fragment
+// is refused.
+func TestAudienceTrimmedOrRefused(t *testing.T) {
+	for _, a := range []string{"https://acme.okta.com ", "https://acme.okta.com/ "} {
+		cfg, ps := parse(t, map[string]any{"clientId": "id", "clientSecret": "s", "audience": a})
+		if ps.Err() != nil || cfg.Audience != "https://acme.okta.com" || cfg.Base != "https://acme.okta.com/oauth2/v1" {
+			t.Errorf("%q: %+v %v", a, cfg, ps.Errors())
+		}
+	}
+	for _, a := range []string{"https://acme.okta.com?", "https://acme.okta.com#"} {
+		if _, ps := parse(t, map[string]any{"clientId": "id", "clientSecret": "s", "audience": a}); !providertest.HasProblem(ps, "audience", "scheme and host only") {
+			t.Errorf("%q: %v", a, ps.Errors())
+		}
 	}
 }

@@ -3,8 +3,6 @@ package onelogin
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/config"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers"
@@ -37,13 +35,11 @@ var Module = providers.Module{
 // Validate implements providers.Config.
 func (c *Config) Validate(sec config.Section) config.Problems {
 	ps := c.Check(sec)
-	if p := oauth2engine.CheckHTTPURL(sec, "issuer", c.Issuer); p != nil {
+	iss, p := oauth2engine.CheckBaseURL(sec, "issuer", c.Issuer, "must not have a query or fragment")
+	if p != nil {
 		return append(ps, p...)
 	}
-	if u, err := url.Parse(c.Issuer); c.Issuer != "" && (err != nil || u.RawQuery != "" || u.Fragment != "") {
-		return append(ps, sec.Problem("issuer", "must not have a query or fragment, got %q", c.Issuer))
-	}
-	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	c.Issuer = iss
 	return ps
 }
 

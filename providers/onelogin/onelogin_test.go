@@ -22,49 +22,31 @@ import (
 // frontendScope is what a frontend would ask for; OneLogin gets openid only.
 const frontendScope = "openid email profile offline_access"
 
-func falsePtr() *bool { f := false; return &f }
-
 var users = []mockvendor.User{
 	{ID: 1001, Login: "alice", Name: "Alice Smith", GivenName: "Alice", FamilyName: "Smith", Email: "alice@example.com"},
 	{ID: 1002, Login: "bob"},
-	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: falsePtr()},
+	{ID: 1003, Login: "carol", Name: "Carol", Email: "carol@example.com", EmailVerified: providertest.False()},
 }
 
 func parse(t testing.TB, m map[string]any) (*onelogin.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := onelogin.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*onelogin.Config), ps
+	return providertest.Parse[*onelogin.Config](t, onelogin.Module, m)
 }
 
 func setup(t testing.TB) (*mockvendor.Server, *onelogin.Provider, string) {
 	t.Helper()
 	idp := mockvendor.New(mockvendor.Options{Personality: mockvendor.OneLogin, Users: users})
 	issuer := idp.Start(t) + mockvendor.OneLoginIssuerPath
-	cfg, ps := parse(t, map[string]any{"clientId": "backstage-client", "clientSecret": "backstage-secret", "timeout": "1s", "issuer": issuer + "/"})
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(providers.Deps{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return idp, p.(*onelogin.Provider), issuer
+	p := providertest.Build[*onelogin.Provider](t, onelogin.Module, providertest.TestClient(map[string]any{"issuer": issuer + "/"}), providers.Deps{})
+	return idp, p, issuer
 }
 
 func TestConfig(t *testing.T) {
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{map[string]any{"clientId": "id", "clientSecret": "s"}, "issuer", "missing required config value"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "issuer": "acme.onelogin.com/oidc/2"}, "issuer", "must be an absolute http(s) URL"},
-		{map[string]any{"clientId": "id", "clientSecret": "s", "issuer": "https://acme.onelogin.com/oidc/2?x=1"}, "issuer", "must not have a query"},
-		{map[string]any{"clientSecret": "s", "issuer": "https://acme.onelogin.com/oidc/2"}, "clientId", "missing required config value"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("%v: want a problem at %s saying %q, got %v", tc.m, tc.path, tc.says, ps.Errors())
-		}
-	}
+	providertest.ConfigProblems(t, onelogin.Module, []providertest.ConfigProblem{
+		{M: map[string]any{"clientId": "id", "clientSecret": "s"}, Path: "issuer", Says: "missing required config value"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "issuer": "acme.onelogin.com/oidc/2"}, Path: "issuer", Says: "must be an absolute http(s) URL"},
+		{M: map[string]any{"clientId": "id", "clientSecret": "s", "issuer": "https://acme.onelogin.com/oidc/2?x=1"}, Path: "issuer", Says: "must not have a query"},
+		{M: map[string]any{"clientSecret": "s", "issuer": "https://acme.onelogin.com/oidc/2"}, Path: "clientId", Says: "missing required config value"},
+	})
 }
 
 func TestRegistryDecode(t *testing.T) {
@@ -164,5 +146,19 @@ func TestUsernameMatchingUserEntityName(t *testing.T) {
 	}
 	if _, err := chain(byName, map[string]any{"resolver": "emailLocalPartMatchingUserEntityName"}).Resolve(ctx, in(map[string]any{"sub": "9", "email": "carol@example.com"})); backstageerr.MessageOf(err) != onelogin.MsgNoUsername {
 		t.Errorf("no username stops the chain: %v", err)
+	}
+}
+
+// The issuer is trimmed (white space, one trailing slash) before the endpoints are
+// derived from it; an empty query or fragment is refused, as a non-empty one is.
+func TestIssuerTrimmedOrRefused(t *testing.T) {
+	cfg, ps := parse(t, map[string]any{"clientId": "id", "clientSecret": "s", "issuer": " https://acme.onelogin.com/oidc/2/ "})
+	if ps.Err() != nil || cfg.Issuer != "https://acme.onelogin.com/oidc/2" {
+		t.Errorf("white space: %q %v", cfg.Issuer, ps.Errors())
+	}
+	for _, iss := range []string{"https://acme.onelogin.com/oidc/2?", "https://acme.onelogin.com/oidc/2#"} {
+		if _, ps := parse(t, map[string]any{"clientId": "id", "clientSecret": "s", "issuer": iss}); !providertest.HasProblem(ps, "issuer", "must not have a query or fragment") {
+			t.Errorf("%q: %v", iss, ps.Errors())
+		}
 	}
 }

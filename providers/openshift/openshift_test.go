@@ -16,9 +16,7 @@ import (
 )
 
 func parse(t *testing.T, m map[string]any) (*openshift.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := openshift.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*openshift.Config), ps
+	return providertest.Parse[*openshift.Config](t, openshift.Module, m)
 }
 
 func envFor(base string) map[string]any {
@@ -30,16 +28,7 @@ func envFor(base string) map[string]any {
 }
 
 func build(t *testing.T, m map[string]any, deps providers.Deps) *openshift.Provider {
-	t.Helper()
-	cfg, ps := parse(t, m)
-	if err := ps.Err(); err != nil {
-		t.Fatal(err)
-	}
-	p, err := cfg.Build(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*openshift.Provider)
+	return providertest.Build[*openshift.Provider](t, openshift.Module, m, deps)
 }
 
 func TestConfig(t *testing.T) {
@@ -55,32 +44,19 @@ func TestConfig(t *testing.T) {
 		t.Errorf("scopes %+v", s)
 	}
 	with := func(k string, v any) map[string]any {
-		m := envFor("https://oauth.example.com")
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-		return m
+		return providertest.With(envFor("https://oauth.example.com"), k, v)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{with("clientId", nil), "clientId", "missing required config value"},
-		{with("clientSecret", nil), "clientSecret", "missing required config value"},
-		{with("authorizationUrl", nil), "authorizationUrl", "missing required config value"},
-		{with("tokenUrl", nil), "tokenUrl", "missing required config value"},
-		{with("openshiftApiServerUrl", nil), "openshiftApiServerUrl", "missing required config value"},
-		{with("tokenUrl", "oauth/token"), "tokenUrl", "absolute http(s) URL"},
-		{with("openshiftApiServerUrl", "https://api.example.com:6443/?x=1"), "openshiftApiServerUrl", "without a query"},
-		{with("openshiftApiServerUrl", "https://u:p@api.example.com"), "openshiftApiServerUrl", "user info"},
-		{with("timeout", "0s"), "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("want a problem at %s saying %q, got %v", tc.path, tc.says, ps)
-		}
-	}
+	providertest.ConfigProblems(t, openshift.Module, []providertest.ConfigProblem{
+		{M: with("clientId", nil), Path: "clientId", Says: "missing required config value"},
+		{M: with("clientSecret", nil), Path: "clientSecret", Says: "missing required config value"},
+		{M: with("authorizationUrl", nil), Path: "authorizationUrl", Says: "missing required config value"},
+		{M: with("tokenUrl", nil), Path: "tokenUrl", Says: "missing required config value"},
+		{M: with("openshiftApiServerUrl", nil), Path: "openshiftApiServerUrl", Says: "missing required config value"},
+		{M: with("tokenUrl", "oauth/token"), Path: "tokenUrl", Says: "absolute http(s) URL"},
+		{M: with("openshiftApiServerUrl", "https://api.example.com:6443/?x=1"), Path: "openshiftApiServerUrl", Says: "without a query"},
+		{M: with("openshiftApiServerUrl", "https://u:p@api.example.com"), Path: "openshiftApiServerUrl", Says: "user info"},
+		{M: with("timeout", "0s"), Path: "timeout", Says: "greater than zero"},
+	})
 }
 
 func TestTokenObjectName(t *testing.T) {

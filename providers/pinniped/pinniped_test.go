@@ -21,9 +21,7 @@ import (
 )
 
 func parse(t testing.TB, m map[string]any) (*pinniped.Config, config.Problems) {
-	t.Helper()
-	cfg, ps := pinniped.Module.Parse(config.SectionFromMap(m))
-	return cfg.(*pinniped.Config), ps
+	return providertest.Parse[*pinniped.Config](t, pinniped.Module, m)
 }
 
 func envFor(issuer string) map[string]any {
@@ -49,31 +47,18 @@ func TestConfig(t *testing.T) {
 		t.Errorf("scopes %+v", s)
 	}
 	with := func(k string, v any) map[string]any {
-		m := envFor("https://pinniped.example.com/issuer")
-		if v == nil {
-			delete(m, k)
-		} else {
-			m[k] = v
-		}
-		return m
+		return providertest.With(envFor("https://pinniped.example.com/issuer"), k, v)
 	}
-	for _, tc := range []struct {
-		m          map[string]any
-		path, says string
-	}{
-		{with("federationDomain", nil), "federationDomain", "missing required config value"},
-		{with("clientId", nil), "clientId", "missing required config value"},
-		{with("clientSecret", nil), "clientSecret", "missing required config value"},
-		{with("federationDomain", "pinniped.example.com"), "federationDomain", "absolute URL"},
-		{with("federationDomain", "https://p.example.com/issuer/.well-known/openid-configuration"), "federationDomain", "issuer URL"},
-		{with("scope", "openid"), "scope", `The pinniped provider no longer supports the "scope" configuration option. Please use the "additionalScopes" option instead.`},
-		{with("allowedAudiences", []any{"ok", "bad aud"}), "allowedAudiences", "spaces"},
-		{with("timeout", "0s"), "timeout", "greater than zero"},
-	} {
-		if _, ps := parse(t, tc.m); !providertest.HasProblem(ps, tc.path, tc.says) {
-			t.Errorf("want a problem at %s saying %q, got %v", tc.path, tc.says, ps)
-		}
-	}
+	providertest.ConfigProblems(t, pinniped.Module, []providertest.ConfigProblem{
+		{M: with("federationDomain", nil), Path: "federationDomain", Says: "missing required config value"},
+		{M: with("clientId", nil), Path: "clientId", Says: "missing required config value"},
+		{M: with("clientSecret", nil), Path: "clientSecret", Says: "missing required config value"},
+		{M: with("federationDomain", "pinniped.example.com"), Path: "federationDomain", Says: "absolute URL"},
+		{M: with("federationDomain", "https://p.example.com/issuer/.well-known/openid-configuration"), Path: "federationDomain", Says: "issuer URL"},
+		{M: with("scope", "openid"), Path: "scope", Says: `The pinniped provider no longer supports the "scope" configuration option. Please use the "additionalScopes" option instead.`},
+		{M: with("allowedAudiences", []any{"ok", "bad aud"}), Path: "allowedAudiences", Says: "spaces"},
+		{M: with("timeout", "0s"), Path: "timeout", Says: "greater than zero"},
+	})
 }
 
 // signIn runs Start (with the /start query), the Supervisor's authorize step and

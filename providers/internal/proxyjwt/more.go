@@ -4,17 +4,14 @@ package proxyjwt
 // cfaccess and azureEasyAuth).
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
-	"time"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
-	"github.com/spectrocloud-labs/backstage-auth-go/providers/internal/upstream"
 	"github.com/spectrocloud-labs/backstage-auth-go/providers/keyfetch"
 )
 
@@ -22,26 +19,13 @@ import (
 // balancer's x-amzn-oidc-data names its client in the JOSE header instead): every other
 // check of e applies; e.Audience is ignored.
 func VerifyWithoutAudience(ctx context.Context, keys *keyfetch.Fetcher, raw string, e Expect) (*Token, error) {
-	v, err := keys.Verify(ctx, raw)
-	if err != nil {
-		return nil, keyError(err)
-	}
-	var claims map[string]any
-	dec := json.NewDecoder(bytes.NewReader(v.Payload))
-	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil || claims == nil || dec.More() {
-		return nil, reject("the token's claims are not a JSON object")
-	}
-	claims = upstream.NormalizeNumbers(claims).(map[string]any)
-	// check's audience test passes by construction; the rest is unchanged.
-	c := maps.Clone(claims)
-	const none = "\x00no audience"
-	c["aud"], e.Audience = none, none
-	if err := e.check(c); err != nil {
-		return nil, err
-	}
-	exp, _ := number(claims["exp"])
-	return &Token{Raw: raw, Payload: v.Payload, Claims: claims, Expiry: time.Unix(int64(exp), 0), Stale: v.Stale}, nil
+	return verify(ctx, keys, raw, func(claims map[string]any) error {
+		// check's audience test passes by construction; the rest is unchanged.
+		c := maps.Clone(claims)
+		const none = "\x00no audience"
+		c["aud"], e.Audience = none, none
+		return e.check(c)
+	})
 }
 
 // HeaderOf is the JOSE header of a verified token (fields such as ALB's signer).

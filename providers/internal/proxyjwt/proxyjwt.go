@@ -68,6 +68,11 @@ func reject(format string, args ...any) *RejectedError {
 
 // Verify checks raw's signature with keys and its claims against e.
 func Verify(ctx context.Context, keys *keyfetch.Fetcher, raw string, e Expect) (*Token, error) {
+	return verify(ctx, keys, raw, e.check)
+}
+
+// verify checks raw's signature with keys, decodes its claims and runs check on them.
+func verify(ctx context.Context, keys *keyfetch.Fetcher, raw string, check func(claims map[string]any) error) (*Token, error) {
 	v, err := keys.Verify(ctx, raw)
 	if err != nil {
 		return nil, keyError(err)
@@ -79,7 +84,7 @@ func Verify(ctx context.Context, keys *keyfetch.Fetcher, raw string, e Expect) (
 		return nil, reject("the token's claims are not a JSON object")
 	}
 	claims = upstream.NormalizeNumbers(claims).(map[string]any)
-	if err := e.check(claims); err != nil {
+	if err := check(claims); err != nil {
 		return nil, err
 	}
 	exp, _ := number(claims["exp"])

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -56,27 +57,30 @@ type vendorBrowserReport struct {
 	} `json:"steps"`
 }
 
-// tokenRecorder keeps the access tokens the stub's token endpoint issued.
-type tokenRecorder struct {
+// vendorTokenRecorder keeps the access tokens the stub's token endpoint issued.
+type vendorTokenRecorder struct {
 	next http.Handler
 	path string
 	mu   sync.Mutex
 	got  []string
 }
 
-type teeWriter struct {
+type vendorTokenTee struct {
 	http.ResponseWriter
 	buf bytes.Buffer
 }
 
-func (w *teeWriter) Write(b []byte) (int, error) { w.buf.Write(b); return w.ResponseWriter.Write(b) }
+func (w *vendorTokenTee) Write(b []byte) (int, error) {
+	w.buf.Write(b)
+	return w.ResponseWriter.Write(b)
+}
 
-func (r *tokenRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *vendorTokenRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, r.path) {
 		r.next.ServeHTTP(w, req)
 		return
 	}
-	tw := &teeWriter{ResponseWriter: w}
+	tw := &vendorTokenTee{ResponseWriter: w}
 	r.next.ServeHTTP(tw, req)
 	var body struct {
 		AccessToken string `json:"access_token"`
@@ -94,7 +98,7 @@ func (r *tokenRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-func (r *tokenRecorder) issued() []string {
+func (r *vendorTokenRecorder) issued() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.got...)
@@ -109,7 +113,7 @@ func runVendorBrowser(t *testing.T, c vendorBrowserCase) {
 	h := requireE2E(t)
 	vn := vendornet.New(t)
 	logDir, dir := h.logDir(t), t.TempDir()
-	rec := &tokenRecorder{next: c.stub.Handler(), path: c.tokenPath}
+	rec := &vendorTokenRecorder{next: c.stub.Handler(), path: c.tokenPath}
 	mux := vendornet.HostMux{}
 	for _, host := range c.hosts {
 		mux[host] = rec
@@ -229,7 +233,7 @@ func runVendorBrowser(t *testing.T, c vendorBrowserCase) {
 		if p := s.st.Profile; p == nil || p.Email != user.Email || p.DisplayName != user.Name || !c.wantPicture(p.Picture) {
 			t.Errorf("%s: getProfile %+v, want the vendor's %s / %s", s.name, p, user.Email, user.Name)
 		}
-		if s.st.AccessToken == "" || len(issued) == 0 || !contains(issued, s.st.AccessToken) {
+		if s.st.AccessToken == "" || len(issued) == 0 || !slices.Contains(issued, s.st.AccessToken) {
 			t.Errorf("%s: getAccessToken %q, not one the vendor issued (%d issued)", s.name, s.st.AccessToken, len(issued))
 		}
 	}
@@ -265,15 +269,6 @@ func runVendorBrowser(t *testing.T, c vendorBrowserCase) {
 	if len(rep.PageErrors) > 0 {
 		t.Errorf("page errors: %v", rep.PageErrors)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestBrowserSignInGitHub: core-app-api's GithubAuth signs in through us.

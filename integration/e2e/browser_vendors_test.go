@@ -54,6 +54,8 @@ type vendorBrowserReport struct {
 		Signout             vendorBrowserState `json:"signout"`
 		RefreshAfterSignout fetchResult        `json:"refreshAfterSignout"`
 		ReloadAfterSignout  vendorBrowserState `json:"reloadAfterSignout"`
+		RedirectInitial     vendorBrowserState `json:"redirectInitial"`
+		Redirect            vendorBrowserState `json:"redirect"`
 	} `json:"steps"`
 }
 
@@ -174,7 +176,6 @@ func runVendorBrowser(t *testing.T, c vendorBrowserCase) {
 		"pageUrl":       appOrigin + "/?provider=" + c.provider,
 		"provider":      c.provider,
 		"screenshotDir": h.artifacts,
-		"skipRedirect":  true,
 		"chromiumArgs":  []string{"--ignore-certificate-errors-spki-list=" + base64.StdEncoding.EncodeToString(spki[:])},
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -225,7 +226,7 @@ func runVendorBrowser(t *testing.T, c vendorBrowserCase) {
 	for _, s := range []struct {
 		name string
 		st   vendorBrowserState
-	}{{"popup", st.Popup}, {"reload", st.Reload}} {
+	}{{"popup", st.Popup}, {"reload", st.Reload}, {"redirect", st.Redirect}} {
 		if s.st.Status != "signed-in" || s.st.Identity == nil || s.st.Identity.UserEntityRef != alice {
 			t.Errorf("%s: getBackstageIdentity %+v, want signed in as %s", s.name, s.st, alice)
 			continue
@@ -243,7 +244,20 @@ func runVendorBrowser(t *testing.T, c vendorBrowserCase) {
 	if !rep.PopupClosed {
 		t.Error("the popup did not close itself")
 	}
-	checkHops(t, "popup", rep.PopupURLs, []string{authBase + "/" + c.provider + "/start?", c.authorizeHop, authBase + "/" + c.provider + "/handler/frame?"})
+	wantHops := []string{authBase + "/" + c.provider + "/start?", c.authorizeHop, authBase + "/" + c.provider + "/handler/frame?"}
+	checkHops(t, "popup", rep.PopupURLs, wantHops)
+	// The redirect flow (enableExperimentalRedirectFlow): the whole page goes through
+	// the same hops and comes back to itself, signed in through /refresh.
+	if st.RedirectInitial.Status != "signed-out" || st.RedirectInitial.Flow != "redirect" {
+		t.Errorf("redirect page before sign-in: %+v", st.RedirectInitial)
+	}
+	var redirectHops []string
+	for _, u := range rep.RedirectURLs {
+		if u.Step == "redirect" {
+			redirectHops = append(redirectHops, u.URL)
+		}
+	}
+	checkHops(t, "redirect", redirectHops, append(wantHops, appOrigin+"/?provider="+c.provider+"&flow=redirect"))
 
 	var reloadRefresh bool
 	for _, r := range rep.RefreshResponses {

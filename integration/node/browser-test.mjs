@@ -5,7 +5,7 @@
 // Usage: node browser-test.mjs '{"pageUrl":"http://127.0.0.1:P/","screenshotDir":"...",
 //          "name":"direct","sameOriginCatalog":false}'
 // Optional: "provider" (default spectrocloud; the page must be opened with the same
-// ?provider=), "chromiumArgs" (extra flags), "skipRedirect" (popup flow only).
+// ?provider=), "chromiumArgs" (extra flags).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -118,22 +118,20 @@ try {
   await page.reload();
   out.steps.reloadAfterSignout = await waitStatus('signed-out', 'signed-in', 'error');
 
-  if (!opts.skipRedirect) {
-    // 6. Redirect flow (enableExperimentalRedirectFlow): the whole page goes to /start,
-    //    the IdP, our handler/frame (302 back to the page), then the page calls /refresh.
-    current = 'redirect';
-    const redirectPage = new URL(opts.pageUrl);
-    redirectPage.searchParams.set('flow', 'redirect');
-    await page.goto(redirectPage.toString());
-    out.steps.redirectInitial = await waitStatus('signed-out', 'signed-in', 'error');
-    // One navigation whose redirect chain is /start -> IdP -> handler/frame -> the page.
-    await Promise.all([
-      page.waitForNavigation({ url: u => u.origin === redirectPage.origin && u.searchParams.get('flow') === 'redirect' && !u.pathname.includes('/api/'), timeout: stepTimeout }),
-      page.click('#signin'),
-    ]);
-    out.steps.redirect = await waitStatus('signed-in', 'error');
-    await shot('redirect-signed-in');
-  }
+  // 6. Redirect flow (enableExperimentalRedirectFlow): the whole page goes to /start,
+  //    the IdP, our handler/frame (302 back to the page), then the page calls /refresh.
+  current = 'redirect';
+  const redirectPage = new URL(opts.pageUrl);
+  redirectPage.searchParams.set('flow', 'redirect');
+  await page.goto(redirectPage.toString());
+  out.steps.redirectInitial = await waitStatus('signed-out', 'signed-in', 'error');
+  // One navigation whose redirect chain is /start -> IdP -> handler/frame -> the page.
+  await Promise.all([
+    page.waitForNavigation({ url: u => u.origin === redirectPage.origin && u.searchParams.get('flow') === 'redirect' && !u.pathname.includes('/api/'), timeout: stepTimeout }),
+    page.click('#signin'),
+  ]);
+  out.steps.redirect = await waitStatus('signed-in', 'error');
+  await shot('redirect-signed-in');
   await context.close();
   out.ok = true;
 } catch (err) {

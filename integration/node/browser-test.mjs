@@ -4,6 +4,8 @@
 //
 // Usage: node browser-test.mjs '{"pageUrl":"http://127.0.0.1:P/","screenshotDir":"...",
 //          "name":"direct","sameOriginCatalog":false}'
+// Optional: "provider" (default spectrocloud; the page must be opened with the same
+// ?provider=), "chromiumArgs" (extra flags).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +25,8 @@ const browser = await chromium.launch({
   executablePath: chromiumPath,
   // A fresh temporary profile per launch (playwright's default without userDataDir).
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ...(opts.chromiumArgs || [])],
   timeout: 30000,
 });
 
@@ -107,7 +110,7 @@ try {
   await page.click('#signout');
   out.steps.signout = await waitStatus('signed-out', 'error');
   const authBase = out.steps.signout.authBaseUrl;
-  out.steps.refreshAfterSignout = await fetchStatus(`${authBase}/spectrocloud/refresh?env=development`, {
+  out.steps.refreshAfterSignout = await fetchStatus(`${authBase}/${opts.provider || 'spectrocloud'}/refresh?env=development`, {
     credentials: 'include',
     headers: { 'x-requested-with': 'XMLHttpRequest' },
   });

@@ -447,6 +447,10 @@ func (n *Net) CAFile() string { return n.caFile }
 // CertPool trusts the throwaway CA (for test-side clients).
 func (n *Net) CertPool() *x509.CertPool { return n.ca.pool }
 
+// Leaf is the certificate every mock serves (for clients that pin it instead of
+// trusting the CA, e.g. Chromium's --ignore-certificate-errors-spki-list).
+func (n *Net) Leaf() *x509.Certificate { return n.ca.leaf.Leaf }
+
 // TLSConfig serves the certificate for all Hosts (and both link addresses).
 func (n *Net) TLSConfig() *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{n.ca.leaf}, MinVersion: tls.VersionTLS12}

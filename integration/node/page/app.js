@@ -4,10 +4,14 @@
 // auth backend found through a UrlPatternDiscovery. Settings come from ./config.json,
 // served by the Go test next to this bundle:
 //   {"discoveryPattern": "http://127.0.0.1:PORT/api/{{pluginId}}"}
-// `?flow=redirect` in the page URL turns on enableExperimentalRedirectFlow.
+// `?flow=redirect` in the page URL turns on enableExperimentalRedirectFlow;
+// `?provider=github` or `?provider=microsoft` uses the real GithubAuth / MicrosoftAuth
+// client instead of OAuth2 for spectrocloud (same discovery and request wiring).
 // State is mirrored to window.__e2e and to the DOM for browser-test.mjs.
 import {
   ConfigReader,
+  GithubAuth,
+  MicrosoftAuth,
   OAuth2,
   OAuthRequestManager,
   UrlPatternDiscovery,
@@ -26,17 +30,21 @@ function set(status, extra = {}) {
 
 async function main() {
   const settings = await (await fetch('./config.json', { cache: 'no-store' })).json();
-  const redirect = new URLSearchParams(window.location.search).get('flow') === 'redirect';
+  const query = new URLSearchParams(window.location.search);
+  const redirect = query.get('flow') === 'redirect';
+  const provider = query.get('provider') || 'spectrocloud';
   const discoveryApi = UrlPatternDiscovery.compile(settings.discoveryPattern);
   const configApi = new ConfigReader({ enableExperimentalRedirectFlow: redirect });
-  const auth = OAuth2.create({
-    configApi,
-    discoveryApi,
-    oauthRequestApi: new OAuthRequestManager(),
-    provider: { id: 'spectrocloud', title: 'SpectroCloud', icon: () => null },
-    environment: 'development',
-    defaultScopes: ['openid', 'profile', 'email'],
-  });
+  const wiring = { configApi, discoveryApi, oauthRequestApi: new OAuthRequestManager(), environment: 'development' };
+  const vendorClients = { github: GithubAuth, microsoft: MicrosoftAuth };
+  const auth = vendorClients[provider]
+    ? vendorClients[provider].create(wiring)
+    : OAuth2.create({
+        ...wiring,
+        provider: { id: 'spectrocloud', title: 'SpectroCloud', icon: () => null },
+        defaultScopes: ['openid', 'profile', 'email'],
+      });
+  state.provider = provider;
   state.flow = redirect ? 'redirect' : 'popup';
   state.authBaseUrl = await discoveryApi.getBaseUrl('auth');
   $('flow').textContent = state.flow;
@@ -50,7 +58,9 @@ async function main() {
       return;
     }
     const profile = await auth.getProfile({ optional: true });
-    set('signed-in', { identity: bi.identity, token: bi.token, profile, error: null });
+    // The vendor's access token, as a page would call the vendor's API with it.
+    const accessToken = await auth.getAccessToken(undefined, { optional: true });
+    set('signed-in', { identity: bi.identity, token: bi.token, profile, accessToken, error: null });
   };
 
   $('signin').addEventListener('click', () => {
@@ -62,7 +72,7 @@ async function main() {
   $('signout').addEventListener('click', () => {
     auth
       .signOut()
-      .then(() => set('signed-out', { identity: null, token: null }))
+      .then(() => set('signed-out', { identity: null, token: null, profile: null, accessToken: null }))
       .catch(e => set('error', { error: `${e.name}: ${e.message}` }));
   });
 

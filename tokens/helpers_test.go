@@ -140,3 +140,16 @@ func errClass(err error) string {
 	}
 	return ""
 }
+
+// failingUserInfo is a store whose reads fail while down is set.
+type failingUserInfo struct {
+	*countingUserInfo
+	down bool
+}
+
+func (f *failingUserInfo) GetUserInfo(ctx context.Context, ref string) (json.RawMessage, error) {
+	if f.down {
+		return nil, errors.New("connection refused")
+	}
+	return f.countingUserInfo.GetUserInfo(ctx, ref)
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
 	"hash/maphash"
 	"time"
 
@@ -83,7 +84,15 @@ func (is *Issuer) UserInfo(ctx context.Context, sub string) (json.RawMessage, er
 		if errors.Is(err, ErrNotFound) {
 			return nil, ErrNotFound
 		}
-		return nil, fmt.Errorf("read user info for %s: %w", sub, err)
+		// The store did not answer (a database restart, a cut connection): the row this
+		// process read last, however old, is a better answer than none, and it was true
+		// when read. Without one, a 503 tells the caller to retry, not a 500.
+		if c, ok := is.readCache.Peek(sub); ok {
+			return c.data, nil
+		}
+		return nil, &backstageerr.Error{Name: backstageerr.NameServiceUnavailable,
+			Message: "User info is temporarily unavailable, please try again",
+			Cause:   fmt.Errorf("read user info for %s: %w", sub, err)}
 	}
 	return v.(json.RawMessage), nil
 }

@@ -309,10 +309,6 @@ func (s *oauthStore) DeleteOfflineSession(ctx context.Context, id string) (int64
 	return s.exec(ctx, "deleting offline session", `DELETE FROM offline_sessions WHERE id = $1`, id)
 }
 
-func (s *oauthStore) DeleteUserOfflineSessions(ctx context.Context, user string) (int64, error) {
-	return s.exec(ctx, "deleting offline sessions", `DELETE FROM offline_sessions WHERE user_entity_ref = $1`, user)
-}
-
 func (s *oauthStore) DeleteClientUserOfflineSessions(ctx context.Context, client, user string) (int64, error) {
 	return s.exec(ctx, "deleting offline sessions", `DELETE FROM offline_sessions WHERE oidc_client_id = $1 AND user_entity_ref = $2`, client, user)
 }

@@ -165,8 +165,8 @@ func runOAuthStoreSuite(t *testing.T, db *DB) {
 		if n, err := offline.DeleteClientUserOfflineSessions(ctx, "client-o2", "user:default/jane"); err != nil || n != 1 {
 			t.Fatalf("DeleteClientUserOfflineSessions = %d, %v", n, err)
 		}
-		if n, err := offline.DeleteUserOfflineSessions(ctx, "user:default/jane"); err != nil || n != 1 {
-			t.Fatalf("DeleteUserOfflineSessions = %d, %v", n, err)
+		if n, err := offline.DeleteOfflineSession(ctx, "o5"); err != nil || n != 1 {
+			t.Fatalf("DeleteOfflineSession = %d, %v", n, err)
 		}
 		if n, err := offline.DeleteOfflineSession(ctx, "o5"); err != nil || n != 0 {
 			t.Fatalf("DeleteOfflineSession of a gone row = %d, %v", n, err)

@@ -93,8 +93,6 @@ type OfflineSessions interface {
 	RotateOfflineSession(ctx context.Context, id, oldHash, newHash string, now time.Time) (ok bool, err error)
 	// DeleteOfflineSession removes one session; n is 0 when it did not exist.
 	DeleteOfflineSession(ctx context.Context, id string) (n int64, err error)
-	// DeleteUserOfflineSessions removes every session of a user.
-	DeleteUserOfflineSessions(ctx context.Context, userEntityRef string) (int64, error)
 	// DeleteClientUserOfflineSessions removes a user's sessions of one client.
 	DeleteClientUserOfflineSessions(ctx context.Context, clientID, userEntityRef string) (int64, error)
 	// DeleteExpiredOfflineSessions removes sessions last used before idleBefore or

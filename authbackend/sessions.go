@@ -232,7 +232,7 @@ func offboardingUserRef(raw []byte) (string, error) {
 	case !present:
 		issue = "Invalid input: expected string, received undefined"
 	case !isString:
-		issue = "Invalid input: expected string, received " + jsonType(v)
+		issue = "Invalid input: expected string, received " + jsrules.TypeOf(v)
 	case ref == "":
 		issue = "Too small: expected string to have >=1 characters"
 	default:
@@ -247,23 +247,6 @@ func offboardingUserRef(raw []byte) (string, error) {
 		}
 	}
 	return "", backstageerr.Input(`Validation error: %s at "userEntityRef"`, issue)
-}
-
-// jsonType is typeof for a decoded JSON value, as zod names it.
-func jsonType(v any) string {
-	switch v.(type) {
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	case bool:
-		return "boolean"
-	case float64:
-		return "number"
-	case nil:
-		return "null"
-	}
-	return "string"
 }
 
 // auditSessionRevoke records one ended session (err: the store did not answer).

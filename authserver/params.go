@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spectrocloud-labs/backstage-auth-go/internal/backstageerr"
+	"github.com/spectrocloud-labs/backstage-auth-go/internal/jsrules"
 )
 
 // maxBodyBytes is Express's body-parser default limit (100 kb).
@@ -116,7 +117,7 @@ func validate(p params, fields ...field) (map[string]string, error) {
 		}
 		s, ok := v.(string)
 		if !ok {
-			issues = append(issues, `Invalid input: expected string, received `+jsType(v)+` at "`+f.name+`"`)
+			issues = append(issues, `Invalid input: expected string, received `+jsrules.TypeOf(v)+` at "`+f.name+`"`)
 			continue
 		}
 		if f.required && s == "" {
@@ -135,22 +136,6 @@ func validate(p params, fields ...field) (map[string]string, error) {
 		return nil, oerr("invalid_request", http.StatusBadRequest, "Validation error: "+strings.Join(issues, "; "))
 	}
 	return out, nil
-}
-
-func jsType(v any) string {
-	switch v.(type) {
-	case []string, []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	case bool:
-		return "boolean"
-	case json.Number, float64:
-		return "number"
-	case nil:
-		return "null"
-	}
-	return "string"
 }
 
 // formEncode is URLSearchParams' serialisation of one name or value.

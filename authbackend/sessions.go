@@ -192,7 +192,7 @@ func (s *Server) offlineSessionsRevoke(c *gin.Context) {
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, maxRevokeBody))
 	if err != nil {
-		s.writeError(c, &backstageerr.Error{Name: "PayloadTooLargeError", Message: "request entity too large"})
+		s.writeError(c, &backstageerr.Error{Name: backstageerr.NamePayloadTooLarge, Message: "request entity too large"})
 		return
 	}
 	userRef, err := offboardingUserRef(raw)
@@ -222,7 +222,7 @@ func offboardingUserRef(raw []byte) (string, error) {
 	var body map[string]any
 	if len(strings.TrimSpace(string(raw))) > 0 {
 		if err := json.Unmarshal(raw, &body); err != nil {
-			return "", backstageerr.New("SyntaxError", "Unexpected token in JSON")
+			return "", backstageerr.New(backstageerr.NameSyntax, "Unexpected token in JSON")
 		}
 	}
 	v, present := body["userEntityRef"]

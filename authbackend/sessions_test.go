@@ -195,6 +195,8 @@ func TestOfflineSessionsRevoke(t *testing.T) {
 	checkError(t, revoke("Bearer "+testStaticToken, `{}`), 400, backstageerr.NameInput, `Validation error: Invalid input: expected string, received undefined at "userEntityRef"`)
 	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":7}`), 400, backstageerr.NameInput, `Validation error: Invalid input: expected string, received number at "userEntityRef"`)
 	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":""}`), 400, backstageerr.NameInput, `Validation error: Too small: expected string to have >=1 characters at "userEntityRef"`)
+	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":`), 400, backstageerr.NameSyntax, "Unexpected token in JSON")
+	checkError(t, revoke("Bearer "+testStaticToken, `{"userEntityRef":"`+strings.Repeat("a", 70<<10)+`"}`), 413, backstageerr.NamePayloadTooLarge, "request entity too large")
 	if len(store.Live()) != 3 {
 		t.Fatal("a refused request revoked sessions")
 	}

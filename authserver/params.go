@@ -68,7 +68,7 @@ func bodyParams(r *http.Request) (params, error) {
 		return nil, backstageerr.Input("request body could not be read")
 	}
 	if len(data) > maxBodyBytes {
-		return nil, &backstageerr.Error{Name: "PayloadTooLargeError", Message: "request entity too large"}
+		return nil, &backstageerr.Error{Name: backstageerr.NamePayloadTooLarge, Message: "request entity too large"}
 	}
 	if mt == "application/x-www-form-urlencoded" {
 		return formParams(string(data)), nil
@@ -80,7 +80,7 @@ func bodyParams(r *http.Request) (params, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return nil, backstageerr.New("SyntaxError", "Unexpected token in JSON")
+		return nil, backstageerr.New(backstageerr.NameSyntax, "Unexpected token in JSON")
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {

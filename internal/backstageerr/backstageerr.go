@@ -17,6 +17,11 @@ const (
 	NameNotModified        = "NotModifiedError"
 	// NameError is the plain JavaScript Error (HTTP 500 when it reaches the error handler).
 	NameError = "Error"
+	// NameSyntax and NamePayloadTooLarge are express.json's errors for a malformed and an
+	// oversized body; they carry their status (400, 413), which Backstage's error
+	// handler answers with.
+	NameSyntax          = "SyntaxError"
+	NamePayloadTooLarge = "PayloadTooLargeError"
 )
 
 // Error is a Backstage-named error. Message is the full message as Backstage would
@@ -101,7 +106,7 @@ func Status(name string) int {
 	switch name {
 	case NameNotModified:
 		return 304
-	case NameInput:
+	case NameInput, NameSyntax:
 		return 400
 	case NameAuthentication:
 		return 401
@@ -111,6 +116,8 @@ func Status(name string) int {
 		return 404
 	case NameConflict:
 		return 409
+	case NamePayloadTooLarge:
+		return 413
 	case NameNotImplemented:
 		return 501
 	case NameServiceUnavailable:

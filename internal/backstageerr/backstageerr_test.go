@@ -31,6 +31,8 @@ func TestClassesAndMessages(t *testing.T) {
 			"Refresh failed; caused by Error: x", 401, false},
 		{ServiceUnavailable("down"), NameServiceUnavailable, "down", 503, false},
 		{NotImplemented("Not implemented"), NameNotImplemented, "Not implemented", 501, false},
+		{New(NameSyntax, "Unexpected token in JSON"), NameSyntax, "Unexpected token in JSON", 400, false},
+		{New(NamePayloadTooLarge, "request entity too large"), NamePayloadTooLarge, "request entity too large", 413, false},
 	} {
 		if got := NameOf(tc.err); got != tc.name {
 			t.Errorf("%v: NameOf = %s, want %s", tc.err, got, tc.name)

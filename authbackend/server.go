@@ -61,7 +61,7 @@ type Server struct {
 	unconf  map[string]bool // registered provider ids that are not configured
 
 	staticTokens credentials.StaticTokens
-	serviceCreds []serviceCredential // backend.auth.externalAccess, for service-only routes
+	legacyCreds  []legacyCredential // backend.auth.externalAccess of type legacy, for service-only routes
 
 	oidcConfig []byte
 	demo       *demoPage

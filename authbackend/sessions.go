@@ -2,8 +2,6 @@ package authbackend
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -95,21 +93,18 @@ func (s *Server) endSession(c *gin.Context, e *oauthEnv, ss sealedSession) {
 	s.auditSessionRevoke(c, user, e.providerID, "logout", err)
 }
 
-// serviceCredential is one backend.auth.externalAccess entry we can verify.
-type serviceCredential struct {
-	static  [sha256.Size]byte // static: digest of the token
-	legacy  []byte            // legacy: the HMAC secret
+// legacyCredential is one backend.auth.externalAccess entry of type legacy (static
+// ones are in Server.staticTokens).
+type legacyCredential struct {
+	secret  []byte // the HMAC secret
 	subject string
 }
 
 func (s *Server) initServiceCredentials() {
 	for _, ea := range s.cfg.Backend.Auth.ExternalAccess {
-		switch {
-		case ea.Type == "static" && ea.Token != "":
-			s.serviceCreds = append(s.serviceCreds, serviceCredential{static: sha256.Sum256([]byte(ea.Token)), subject: ea.Subject})
-		case ea.Type == "legacy" && ea.Secret != "":
+		if ea.Type == "legacy" && ea.Secret != "" {
 			if key, err := decodeBase64(ea.Secret); err == nil && len(key) > 0 {
-				s.serviceCreds = append(s.serviceCreds, serviceCredential{legacy: key, subject: ea.Subject})
+				s.legacyCreds = append(s.legacyCreds, legacyCredential{secret: key, subject: ea.Subject})
 			}
 		}
 	}
@@ -138,25 +133,20 @@ func (s *Server) servicePrincipal(r *http.Request) (string, error) {
 	if !ok {
 		return "", backstageerr.Authentication("Missing credentials")
 	}
-	d := sha256.Sum256([]byte(token))
-	for _, sc := range s.serviceCreds {
-		if sc.legacy == nil && subtle.ConstantTimeCompare(d[:], sc.static[:]) == 1 {
-			return "external:" + sc.subject, nil
-		}
+	if sub, ok := s.staticTokens.Principal(token); ok {
+		return sub, nil
 	}
 	userErr := error(nil)
 	if _, userErr = s.opts.Verifier.VerifyUserToken(r.Context(), token, true); userErr == nil {
 		return "", backstageerr.NotAllowed("This endpoint does not allow 'user' credentials")
 	}
-	for _, sc := range s.serviceCreds {
-		if sc.legacy == nil {
-			continue
-		}
-		key := sc.legacy
+	for _, lc := range s.legacyCreds {
+		key := lc.secret
 		if _, err := legacyParser.Parse(token, func(*jwt.Token) (any, error) { return key, nil }); err == nil {
-			return "external:" + sc.subject, nil
+			return "external:" + lc.subject, nil
 		}
 	}
+
 	switch credentials.JWTHeaderType(token) {
 	case signingkeys.TypUser:
 		return "", userErr // why the user token failed ("Failed user token verification")

@@ -473,8 +473,8 @@ func (s *Server) caller(r *http.Request) (kind, subject string, err error) {
 	if !ok {
 		return principalNone, "", nil
 	}
-	if s.staticTokens.Contains(token) {
-		return principalService, "external:static", nil
+	if sub, ok := s.staticTokens.Principal(token); ok {
+		return principalService, sub, nil
 	}
 	if credentials.JWTHeaderType(token) == credentials.TypPluginToken {
 		if s.authn == nil {

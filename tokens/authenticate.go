@@ -18,7 +18,7 @@ const (
 type Credentials struct {
 	// Kind is KindUser or KindService.
 	Kind string
-	// Subject is the user entity ref (user) or "plugin:<id>" / "external:static".
+	// Subject is the user entity ref (user) or "plugin:<id>" / "external:<subject>".
 	Subject string
 	// UserToken is the user's token: the full token, or the limited token a plugin
 	// token carried on behalf of the user (user credentials only).
@@ -59,8 +59,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string, allowLim
 		}
 		return Credentials{Kind: KindUser, Subject: u.Sub, UserToken: p.OnBehalfOf, Limited: u.Limited, Via: p.Subject}, nil
 	}
-	if a.Static.Contains(token) {
-		return Credentials{Kind: KindService, Subject: "external:static"}, nil
+	if sub, ok := a.Static.Principal(token); ok {
+		return Credentials{Kind: KindService, Subject: sub}, nil
 	}
 	u, err := a.Users.VerifyUserToken(ctx, token, allowLimited)
 	if err != nil {

@@ -183,7 +183,7 @@ func TestAuthenticatorPluginTokenOnBehalfOfUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	limited := rebuildLimitedToken(t, full.Token)
-	a := &Authenticator{Users: NewVerifier(userKeys, clock.Now), Plugins: b.verifier(t, clock), Static: credentials.NewStaticTokens([]string{"static-secret-token"})}
+	a := &Authenticator{Users: NewVerifier(userKeys, clock.Now), Plugins: b.verifier(t, clock), Static: credentials.NewStaticTokens([]credentials.StaticToken{{Token: "static-secret-token", Subject: "static"}})}
 	now := clock.Now().Unix()
 
 	c, err := a.Authenticate(ctxT(t), sign(t, b.keys, pluginPayload("mcp-actions", "auth", now, now+600, `,"obo":"`+limited+`"`)), false)

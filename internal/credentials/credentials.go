@@ -45,30 +45,50 @@ func JWTHeaderType(token string) string {
 	return h.Typ
 }
 
-// StaticTokens are the digests of the static external-access tokens.
-type StaticTokens struct{ digests [][sha256.Size]byte }
+// StaticToken is one static external-access token and the subject its principal has
+// (backend.auth.externalAccess[].options.{token,subject}). An alias of the unnamed
+// struct, so config (a leaf this package does not import) can hand its entries over.
+type StaticToken = struct{ Token, Subject string }
+
+// StaticTokens are the digests of the static external-access tokens, with their subjects.
+type StaticTokens struct {
+	digests  [][sha256.Size]byte
+	subjects []string
+}
 
 // NewStaticTokens keeps the digests of the non-empty tokens.
-func NewStaticTokens(tokens []string) StaticTokens {
+func NewStaticTokens(tokens []StaticToken) StaticTokens {
 	var s StaticTokens
 	for _, t := range tokens {
-		if t != "" {
-			s.digests = append(s.digests, sha256.Sum256([]byte(t)))
+		if t.Token != "" {
+			s.digests = append(s.digests, sha256.Sum256([]byte(t.Token)))
+			s.subjects = append(s.subjects, t.Subject)
 		}
 	}
 	return s
 }
 
-// Contains reports whether token is one of them, comparing every digest in constant
-// time.
+// Contains reports whether token is one of them.
 func (s StaticTokens) Contains(token string) bool {
+	_, ok := s.Principal(token)
+	return ok
+}
+
+// Principal returns the principal subject of a static token, "external:<subject>" as
+// Backstage's ExternalTokenHandler names it, comparing every digest in constant time.
+func (s StaticTokens) Principal(token string) (string, bool) {
 	if len(s.digests) == 0 {
-		return false
+		return "", false
 	}
 	d := sha256.Sum256([]byte(token))
-	found := 0
+	match := -1
 	for i := range s.digests {
-		found |= subtle.ConstantTimeCompare(d[:], s.digests[i][:])
+		if subtle.ConstantTimeCompare(d[:], s.digests[i][:]) == 1 {
+			match = i
+		}
 	}
-	return found == 1
+	if match < 0 {
+		return "", false
+	}
+	return "external:" + s.subjects[match], true
 }
